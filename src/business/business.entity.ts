@@ -1,0 +1,113 @@
+import { Entity, Enum, PrimaryKey, Property } from '@mikro-orm/core';
+import { randomUUID } from 'node:crypto';
+
+export enum WidgetPosition {
+  CENTER = 'CENTER',
+  BOTTOM_RIGHT = 'BOTTOM_RIGHT',
+  BOTTOM_LEFT = 'BOTTOM_LEFT',
+}
+
+export enum CtaAction {
+  SHOW_CHILDREN = 'SHOW_CHILDREN',
+  SEND = 'SEND',
+  LINK = 'LINK',
+}
+
+export interface FaqRecord {
+  question: string;
+  answer: string;
+}
+
+export interface CtaNodeRecord {
+  id: string;
+  label: string;
+  action: CtaAction;
+  children: string[];
+  message?: string | null;
+  url?: string | null;
+}
+
+/** A tenant: everything the concierge knows about one business, as stored in Postgres. */
+@Entity({ tableName: 'businesses' })
+export class BusinessEntity {
+  @PrimaryKey({ type: 'uuid' })
+  id: string = randomUUID();
+
+  @Property({ type: 'text' })
+  name!: string;
+
+  @Property({ type: 'text', nullable: true })
+  description?: string | null;
+
+  @Property({ type: 'text', nullable: true })
+  primaryGoal?: string | null;
+
+  @Property({ type: 'text', nullable: true })
+  personality?: string | null;
+
+  @Property({ type: 'text', nullable: true })
+  instructions?: string | null;
+
+  @Property({ type: 'text', nullable: true })
+  greeting?: string | null;
+
+  @Property({ type: 'text', nullable: true })
+  secondaryGreeting?: string | null;
+
+  @Property({ type: 'text', nullable: true })
+  privacyStatement?: string | null;
+
+  @Property({ type: 'json' })
+  services: string[] = [];
+
+  @Property({ type: 'text', nullable: true })
+  hours?: string | null;
+
+  @Property({ type: 'text', nullable: true })
+  location?: string | null;
+
+  @Property({ type: 'text', nullable: true })
+  contactEmail?: string | null;
+
+  @Property({ type: 'text', nullable: true })
+  contactPhone?: string | null;
+
+  @Property({ type: 'text', nullable: true })
+  websiteUrl?: string | null;
+
+  @Property({ type: 'json' })
+  faqs: FaqRecord[] = [];
+
+  @Property({ type: 'json' })
+  suggestedQuestions: string[] = [];
+
+  @Property({ type: 'json' })
+  ctaTree: CtaNodeRecord[] = [];
+
+  @Property({ type: 'json' })
+  enabledCategories: string[] = [];
+
+  @Property({ type: 'text' })
+  themeColor: string = '#2563eb';
+
+  @Enum({ items: () => WidgetPosition, type: 'text', nativeEnumName: undefined })
+  widgetPosition: WidgetPosition = WidgetPosition.BOTTOM_RIGHT;
+
+  @Property({ type: 'text', nullable: true })
+  buttonText?: string | null;
+
+  @Property({ type: 'text', nullable: true })
+  logoUrl?: string | null;
+
+  @Property({ type: 'boolean' })
+  voiceEnabled: boolean = false;
+
+  @Property({ type: 'json' })
+  allowedOrigins: string[] = [];
+
+  @Property({ type: 'timestamptz' })
+  createdAt: Date = new Date();
+
+  @Property({ type: 'timestamptz', onUpdate: () => new Date() })
+  updatedAt: Date = new Date();
+}

@@ -1,0 +1,249 @@
+import { z } from 'zod';
+
+/**
+ * Environment → typed, validated configuration. This is the only module that reads
+ * `process.env`; everything else receives a {@link AppConfig}.
+ */
+
+const RATE_RE = /^(\d+)\/(second|minute|hour)$/;
+const HEX64 = /^[0-9a-f]{64}$/;
+
+const csv = (value: string | undefined): string[] =>
+  (value ?? '')
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s.length > 0);
+
+const intFrom = (min: number, max: number) =>
+  z.coerce.number({ invalid_type_error: 'must be a number' }).int('must be an integer').min(min).max(max);
+
+const rawSchema = z.object({
+  NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
+  PORT: intFrom(0, 65535).default(4000),
+  HOST: z.string().min(1).default('0.0.0.0'),
+  DATABASE_URL: z.string().url('must be a postgres:// URL').optional(),
+  DB_POOL_MIN: intFrom(0, 100).default(0),
+  DB_POOL_MAX: intFrom(1, 200).default(10),
+  DB_POOL_IDLE_MS: intFrom(1000, 3_600_000).default(30_000),
+  DB_POOL_ACQUIRE_MS: intFrom(100, 120_000).default(5_000),
+  REDIS_URL: z.string().url('must be a redis:// URL').optional(),
+  REDIS_KEY_PREFIX: z.string().regex(/^[A-Za-z0-9:_-]*$/, 'letters, digits, ":", "_" and "-" only').default('concierge:'),
+  REDIS_CONNECT_TIMEOUT_MS: intFrom(100, 60_000).default(5_000),
+  REDIS_COMMAND_TIMEOUT_MS: intFrom(50, 60_000).default(2_000),
+  ALLOWED_ORIGINS: z.string().optional(),
+  ADMIN_API_KEY_HASHES: z.string().optional(),
+  LLM_PROVIDER: z.enum(['gemini', 'offline']).optional(),
+  GEMINI_API_KEY: z.string().min(1).optional(),
+  GEMINI_MODEL: z.string().min(1).default('gemini-2.5-flash'),
+  GEMINI_BASE_URL: z.string().url('must be an http(s) URL').optional(),
+  GEMINI_TIMEOUT_MS: intFrom(1000, 600_000).default(30_000),
+  SESSION_TTL_SECONDS: intFrom(60, 365 * 86_400).default(604_800),
+  MAX_HISTORY_TURNS: intFrom(1, 200).default(10),
+  RATE_LIMIT_CHAT: z
+    .string()
+    .regex(new RegExp(`${RATE_RE.source}|^off$`), 'must be N/second, N/minute, N/hour or off')
+    .default('5/minute'),
+  TRUST_PROXY: intFrom(0, 10).default(0),
+  LOG_LEVEL: z.enum(['error', 'warn', 'info', 'http', 'verbose', 'debug', 'silly']).default('info'),
+  WEB_CONCURRENCY: intFrom(1, 64).default(1),
+  BODY_LIMIT_BYTES: intFrom(1024, 100 * 1024 * 1024).default(2 * 1024 * 1024),
+  SHUTDOWN_GRACE_MS: intFrom(0, 120_000).default(10_000),
+  MAX_AUDIO_BYTES: intFrom(1024, 200 * 1024 * 1024).default(10 * 1024 * 1024),
+  MAX_AUDIO_SECONDS: intFrom(1, 3600).default(120),
+  FFMPEG_PATH: z.string().min(1).optional(),
+});
+
+export type NodeEnv = 'development' | 'production' | 'test';
+
+export interface RateLimitConfig {
+  points: number;
+  durationSeconds: number;
+}
+
+export interface AppConfig {
+  env: NodeEnv;
+  isProduction: boolean;
+  port: number;
+  host: string;
+  databaseUrl: string;
+  dbPool: { min: number; max: number; idleTimeoutMillis: number; acquireTimeoutMillis: number };
+  redisUrl: string;
+  redisKeyPrefix: string;
+  redisConnectTimeoutMs: number;
+  redisCommandTimeoutMs: number;
+  allowedOrigins: string[];
+  /** sha256 hex digests of platform admin keys; a secret. */
+  adminApiKeyHashes: string[];
+  llm: {
+    provider: 'gemini' | 'offline';
+    /** A secret: never logged. */
+    geminiApiKey?: string;
+    geminiModel: string;
+    geminiBaseUrl?: string;
+    geminiTimeoutMs: number;
+  };
+  sessionTtlSeconds: number;
+  maxHistoryTurns: number;
+  /** null when rate limiting is `off`. */
+  rateLimitChat: RateLimitConfig | null;
+  trustProxy: number;
+  logLevel: string;
+  webConcurrency: number;
+  bodyLimitBytes: number;
+  shutdownGraceMs: number;
+  voice: { maxAudioBytes: number; maxAudioSeconds: number; ffmpegPath?: string };
+}
+
+/** Names of variables whose values must never be printed. */
+export const SECRET_VARIABLES = ['GEMINI_API_KEY', 'ADMIN_API_KEY_HASHES', 'DATABASE_URL', 'REDIS_URL'] as const;
+
+/** Thrown by {@link loadConfig}; `variable` names the offending variable. */
+export class ConfigError extends Error {
+  constructor(
+    readonly variable: string,
+    reason: string,
+  ) {
+    super(`Invalid configuration: ${variable} ${reason}`);
+    this.name = 'ConfigError';
+  }
+}
+
+const DEV_DATABASE_URL = 'postgres://postgres@127.0.0.1:5432/concierge';
+const DEV_REDIS_URL = 'redis://127.0.0.1:6379';
+const DEV_ORIGINS = 'http://localhost:4000';
+
+export function parseRate(value: string): RateLimitConfig | null {
+  if (value === 'off') return null;
+  const m = RATE_RE.exec(value);
+  if (!m) throw new ConfigError('RATE_LIMIT_CHAT', 'must be N/second, N/minute, N/hour or off');
+  const seconds = { second: 1, minute: 60, hour: 3600 }[m[2] as 'second' | 'minute' | 'hour'];
+  return { points: Number(m[1]), durationSeconds: seconds };
+}
+
+function parseOrigins(value: string, isProduction: boolean): string[] {
+  const origins = csv(value);
+  for (const origin of origins) {
+    if (origin === '*') {
+      if (isProduction) throw new ConfigError('ALLOWED_ORIGINS', 'must not be "*" in production');
+      continue;
+    }
+    let url: URL;
+    try {
+      url = new URL(origin);
+    } catch {
+      throw new ConfigError('ALLOWED_ORIGINS', `has an entry that is not an origin: "${origin}"`);
+    }
+    if (!['http:', 'https:'].includes(url.protocol) || url.origin !== origin.replace(/\/$/, '')) {
+      throw new ConfigError('ALLOWED_ORIGINS', `has an entry that is not a bare http(s) origin: "${origin}"`);
+    }
+  }
+  return origins.map((o) => o.replace(/\/$/, ''));
+}
+
+/**
+ * Parses the environment once. Throws {@link ConfigError} naming the first invalid variable;
+ * the message never contains a secret value.
+ */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
+  // Empty strings mean "unset", as in most .env tooling.
+  const cleaned = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
+  const parsed = rawSchema.safeParse(cleaned);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    const variable = String(issue.path[0] ?? 'environment');
+    const secret = (SECRET_VARIABLES as readonly string[]).includes(variable);
+    throw new ConfigError(variable, secret ? 'is invalid' : issue.message);
+  }
+  const raw = parsed.data;
+  const isProduction = raw.NODE_ENV === 'production';
+
+  const required = (name: 'DATABASE_URL' | 'REDIS_URL' | 'ALLOWED_ORIGINS', devDefault: string): string => {
+    const value = raw[name];
+    if (value) return value;
+    if (isProduction) throw new ConfigError(name, 'is required when NODE_ENV=production');
+    return devDefault;
+  };
+
+  const databaseUrl = required('DATABASE_URL', DEV_DATABASE_URL);
+  if (!/^postgres(ql)?:\/\//.test(databaseUrl)) throw new ConfigError('DATABASE_URL', 'must be a postgres:// URL');
+  const redisUrl = required('REDIS_URL', DEV_REDIS_URL);
+  if (!/^rediss?:\/\//.test(redisUrl)) throw new ConfigError('REDIS_URL', 'must be a redis:// or rediss:// URL');
+  const allowedOrigins = parseOrigins(required('ALLOWED_ORIGINS', DEV_ORIGINS), isProduction);
+
+  const adminApiKeyHashes = csv(raw.ADMIN_API_KEY_HASHES).map((h) => h.toLowerCase());
+  if (adminApiKeyHashes.some((h) => !HEX64.test(h))) {
+    throw new ConfigError('ADMIN_API_KEY_HASHES', 'must be comma-separated sha256 hex digests (64 hex characters each)');
+  }
+
+  const provider = raw.LLM_PROVIDER ?? (raw.GEMINI_API_KEY ? 'gemini' : 'offline');
+  if (provider === 'gemini' && !raw.GEMINI_API_KEY) {
+    throw new ConfigError('GEMINI_API_KEY', 'is required when LLM_PROVIDER=gemini');
+  }
+
+  return {
+    env: raw.NODE_ENV,
+    isProduction,
+    port: raw.PORT,
+    host: raw.HOST,
+    databaseUrl,
+    dbPool: {
+      min: raw.DB_POOL_MIN,
+      max: raw.DB_POOL_MAX,
+      idleTimeoutMillis: raw.DB_POOL_IDLE_MS,
+      acquireTimeoutMillis: raw.DB_POOL_ACQUIRE_MS,
+    },
+    redisUrl,
+    redisKeyPrefix: raw.REDIS_KEY_PREFIX,
+    redisConnectTimeoutMs: raw.REDIS_CONNECT_TIMEOUT_MS,
+    redisCommandTimeoutMs: raw.REDIS_COMMAND_TIMEOUT_MS,
+    allowedOrigins,
+    adminApiKeyHashes,
+    llm: {
+      provider,
+      geminiApiKey: raw.GEMINI_API_KEY,
+      geminiModel: raw.GEMINI_MODEL,
+      geminiBaseUrl: raw.GEMINI_BASE_URL,
+      geminiTimeoutMs: raw.GEMINI_TIMEOUT_MS,
+    },
+    sessionTtlSeconds: raw.SESSION_TTL_SECONDS,
+    maxHistoryTurns: raw.MAX_HISTORY_TURNS,
+    rateLimitChat: parseRate(raw.RATE_LIMIT_CHAT),
+    trustProxy: raw.TRUST_PROXY,
+    logLevel: raw.LOG_LEVEL,
+    webConcurrency: raw.WEB_CONCURRENCY,
+    bodyLimitBytes: raw.BODY_LIMIT_BYTES,
+    shutdownGraceMs: raw.SHUTDOWN_GRACE_MS,
+    voice: {
+      maxAudioBytes: raw.MAX_AUDIO_BYTES,
+      maxAudioSeconds: raw.MAX_AUDIO_SECONDS,
+      ffmpegPath: raw.FFMPEG_PATH,
+    },
+  };
+}
+
+/** The configuration with every secret replaced, for a start-up log line. */
+export function describeConfig(config: AppConfig): Record<string, unknown> {
+  return {
+    env: config.env,
+    port: config.port,
+    host: config.host,
+    database: redactUrl(config.databaseUrl),
+    redis: redactUrl(config.redisUrl),
+    allowedOrigins: config.allowedOrigins,
+    adminApiKeyHashes: config.adminApiKeyHashes.length,
+    llmProvider: config.llm.provider,
+    geminiModel: config.llm.geminiModel,
+    webConcurrency: config.webConcurrency,
+    rateLimitChat: config.rateLimitChat,
+  };
+}
+
+function redactUrl(value: string): string {
+  try {
+    const url = new URL(value);
+    if (url.password) url.password = '***';
+    return url.toString();
+  } catch {
+    return '***';
+  }
+}

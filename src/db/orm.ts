@@ -1,0 +1,49 @@
+import 'reflect-metadata';
+import { MikroORM, ReflectMetadataProvider, type Options } from '@mikro-orm/core';
+import { Migrator } from '@mikro-orm/migrations';
+import { PostgreSqlDriver } from '@mikro-orm/postgresql';
+import path from 'node:path';
+import type { AppConfig } from '../config/config';
+import { ENTITIES } from './entities';
+
+export type Orm = MikroORM<PostgreSqlDriver>;
+
+/** The repo's migrations/ folder, both from src/ (ts-jest) and from dist/src/ (node). */
+export const MIGRATIONS_DIR = path.resolve(__dirname, __dirname.includes(`${path.sep}dist${path.sep}`) ? '../../../migrations' : '../../migrations');
+
+export function ormOptions(config: Pick<AppConfig, 'databaseUrl' | 'dbPool'>): Options<PostgreSqlDriver> {
+  return {
+    driver: PostgreSqlDriver,
+    clientUrl: config.databaseUrl,
+    entities: ENTITIES,
+    metadataProvider: ReflectMetadataProvider,
+    discovery: { disableDynamicFileAccess: true },
+    pool: { ...config.dbPool },
+    // The ORM's own debug output stays off; our logger reports queries that fail.
+    debug: false,
+    allowGlobalContext: false,
+    extensions: [Migrator],
+    migrations: {
+      path: MIGRATIONS_DIR,
+      pathTs: MIGRATIONS_DIR,
+      glob: '!(*.d).js',
+      emit: 'js',
+      transactional: true,
+      allOrNothing: true,
+      snapshot: false,
+      tableName: 'mikro_orm_migrations',
+    },
+  };
+}
+
+/** Opens the pool and proves Postgres answers; throws when it does not. */
+export async function openOrm(config: Pick<AppConfig, 'databaseUrl' | 'dbPool'>): Promise<Orm> {
+  const orm = await MikroORM.init<PostgreSqlDriver>(ormOptions(config));
+  try {
+    await orm.em.getConnection().execute('select 1');
+  } catch (err) {
+    await orm.close(true);
+    throw err;
+  }
+  return orm;
+}

@@ -1,0 +1,35 @@
+/**
+ * What the chat turn asks of the knowledge base: the top passages for a question, within one
+ * business only, honouring its enabled categories. Implemented in knowledge/ by Postgres
+ * full-text search.
+ */
+export interface RetrievedPassage {
+  documentId: string;
+  title: string;
+  /** The chunk text passed to the provider as context. */
+  text: string;
+  /** A short excerpt for `Source.snippet`. */
+  snippet: string;
+  score: number;
+  category?: string | null;
+  sourceUrl?: string | null;
+}
+
+export interface RetrieveOptions {
+  businessId: string;
+  query: string;
+  limit?: number;
+  /** Empty or absent: all categories. */
+  categories?: readonly string[];
+}
+
+export interface Retriever {
+  retrieve(options: RetrieveOptions): Promise<RetrievedPassage[]>;
+}
+
+/** Retrieves nothing: used until a knowledge base is wired, and in unit tests. */
+export class EmptyRetriever implements Retriever {
+  async retrieve(): Promise<RetrievedPassage[]> {
+    return [];
+  }
+}

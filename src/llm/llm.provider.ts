@@ -1,0 +1,69 @@
+/**
+ * The one interface every language-model provider implements (gemini, offline).
+ * The system instruction is built on the server from the business record only
+ * (business/system-prompt.ts); retrieved passages and history travel in `turns`, never in
+ * `systemInstruction`.
+ */
+
+export interface LlmTurn {
+  role: 'user' | 'model';
+  text: string;
+}
+
+export interface LlmPassage {
+  documentId: string;
+  title: string;
+  text: string;
+  sourceUrl?: string | null;
+}
+
+export interface ReplyRequest {
+  /** Built by buildSystemPrompt(business); holds no visitor text and no secret. */
+  systemInstruction: string;
+  /** Running summary of older turns, if any (sent as conversation context). */
+  summary?: string | null;
+  /** Retrieved knowledge for the current question (sent as conversation context). */
+  passages: LlmPassage[];
+  /** Recent turns, oldest first, ending with the visitor's current message. */
+  turns: LlmTurn[];
+  /** Aborted when the client or the server gives up. */
+  signal?: AbortSignal;
+}
+
+export interface SummaryRequest {
+  systemInstruction: string;
+  previousSummary?: string | null;
+  /** Turns leaving the verbatim window, oldest first. */
+  turns: LlmTurn[];
+  signal?: AbortSignal;
+}
+
+export interface TranscriptionRequest {
+  /** 16 kHz mono 16-bit PCM WAV. */
+  wav: Buffer;
+  /** Hint, e.g. "en-US". */
+  language?: string;
+  signal?: AbortSignal;
+}
+
+/** A provider failure with a kind, for metrics and for the fallback decision. */
+export class LlmError extends Error {
+  constructor(
+    readonly kind: 'timeout' | 'rate_limited' | 'server' | 'client' | 'network' | 'circuit_open' | 'unavailable' | 'aborted',
+    message: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+    this.name = 'LlmError';
+  }
+}
+
+export interface LlmProvider {
+  readonly name: 'gemini' | 'offline' | string;
+  /** Streams the reply as text deltas. Throws {@link LlmError}. */
+  streamReply(request: ReplyRequest): AsyncIterable<string>;
+  /** Folds turns leaving the window into the running summary. */
+  summarize(request: SummaryRequest): Promise<string>;
+  /** Speech to text. Throws {@link LlmError} with kind `unavailable` when it cannot. */
+  transcribe(request: TranscriptionRequest): Promise<string>;
+}

@@ -1,0 +1,224 @@
+import { ApolloServer, type ApolloServerPlugin } from '@apollo/server';
+import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
+import { fastifyApolloHandler } from '@as-integrations/fastify';
+import cors from '@fastify/cors';
+import Fastify, { type FastifyError, type FastifyInstance, type FastifyRequest } from 'fastify';
+import type { GraphQLSchema } from 'graphql';
+import { randomUUID } from 'node:crypto';
+import type { AppConfig } from '../config/config';
+import type { Logger } from '../observability/logger';
+import type { Metrics } from '../observability/metrics';
+import { apiKeyFromHeaders, type RequestContext, type RequestMeta } from './context';
+import { classifyError, toPublicError } from './format-error';
+import type { HealthService } from './health';
+import { OriginPolicy } from './origins';
+import { PLAYGROUND_HTML, playgroundAsset, wantsPlayground } from './playground';
+import { GraphQLWebSocketServer } from './websocket';
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    gqlMeta?: RequestMeta;
+  }
+}
+
+export const GRAPHQL_PATH = '/graphql';
+
+export interface HttpServerOptions {
+  config: AppConfig;
+  schema: GraphQLSchema;
+  logger: Logger;
+  metrics: Metrics;
+  health: HealthService;
+  /** Adds services to each operation's context (HTTP and WebSocket alike). */
+  extendContext?: (ctx: RequestContext) => RequestContext;
+  /** Extra Apollo plugins (query limits, introspection policy). */
+  apolloPlugins?: ApolloServerPlugin<RequestContext>[];
+}
+
+export interface HttpServer {
+  fastify: FastifyInstance;
+  apollo: ApolloServer<RequestContext>;
+  ws: GraphQLWebSocketServer;
+  close(): Promise<void>;
+}
+
+/** Records the operation name and error codes of a request for its log line and metrics. */
+function requestMetaPlugin(metrics: Metrics, isProduction: boolean): ApolloServerPlugin<RequestContext> {
+  return {
+    async requestDidStart() {
+      return {
+        async didResolveOperation({ contextValue, operationName }) {
+          contextValue.meta.operationName = operationName ?? undefined;
+        },
+        async didEncounterErrors({ contextValue, errors }) {
+          for (const error of errors) {
+            const c = classifyError(error, isProduction);
+            contextValue.meta.errorCodes.push(c.code);
+            metrics.graphqlErrors.inc({ code: c.code });
+            if (c.unexpected) {
+              contextValue.logger.error('unexpected error', {
+                operationName: contextValue.meta.operationName,
+                error: error.originalError?.stack ?? error.stack ?? error.message,
+              });
+            }
+          }
+        },
+      };
+    },
+  };
+}
+
+/**
+ * Fastify 5 + Apollo Server 5 + graphql-ws, all on one port at /graphql, with health,
+ * readiness, metrics and the in-browser IDE. Built, never listened: `main.ts` listens.
+ */
+export async function createHttpServer(options: HttpServerOptions): Promise<HttpServer> {
+  const { config, schema, logger, metrics, health } = options;
+  const originPolicy = new OriginPolicy(config.allowedOrigins);
+
+  const fastify = Fastify({
+    logger: false,
+    bodyLimit: config.bodyLimitBytes,
+    trustProxy: (_address: string, hop: number) => hop < config.trustProxy,
+    genReqId: () => randomUUID(),
+    // Requests in flight finish on close; idle keep-alive sockets are dropped at once.
+    forceCloseConnections: 'idle',
+    return503OnClosing: true,
+  });
+
+  await fastify.register(cors, {
+    origin: (origin, cb) => cb(null, originPolicy.isAllowed(origin) && origin !== undefined),
+    methods: ['GET', 'POST', 'OPTIONS'],
+    allowedHeaders: ['content-type', 'x-api-key', 'authorization', 'apollo-require-preflight', 'x-apollo-operation-name', 'x-request-id'],
+    maxAge: 600,
+  });
+
+  fastify.addHook('onResponse', async (request, reply) => {
+    const route = request.routeOptions.url ?? 'unmatched';
+    const durationMs = reply.elapsedTime;
+    metrics.httpRequestDuration.observe({ method: request.method, route, status: String(reply.statusCode) }, durationMs / 1000);
+    if (route === '/healthz' || route === '/readyz' || route === '/metrics' || route.startsWith('/playground')) return;
+    const meta = request.gqlMeta;
+    logger.info('request', {
+      requestId: request.id,
+      method: request.method,
+      path: request.url.split('?')[0],
+      status: reply.statusCode,
+      durationMs: Math.round(durationMs * 10) / 10,
+      operationName: meta?.operationName,
+      outcome: reply.statusCode >= 500 ? 'error' : meta?.errorCodes.length ? 'graphql_error' : reply.statusCode >= 400 ? 'rejected' : 'ok',
+      errorCodes: meta?.errorCodes.length ? meta.errorCodes : undefined,
+    });
+  });
+
+  // Errors Fastify raises before GraphQL runs (body too large, bad JSON, unsupported media
+  // type) still answer in GraphQL's error shape with a contract code.
+  fastify.setErrorHandler((error: FastifyError, request, reply) => {
+    const status = error.statusCode ?? 500;
+    let code = 'INTERNAL_SERVER_ERROR';
+    let message = config.isProduction ? 'Internal server error' : error.message;
+    if (status === 413) {
+      code = 'PAYLOAD_TOO_LARGE';
+      message = `Request body exceeds ${config.bodyLimitBytes} bytes`;
+    } else if (status >= 400 && status < 500) {
+      code = 'BAD_USER_INPUT';
+      message = error.message;
+    } else {
+      logger.error('unhandled HTTP error', { requestId: request.id, error: error.stack ?? error.message });
+    }
+    void reply.code(status).type('application/json').send({ errors: [{ message, extensions: { code } }] });
+  });
+
+  const ws = new GraphQLWebSocketServer({
+    schema,
+    path: GRAPHQL_PATH,
+    originPolicy,
+    logger,
+    metrics,
+    isProduction: config.isProduction,
+    trustProxy: config.trustProxy,
+    extendContext: options.extendContext,
+  });
+
+  const apollo = new ApolloServer<RequestContext>({
+    schema,
+    csrfPrevention: true,
+    allowBatchedHttpRequests: false,
+    includeStacktraceInErrorResponses: !config.isProduction,
+    // Introspection is decided per request by the policy plugin (admins only in production).
+    introspection: true,
+    formatError: (formatted, error) => toPublicError(formatted, error, config.isProduction),
+    plugins: [ApolloServerPluginLandingPageDisabled(), requestMetaPlugin(metrics, config.isProduction), ...(options.apolloPlugins ?? [])],
+  });
+  await apollo.start();
+
+  const graphqlHandler = fastifyApolloHandler<RequestContext>(apollo, {
+    context: async (request: FastifyRequest) => {
+      const meta: RequestMeta = { errorCodes: [] };
+      request.gqlMeta = meta;
+      const ctx: RequestContext = {
+        requestId: request.id,
+        logger: logger.child({ requestId: request.id }),
+        transport: 'http',
+        clientIp: request.ip,
+        origin: typeof request.headers.origin === 'string' ? request.headers.origin : null,
+        apiKey: apiKeyFromHeaders(request.headers),
+        meta,
+      };
+      return options.extendContext ? options.extendContext(ctx) : ctx;
+    },
+  });
+
+  fastify.route({
+    method: ['GET', 'POST'],
+    url: GRAPHQL_PATH,
+    handler: async (request, reply) => {
+      if (wantsPlayground(request.method, request.headers.accept, request.query)) {
+        return reply.type('text/html; charset=utf-8').header('cache-control', 'no-store').send(PLAYGROUND_HTML);
+      }
+      return graphqlHandler.call(fastify, request as never, reply as never);
+    },
+  });
+
+  fastify.get<{ Params: { asset: string } }>('/playground/:asset', async (request, reply) => {
+    const asset = playgroundAsset(request.params.asset);
+    if (!asset) return reply.code(404).send({ error: 'not found' });
+    return reply.type(asset.type).header('cache-control', 'public, max-age=3600').send(asset.body);
+  });
+
+  fastify.get('/healthz', async () => ({ status: 'ok' }));
+
+  fastify.get('/readyz', async (_request, reply) => {
+    const report = await health.readiness();
+    return reply.code(report.ready ? 200 : 503).send({
+      status: report.ready ? 'ready' : 'unavailable',
+      checks: report.checks,
+      failed: report.failed,
+      closing: report.closing || undefined,
+    });
+  });
+
+  fastify.get('/metrics', async (_request, reply) => {
+    await health.readiness();
+    return reply.type(metrics.registry.contentType).send(await metrics.registry.metrics());
+  });
+
+  fastify.server.on('upgrade', (request, socket, head) => ws.handleUpgrade(request, socket, head));
+
+  return {
+    fastify,
+    apollo,
+    ws,
+    async close() {
+      health.markClosing();
+      // In-flight requests get the grace period; what is still open then is cut.
+      const force = setTimeout(() => fastify.server.closeAllConnections(), config.shutdownGraceMs);
+      try {
+        await Promise.all([fastify.close(), ws.close(config.shutdownGraceMs)]);
+      } finally {
+        clearTimeout(force);
+      }
+      await apollo.stop();
+    },
+  };
+}

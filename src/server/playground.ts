@@ -1,0 +1,75 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+
+/**
+ * The in-browser GraphQL IDE (GraphiQL 4, the maintained successor of GraphQL Playground),
+ * served from node_modules so it works with no internet. Its bundle speaks
+ * graphql-transport-ws for subscriptions; admins put {"x-api-key": "..."} in its headers
+ * editor, and the page forwards those headers as connectionParams on the socket.
+ */
+const ASSETS: Record<string, { pkg: string; file: string; type: string }> = {
+  'react.js': { pkg: 'react', file: 'umd/react.production.min.js', type: 'application/javascript; charset=utf-8' },
+  'react-dom.js': { pkg: 'react-dom', file: 'umd/react-dom.production.min.js', type: 'application/javascript; charset=utf-8' },
+  'graphiql.js': { pkg: 'graphiql', file: 'graphiql.min.js', type: 'application/javascript; charset=utf-8' },
+  'graphiql.css': { pkg: 'graphiql', file: 'graphiql.min.css', type: 'text/css; charset=utf-8' },
+  'playground.js': { pkg: '', file: '', type: 'application/javascript; charset=utf-8' },
+};
+
+const cache = new Map<string, Buffer>();
+
+function packageDir(pkg: string): string {
+  return path.dirname(require.resolve(`${pkg}/package.json`));
+}
+
+const BOOT_SCRIPT = `
+(function () {
+  var url = location.origin + '/graphql';
+  var wsUrl = url.replace(/^http/, 'ws');
+  var fetcher = GraphiQL.createFetcher({ url: url, subscriptionUrl: wsUrl, headers: { 'apollo-require-preflight': 'true' } });
+  var root = ReactDOM.createRoot(document.getElementById('graphiql'));
+  root.render(React.createElement(GraphiQL, {
+    fetcher: fetcher,
+    defaultEditorToolsVisibility: 'headers',
+    defaultHeaders: '{\\n  "x-api-key": ""\\n}',
+    shouldPersistHeaders: true,
+  }));
+})();
+`;
+
+export function playgroundAsset(name: string): { body: Buffer; type: string } | null {
+  const asset = ASSETS[name];
+  if (!asset) return null;
+  let body = cache.get(name);
+  if (!body) {
+    body = name === 'playground.js' ? Buffer.from(BOOT_SCRIPT) : readFileSync(path.join(packageDir(asset.pkg), asset.file));
+    cache.set(name, body);
+  }
+  return { body, type: asset.type };
+}
+
+export const PLAYGROUND_HTML = `<!doctype html>
+<html lang="en">
+<head>
+  <meta charset="utf-8" />
+  <title>WarmProspect Concierge — GraphQL Playground</title>
+  <meta name="viewport" content="width=device-width, initial-scale=1" />
+  <link rel="stylesheet" href="/playground/graphiql.css" />
+  <style>html, body, #graphiql { height: 100%; margin: 0; }</style>
+</head>
+<body>
+  <div id="graphiql">Loading the GraphQL Playground…</div>
+  <script src="/playground/react.js"></script>
+  <script src="/playground/react-dom.js"></script>
+  <script src="/playground/graphiql.js"></script>
+  <script src="/playground/playground.js"></script>
+</body>
+</html>
+`;
+
+/** A browser navigation to /graphql (not a GraphQL GET request) gets the IDE. */
+export function wantsPlayground(method: string, accept: string | undefined, query: unknown): boolean {
+  if (method !== 'GET') return false;
+  if (!accept || !accept.includes('text/html')) return false;
+  const q = query as Record<string, unknown> | undefined;
+  return !q || q.query === undefined;
+}

@@ -1,0 +1,145 @@
+import type { GraphQLSchema } from 'graphql';
+import type { Context } from 'graphql-ws';
+import { useServer } from 'graphql-ws/use/ws';
+import type { IncomingMessage } from 'node:http';
+import { randomUUID } from 'node:crypto';
+import type { Duplex } from 'node:stream';
+import proxyAddr from 'proxy-addr';
+import { WebSocketServer, type WebSocket } from 'ws';
+import type { Logger } from '../observability/logger';
+import type { Metrics } from '../observability/metrics';
+import { apiKeyFromHeaders, type RequestContext } from './context';
+import { toPublicError } from './format-error';
+import type { OriginPolicy } from './origins';
+
+export interface WebSocketOptions {
+  schema: GraphQLSchema;
+  path: string;
+  originPolicy: OriginPolicy;
+  logger: Logger;
+  metrics: Metrics;
+  isProduction: boolean;
+  trustProxy: number;
+  /** Largest message a client may send, in bytes. */
+  maxPayloadBytes?: number;
+  /** Subscriptions one socket may hold at once. */
+  maxSubscriptionsPerSocket?: number;
+  /** Extra context (services) merged into each operation's context. */
+  extendContext?: (ctx: RequestContext) => RequestContext;
+}
+
+type Extra = { socket: WebSocket; request: IncomingMessage };
+
+/**
+ * graphql-ws (graphql-transport-ws) on a `ws` server that shares the HTTP port. The Origin
+ * header is checked at the upgrade, before graphql-ws sees the socket: a browser page from
+ * an origin outside the allow-list gets 403 and no handshake.
+ */
+export class GraphQLWebSocketServer {
+  private readonly wss: WebSocketServer;
+  private readonly disposable: { dispose: () => void | Promise<void> };
+  private readonly subscriptionCounts = new WeakMap<WebSocket, number>();
+
+  constructor(private readonly options: WebSocketOptions) {
+    this.wss = new WebSocketServer({ noServer: true, maxPayload: options.maxPayloadBytes ?? 64 * 1024 });
+    const maxSubs = options.maxSubscriptionsPerSocket ?? 20;
+    const trust = (_addr: string, hop: number) => hop < options.trustProxy;
+
+    this.wss.on('connection', (socket) => {
+      options.metrics.openSockets.inc();
+      socket.once('close', () => options.metrics.openSockets.dec());
+    });
+
+    this.disposable = useServer<Record<string, unknown>, Extra>(
+      {
+        schema: options.schema,
+        connectionInitWaitTimeout: 3_000,
+        context: (ctx: Context<Record<string, unknown>, Extra>) => {
+          const params = ctx.connectionParams ?? {};
+          const base: RequestContext = {
+            requestId: randomUUID(),
+            logger: options.logger,
+            transport: 'ws',
+            clientIp: proxyAddr(ctx.extra.request, trust),
+            origin: typeof ctx.extra.request.headers.origin === 'string' ? ctx.extra.request.headers.origin : null,
+            apiKey: apiKeyFromHeaders(params),
+            meta: { errorCodes: [] },
+          };
+          base.logger = options.logger.child({ requestId: base.requestId, transport: 'ws' });
+          return options.extendContext ? options.extendContext(base) : base;
+        },
+        onSubscribe: (ctx) => {
+          const socket = ctx.extra.socket;
+          const count = this.subscriptionCounts.get(socket) ?? 0;
+          if (count >= maxSubs) {
+            return [
+              {
+                message: `At most ${maxSubs} operations may run on one socket`,
+                extensions: { code: 'RATE_LIMITED', retryAfterSeconds: 1 },
+              } as unknown as never,
+            ];
+          }
+          this.subscriptionCounts.set(socket, count + 1);
+          options.metrics.activeSubscriptions.inc();
+          return undefined;
+        },
+        onComplete: (ctx) => {
+          const socket = ctx.extra.socket;
+          this.subscriptionCounts.set(socket, Math.max(0, (this.subscriptionCounts.get(socket) ?? 1) - 1));
+          options.metrics.activeSubscriptions.dec();
+        },
+        onNext: (_ctx, _id, _payload, _args, result) => {
+          if (!('errors' in result) || !result.errors?.length) return undefined;
+          return {
+            ...result,
+            errors: result.errors.map((e) => {
+              const formatted = toPublicError(e.toJSON(), e, options.isProduction);
+              options.metrics.graphqlErrors.inc({ code: String(formatted.extensions?.code) });
+              return formatted as never;
+            }),
+          };
+        },
+        onError: (_ctx, _id, _payload, errors) =>
+          errors.map((e) => {
+            const formatted = toPublicError(e.toJSON(), e, options.isProduction);
+            options.metrics.graphqlErrors.inc({ code: String(formatted.extensions?.code) });
+            return formatted as never;
+          }),
+      },
+      this.wss,
+    );
+  }
+
+  /** Wired to the HTTP server's `upgrade` event. */
+  handleUpgrade(request: IncomingMessage, socket: Duplex, head: Buffer): void {
+    const url = new URL(request.url ?? '/', 'http://localhost');
+    if (url.pathname !== this.options.path) {
+      socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+      return;
+    }
+    const origin = request.headers.origin;
+    if (!this.options.originPolicy.isAllowed(origin)) {
+      this.options.logger.warn('websocket upgrade refused', { reason: 'origin not allowed', origin });
+      socket.end('HTTP/1.1 403 Forbidden\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+      return;
+    }
+    this.wss.handleUpgrade(request, socket, head, (ws) => this.wss.emit('connection', ws, request));
+  }
+
+  get socketCount(): number {
+    return this.wss.clients.size;
+  }
+
+  /**
+   * Lets open sockets finish for up to `graceMs`, then closes the rest with 1001 (going away).
+   */
+  async close(graceMs: number): Promise<void> {
+    const deadline = Date.now() + graceMs;
+    while (this.wss.clients.size > 0 && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, Math.min(100, Math.max(1, deadline - Date.now()))));
+    }
+    for (const client of this.wss.clients) client.close(1001, 'Server shutting down');
+    await this.disposable.dispose();
+    await new Promise<void>((resolve) => this.wss.close(() => resolve()));
+  }
+}

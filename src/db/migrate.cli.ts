@@ -11,7 +11,7 @@ async function main(): Promise<void> {
   const command = process.argv[2] ?? 'up';
   const config = loadConfig();
   const logger = createLogger(config.logLevel, { process: 'migrate' });
-  const orm = await openOrm(config);
+  const orm = await openOrm(config, (message) => logger.info(message));
   try {
     const migrator = orm.getMigrator();
     if (command === 'up') {

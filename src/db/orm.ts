@@ -11,8 +11,13 @@ export type Orm = MikroORM<PostgreSqlDriver>;
 /** The repo's migrations/ folder, both from src/ (ts-jest) and from dist/src/ (node). */
 export const MIGRATIONS_DIR = path.resolve(__dirname, __dirname.includes(`${path.sep}dist${path.sep}`) ? '../../../migrations' : '../../migrations');
 
-export function ormOptions(config: Pick<AppConfig, 'databaseUrl' | 'dbPool'>): Options<PostgreSqlDriver> {
+/**
+ * `log` receives MikroORM's own messages (the migrator reports each migration); without it
+ * they are dropped, so nothing reaches the console outside our JSON logger.
+ */
+export function ormOptions(config: Pick<AppConfig, 'databaseUrl' | 'dbPool'>, log: (message: string) => void = () => undefined): Options<PostgreSqlDriver> {
   return {
+    logger: (message) => log(message.replace(/\u001b\[[0-9;]*m/g, '')),
     driver: PostgreSqlDriver,
     clientUrl: config.databaseUrl,
     entities: ENTITIES,
@@ -37,8 +42,8 @@ export function ormOptions(config: Pick<AppConfig, 'databaseUrl' | 'dbPool'>): O
 }
 
 /** Opens the pool and proves Postgres answers; throws when it does not. */
-export async function openOrm(config: Pick<AppConfig, 'databaseUrl' | 'dbPool'>): Promise<Orm> {
-  const orm = await MikroORM.init<PostgreSqlDriver>(ormOptions(config));
+export async function openOrm(config: Pick<AppConfig, 'databaseUrl' | 'dbPool'>, log?: (message: string) => void): Promise<Orm> {
+  const orm = await MikroORM.init<PostgreSqlDriver>(ormOptions(config, log));
   try {
     await orm.em.getConnection().execute('select 1');
   } catch (err) {

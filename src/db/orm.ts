@@ -17,7 +17,8 @@ export const MIGRATIONS_DIR = path.resolve(__dirname, __dirname.includes(`${path
  */
 export function ormOptions(config: Pick<AppConfig, 'databaseUrl' | 'dbPool'>, log: (message: string) => void = () => undefined): Options<PostgreSqlDriver> {
   return {
-    logger: (message) => log(message.replace(/\u001b\[[0-9;]*m/g, '')),
+    logger: log,
+    colors: false,
     driver: PostgreSqlDriver,
     clientUrl: config.databaseUrl,
     entities: ENTITIES,

@@ -11,7 +11,16 @@ export type Orm = MikroORM<PostgreSqlDriver>;
 /** The repo's migrations/ folder, both from src/ (ts-jest) and from dist/src/ (node). */
 export const MIGRATIONS_DIR = path.resolve(__dirname, __dirname.includes(`${path.sep}dist${path.sep}`) ? '../../../migrations' : '../../migrations');
 
-export function ormOptions(config: Pick<AppConfig, 'databaseUrl' | 'dbPool'>): Options<PostgreSqlDriver> {
+export interface OrmOpenOptions {
+  /**
+   * Create the database when it does not exist (MikroORM's `ensureDatabase`). Off for the
+   * server: a mistyped DATABASE_URL must stop it, not give it a new empty database. On for
+   * `npm run migrate` outside production, so a fresh machine needs no `createdb`.
+   */
+  createDatabase?: boolean;
+}
+
+export function ormOptions(config: Pick<AppConfig, 'databaseUrl' | 'dbPool'>, opts: OrmOpenOptions = {}): Options<PostgreSqlDriver> {
   return {
     driver: PostgreSqlDriver,
     clientUrl: config.databaseUrl,
@@ -19,6 +28,7 @@ export function ormOptions(config: Pick<AppConfig, 'databaseUrl' | 'dbPool'>): O
     metadataProvider: ReflectMetadataProvider,
     discovery: { disableDynamicFileAccess: true },
     pool: { ...config.dbPool },
+    ensureDatabase: opts.createDatabase ?? false,
     // The ORM's own debug output stays off; our logger reports queries that fail.
     debug: false,
     allowGlobalContext: false,
@@ -37,8 +47,8 @@ export function ormOptions(config: Pick<AppConfig, 'databaseUrl' | 'dbPool'>): O
 }
 
 /** Opens the pool and proves Postgres answers; throws when it does not. */
-export async function openOrm(config: Pick<AppConfig, 'databaseUrl' | 'dbPool'>): Promise<Orm> {
-  const orm = await MikroORM.init<PostgreSqlDriver>(ormOptions(config));
+export async function openOrm(config: Pick<AppConfig, 'databaseUrl' | 'dbPool'>, opts: OrmOpenOptions = {}): Promise<Orm> {
+  const orm = await MikroORM.init<PostgreSqlDriver>(ormOptions(config, opts));
   try {
     await orm.em.getConnection().execute('select 1');
   } catch (err) {

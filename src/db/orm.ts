@@ -42,6 +42,8 @@ export function ormOptions(config: Pick<AppConfig, 'databaseUrl' | 'dbPool'>, op
       allOrNothing: true,
       snapshot: false,
       tableName: 'mikro_orm_migrations',
+      // MikroORM prints progress with console.log (not JSON); migrate.cli logs the result itself.
+      silent: true,
     },
   };
 }

@@ -12,8 +12,9 @@ import { HealthService } from './server/health';
 import { createHttpServer, type HttpServer } from './server/http-server';
 import { ServerInfoResolver } from './server/server-info.resolver';
 
-// eslint-disable-next-line @typescript-eslint/no-require-imports
-const { version } = require('../package.json') as { version: string };
+import { readPackageVersion } from './common/version';
+
+const version = readPackageVersion();
 
 /** A store the server cannot run without did not answer at start-up. */
 export class StartupError extends Error {

@@ -16,7 +16,7 @@ async function runWorker(config: AppConfig): Promise<void> {
     app = await buildApp(config, { logger });
   } catch (err) {
     if (err instanceof StartupError) {
-      logger.error(`cannot start: ${err.message}`, { service: err.service });
+      logger.error(`cannot start: ${err.message}`, { store: err.service });
     } else {
       logger.error('cannot start', { error: err instanceof Error ? err.message : String(err) });
     }

@@ -11,7 +11,9 @@ async function main(): Promise<void> {
   const command = process.argv[2] ?? 'up';
   const config = loadConfig();
   const logger = createLogger(config.logLevel, { process: 'migrate' });
-  const orm = await openOrm(config, (message) => logger.info(message));
+  // Outside production a missing database is created, so `npm run migrate` is all a fresh
+  // machine needs; in production the database is provisioned and a missing one is an error.
+  const orm = await openOrm(config, { createDatabase: !config.isProduction });
   try {
     const migrator = orm.getMigrator();
     if (command === 'up') {

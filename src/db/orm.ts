@@ -11,13 +11,20 @@ export type Orm = MikroORM<PostgreSqlDriver>;
 /** The repo's migrations/ folder, both from src/ (ts-jest) and from dist/src/ (node). */
 export const MIGRATIONS_DIR = path.resolve(__dirname, __dirname.includes(`${path.sep}dist${path.sep}`) ? '../../../migrations' : '../../migrations');
 
-/**
- * `log` receives MikroORM's own messages (the migrator reports each migration); without it
- * they are dropped, so nothing reaches the console outside our JSON logger.
- */
-export function ormOptions(config: Pick<AppConfig, 'databaseUrl' | 'dbPool'>, log: (message: string) => void = () => undefined): Options<PostgreSqlDriver> {
+export interface OrmOpenOptions {
+  /**
+   * Create the database when it does not exist (MikroORM's `ensureDatabase`). Off for the
+   * server: a mistyped DATABASE_URL must stop it, not give it a new empty database. On for
+   * `npm run migrate` outside production, so a fresh machine needs no `createdb`.
+   */
+  createDatabase?: boolean;
+  /** Receives MikroORM's own log messages; without it they are dropped (never the console). */
+  log?: (message: string) => void;
+}
+
+export function ormOptions(config: Pick<AppConfig, 'databaseUrl' | 'dbPool'>, opts: OrmOpenOptions = {}): Options<PostgreSqlDriver> {
   return {
-    logger: log,
+    logger: opts.log ?? (() => undefined),
     colors: false,
     driver: PostgreSqlDriver,
     clientUrl: config.databaseUrl,
@@ -25,6 +32,7 @@ export function ormOptions(config: Pick<AppConfig, 'databaseUrl' | 'dbPool'>, lo
     metadataProvider: ReflectMetadataProvider,
     discovery: { disableDynamicFileAccess: true },
     pool: { ...config.dbPool },
+    ensureDatabase: opts.createDatabase ?? false,
     // The ORM's own debug output stays off; our logger reports queries that fail.
     debug: false,
     allowGlobalContext: false,
@@ -38,13 +46,15 @@ export function ormOptions(config: Pick<AppConfig, 'databaseUrl' | 'dbPool'>, lo
       allOrNothing: true,
       snapshot: false,
       tableName: 'mikro_orm_migrations',
+      // MikroORM prints progress with console.log (not JSON); migrate.cli logs the result itself.
+      silent: true,
     },
   };
 }
 
 /** Opens the pool and proves Postgres answers; throws when it does not. */
-export async function openOrm(config: Pick<AppConfig, 'databaseUrl' | 'dbPool'>, log?: (message: string) => void): Promise<Orm> {
-  const orm = await MikroORM.init<PostgreSqlDriver>(ormOptions(config, log));
+export async function openOrm(config: Pick<AppConfig, 'databaseUrl' | 'dbPool'>, opts: OrmOpenOptions = {}): Promise<Orm> {
+  const orm = await MikroORM.init<PostgreSqlDriver>(ormOptions(config, opts));
   try {
     await orm.em.getConnection().execute('select 1');
   } catch (err) {

@@ -38,6 +38,13 @@ export async function connectRedis(client: RedisClient, timeoutMs: number): Prom
   const timeout = new Promise<never>((_, reject) => {
     timer = setTimeout(() => reject(new Error(`no answer within ${timeoutMs} ms`)), timeoutMs);
   });
+  // Without a listener ioredis prints "[ioredis] Unhandled error event" to stderr; keep the
+  // first socket error instead, as it says more than "Connection is closed".
+  let socketError: Error | undefined;
+  const onError = (err: Error) => {
+    socketError ??= err;
+  };
+  client.on('error', onError);
   try {
     await Promise.race([
       (async () => {
@@ -48,9 +55,10 @@ export async function connectRedis(client: RedisClient, timeoutMs: number): Prom
     ]);
   } catch (err) {
     client.disconnect(false);
-    throw err;
+    throw socketError ?? err;
   } finally {
     clearTimeout(timer);
+    client.off('error', onError);
   }
 }
 

@@ -144,6 +144,16 @@ export async function createHttpServer(options: HttpServerOptions): Promise<Http
     schema,
     csrfPrevention: true,
     allowBatchedHttpRequests: false,
+    // Apollo would otherwise stop itself on SIGTERM while main.ts is still draining, failing
+    // in-flight requests with "Cannot execute GraphQL operations after the server has stopped".
+    stopOnTerminationSignals: false,
+    // Apollo's own warnings go through our JSON logger, not console.
+    logger: {
+      debug: (message: unknown) => logger.debug(String(message), { component: 'apollo' }),
+      info: (message: unknown) => logger.info(String(message), { component: 'apollo' }),
+      warn: (message: unknown) => logger.warn(String(message), { component: 'apollo' }),
+      error: (message: unknown) => logger.error(String(message), { component: 'apollo' }),
+    },
     includeStacktraceInErrorResponses: !config.isProduction,
     // Introspection is decided per request by the policy plugin (admins only in production).
     introspection: true,

@@ -49,6 +49,34 @@ describe('GraphQL over HTTP', () => {
   it('refuses a simple (CSRF-able) request without a preflight header', async () => {
     const res = await fetch(`${server.url}?query=${encodeURIComponent('{ serverInfo { name } }')}`);
     expect(res.status).toBe(400);
+    expect(((await res.json()) as { errors: Array<{ message: string }> }).errors[0].message).toContain('CSRF');
+  });
+
+  it('refuses a text/plain POST (a "simple" request a form could send) without a preflight header', async () => {
+    const res = await fetch(server.url, {
+      method: 'POST',
+      headers: { 'content-type': 'text/plain' },
+      body: JSON.stringify({ query: '{ serverInfo { name } }' }),
+    });
+    expect(res.status).toBe(400);
+    const body = (await res.json()) as { data?: unknown; errors: Array<{ message: string }> };
+    expect(body.data).toBeUndefined();
+    expect(body.errors[0].message).toContain('CSRF');
+  });
+
+  it('runs a GET query that carries the apollo-require-preflight header', async () => {
+    const res = await fetch(`${server.url}?query=${encodeURIComponent('{ serverInfo { name } }')}`, {
+      headers: { 'apollo-require-preflight': 'true' },
+    });
+    expect(res.status).toBe(200);
+    expect(await res.json()).toEqual({ data: { serverInfo: { name: 'WarmProspect Concierge' } } });
+  });
+
+  it('never runs a mutation over GET', async () => {
+    const res = await fetch(`${server.url}?query=${encodeURIComponent('mutation { __typename }')}`, {
+      headers: { 'apollo-require-preflight': 'true' },
+    });
+    expect(res.status).toBe(405);
   });
 
   it('answers a body over the limit with 413 and PAYLOAD_TOO_LARGE', async () => {
@@ -88,6 +116,41 @@ describe('CORS', () => {
     });
     expect(res.headers.get('access-control-allow-origin')).toBe('http://allowed.test');
     expect(res.headers.get('vary')).toMatch(/Origin/i);
+  });
+
+  it('echoes an allowed Origin on the actual POST', async () => {
+    const res = await fetch(server.url, {
+      method: 'POST',
+      headers: { origin: 'http://allowed.test', 'content-type': 'application/json' },
+      body: JSON.stringify({ query: '{ serverInfo { name } }' }),
+    });
+    expect(res.status).toBe(200);
+    expect(res.headers.get('access-control-allow-origin')).toBe('http://allowed.test');
+    expect(res.headers.get('vary')).toMatch(/Origin/i);
+  });
+
+  it('allows the x-api-key and preflight headers in a preflight from an allowed Origin', async () => {
+    const res = await fetch(server.url, {
+      method: 'OPTIONS',
+      headers: {
+        origin: 'http://allowed.test',
+        'access-control-request-method': 'POST',
+        'access-control-request-headers': 'content-type,x-api-key,apollo-require-preflight',
+      },
+    });
+    expect(res.status).toBeLessThan(300);
+    const allowed = (res.headers.get('access-control-allow-headers') ?? '').toLowerCase();
+    for (const h of ['content-type', 'x-api-key', 'apollo-require-preflight']) expect(allowed).toContain(h);
+  });
+
+  it('gives no CORS header to the actual POST from an origin outside the list, and no wildcard', async () => {
+    const res = await fetch(server.url, {
+      method: 'POST',
+      headers: { origin: 'http://evil.test', 'content-type': 'application/json' },
+      body: JSON.stringify({ query: '{ serverInfo { name } }' }),
+    });
+    expect(res.headers.get('access-control-allow-origin')).toBeNull();
+    expect(res.headers.get('access-control-allow-credentials')).toBeNull();
   });
 
   it('gives no CORS header to an origin outside the list', async () => {

@@ -138,6 +138,7 @@ export async function buildApp(config: AppConfig, overrides: AppOverrides = {}):
     health,
     apolloPlugins: hardening.apolloPlugins,
     validationRules: hardening.validationRules,
+    parseOptions: hardening.parseOptions,
     prepareWsOperation: (schema, query, apiKey) => hardening.prepareWsOperation(schema, query, apiKey),
   });
 

@@ -4,16 +4,17 @@ import { costLimitRule } from '@escape.tech/graphql-armor-cost-limit';
 import { maxAliasesRule } from '@escape.tech/graphql-armor-max-aliases';
 import { maxDepthRule } from '@escape.tech/graphql-armor-max-depth';
 import { maxDirectivesRule } from '@escape.tech/graphql-armor-max-directives';
-import { MaxTokensParserWLexer } from '@escape.tech/graphql-armor-max-tokens';
 import type { GraphQLArmorConfig } from '@escape.tech/graphql-armor-types';
 import {
   BREAK,
   GraphQLError,
+  parse,
   specifiedRules,
   validate,
   visit,
   type DocumentNode,
   type GraphQLSchema,
+  type ParseOptions,
   type ValidationContext,
   type ValidationRule,
 } from 'graphql';
@@ -22,7 +23,7 @@ import type { ApiKeyAuthenticator } from '../auth/principal';
 import type { RequestContext } from './context';
 
 /**
- * Query limits (graphql-armor), hidden field suggestions and the introspection policy, for
+ * Query limits (graphql-armor; tokens: graphql-js), hidden field suggestions and the introspection policy, for
  * HTTP (Apollo plugins + validation rules) and WebSocket (the same rules run by
  * `prepareWsOperation` before graphql-ws executes anything).
  */
@@ -32,9 +33,13 @@ export interface QueryLimits {
   maxDepth: number;
   maxAliases: number;
   maxDirectives: number;
-  /** Lexical tokens in the document, counted while parsing. */
+  /**
+   * Lexical tokens in the document, counted while parsing. Enforced by graphql-js's own
+   * `parse(…, { maxTokens })` (Apollo `parseOptions`): graphql-armor's max-tokens Apollo plugin
+   * throws from `parsingDidStart`, which Apollo 5 answers with HTTP 500 instead of a 400.
+   */
   maxTokens: number;
-  /** graphql-armor cost: objects 2, scalars 1, ×1.5 per level. A full `businesses` query is ~200. */
+  /** graphql-armor cost: objects 2, scalars 1, ×1.5 per level. A `businesses` query with every field costs 63.5. */
   maxCost: number;
 }
 
@@ -55,7 +60,7 @@ function armorConfig(limits: QueryLimits, isProduction: boolean): GraphQLArmorCo
     maxDepth: { n: limits.maxDepth, ignoreIntrospection: true, flattenFragments: true, ...common() },
     maxAliases: { n: limits.maxAliases, ...common() },
     maxDirectives: { n: limits.maxDirectives, ...common() },
-    maxTokens: { n: limits.maxTokens, exposeLimits: true },
+    maxTokens: { enabled: false },
     costLimit: { maxCost: limits.maxCost, ignoreIntrospection: true, flattenFragments: true, ...common() },
     blockFieldSuggestion: { enabled: isProduction, mask: SUGGESTION_MASK },
   };
@@ -85,6 +90,8 @@ function introspectionDenied(): GraphQLError {
 export interface GraphQLHardening {
   apolloPlugins: ApolloServerPlugin<RequestContext>[];
   validationRules: ValidationRule[];
+  /** Apollo's `parseOptions`: the token limit. */
+  parseOptions: ParseOptions;
   /** Parses and validates a WebSocket operation with the same limits and policy as HTTP. */
   prepareWsOperation(schema: GraphQLSchema, query: string, apiKey: string | null): Promise<DocumentNode | readonly GraphQLError[]>;
 }
@@ -122,10 +129,11 @@ export function createGraphQLHardening(options: {
   return {
     apolloPlugins: [...(armor.plugins as ApolloServerPlugin<RequestContext>[]), introspectionPolicy],
     validationRules: armor.validationRules,
+    parseOptions: { maxTokens: limits.maxTokens },
     async prepareWsOperation(schema, query, apiKey) {
       let document: DocumentNode;
       try {
-        document = new MaxTokensParserWLexer(query, { n: limits.maxTokens, exposeLimits: true }).parseDocument();
+        document = parse(query, { maxTokens: limits.maxTokens });
       } catch (err) {
         if (err instanceof GraphQLError) return [err];
         throw err;

@@ -3,7 +3,7 @@ import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/dis
 import { fastifyApolloHandler } from '@as-integrations/fastify';
 import cors from '@fastify/cors';
 import Fastify, { type FastifyError, type FastifyInstance, type FastifyRequest } from 'fastify';
-import type { DocumentNode, GraphQLError, GraphQLSchema, ValidationRule } from 'graphql';
+import type { DocumentNode, GraphQLError, GraphQLSchema, ParseOptions, ValidationRule } from 'graphql';
 import { randomUUID } from 'node:crypto';
 import type { AppConfig } from '../config/config';
 import type { Logger } from '../observability/logger';
@@ -35,6 +35,8 @@ export interface HttpServerOptions {
   apolloPlugins?: ApolloServerPlugin<RequestContext>[];
   /** Extra validation rules for HTTP operations (query limits). */
   validationRules?: ValidationRule[];
+  /** Options of graphql-js's parser for HTTP operations (the token limit). */
+  parseOptions?: ParseOptions;
   /** Parses and validates WebSocket operations with the same limits (see GraphQLWebSocketServer). */
   prepareWsOperation?: (schema: GraphQLSchema, query: string, apiKey: string | null) => Promise<DocumentNode | readonly GraphQLError[]>;
 }
@@ -150,6 +152,7 @@ export async function createHttpServer(options: HttpServerOptions): Promise<Http
     csrfPrevention: true,
     allowBatchedHttpRequests: false,
     validationRules: options.validationRules,
+    parseOptions: options.parseOptions,
     includeStacktraceInErrorResponses: !config.isProduction,
     // Introspection is decided per request by the policy plugin (admins only in production).
     introspection: true,

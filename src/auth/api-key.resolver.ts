@@ -17,14 +17,14 @@ export class ApiKeyResolver {
 
   @Authorized()
   @Mutation(() => CreatedApiKey, { description: 'Creates a key and returns its secret once. Business keys may only create keys for their own business.' })
-  async createApiKey(@Arg('input', () => CreateApiKeyInput) input: CreateApiKeyInput, @Ctx() ctx: RequestContext): Promise<CreatedApiKey> {
+  async createApiKey(@Arg('input', () => CreateApiKeyInput, { description: 'Name and optional business scope of the key.' }) input: CreateApiKeyInput, @Ctx() ctx: RequestContext): Promise<CreatedApiKey> {
     const { key, secret } = await this.keys.create(principalOf(ctx), input);
     return { apiKey: toApiKey(key), secret };
   }
 
   @Authorized()
   @Mutation(() => Boolean, { description: 'Revokes a key at once (idempotent). Returns true.' })
-  async revokeApiKey(@Arg('id', () => ID) id: string, @Ctx() ctx: RequestContext): Promise<boolean> {
+  async revokeApiKey(@Arg('id', () => ID, { description: 'Id of the key to revoke.' }) id: string, @Ctx() ctx: RequestContext): Promise<boolean> {
     return this.keys.revoke(principalOf(ctx), id);
   }
 }

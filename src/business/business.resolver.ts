@@ -12,7 +12,7 @@ export class BusinessResolver {
   constructor(private readonly service: BusinessService) {}
 
   @Query(() => PublicBusiness, { nullable: true, description: 'What a chat widget needs to render a business. Public: no key needed. Null for an unknown id.' })
-  async publicBusiness(@Arg('id', () => ID) id: string): Promise<PublicBusiness | null> {
+  async publicBusiness(@Arg('id', () => ID, { description: 'Business id.' }) id: string): Promise<PublicBusiness | null> {
     const business = await this.service.getPublic(id);
     return business ? toPublicBusiness(business) : null;
   }
@@ -25,22 +25,22 @@ export class BusinessResolver {
 
   @Authorized()
   @Query(() => Business, { nullable: true, description: 'One business with its full configuration; null when it does not exist.' })
-  async business(@Arg('id', () => ID) id: string, @Ctx() ctx: RequestContext): Promise<Business | null> {
+  async business(@Arg('id', () => ID, { description: 'Business id.' }) id: string, @Ctx() ctx: RequestContext): Promise<Business | null> {
     const business = await this.service.get(principalOf(ctx), id);
     return business ? toBusiness(business) : null;
   }
 
   @Authorized(PLATFORM)
   @Mutation(() => Business, { description: 'Creates a business (platform keys only).' })
-  async createBusiness(@Arg('input', () => CreateBusinessInput) input: CreateBusinessInput, @Ctx() ctx: RequestContext): Promise<Business> {
+  async createBusiness(@Arg('input', () => CreateBusinessInput, { description: 'The new business.' }) input: CreateBusinessInput, @Ctx() ctx: RequestContext): Promise<Business> {
     return toBusiness(await this.service.create(principalOf(ctx), input));
   }
 
   @Authorized()
   @Mutation(() => Business, { description: 'Changes the fields given; a field given as null is cleared. Every server drops its cached copy.' })
   async updateBusiness(
-    @Arg('id', () => ID) id: string,
-    @Arg('input', () => UpdateBusinessInput) input: UpdateBusinessInput,
+    @Arg('id', () => ID, { description: 'Business id.' }) id: string,
+    @Arg('input', () => UpdateBusinessInput, { description: 'The fields to change.' }) input: UpdateBusinessInput,
     @Ctx() ctx: RequestContext,
   ): Promise<Business> {
     return toBusiness(await this.service.update(principalOf(ctx), id, input));
@@ -48,7 +48,7 @@ export class BusinessResolver {
 
   @Authorized(PLATFORM)
   @Mutation(() => Boolean, { description: 'Deletes a business and everything that belongs to it (its API keys, knowledge, sessions). Platform keys only.' })
-  async deleteBusiness(@Arg('id', () => ID) id: string, @Ctx() ctx: RequestContext): Promise<boolean> {
+  async deleteBusiness(@Arg('id', () => ID, { description: 'Business id.' }) id: string, @Ctx() ctx: RequestContext): Promise<boolean> {
     return this.service.delete(principalOf(ctx), id);
   }
 }

@@ -6,7 +6,12 @@ import { openOrm, type Orm } from './db/orm';
 import { createLogger, type Logger } from './observability/logger';
 import { Metrics } from './observability/metrics';
 import { closeRedis, connectRedis, createRedis, type RedisClient } from './redis/redis';
+import { createAuthModule } from './auth/auth.module';
+import type { ApiKeyService } from './auth/api-key.service';
 import { BusinessCache } from './business/business.cache';
+import { createBusinessModule } from './business/business.module';
+import type { BusinessService } from './business/business.service';
+import { createGraphQLHardening } from './server/graphql-hardening';
 import { buildGraphQLSchema } from './schema/schema';
 import { HealthService } from './server/health';
 import { createHttpServer, type HttpServer } from './server/http-server';
@@ -39,6 +44,10 @@ export interface App {
   orm: Orm;
   /** Business rows for the chat hot path, invalidated across processes. */
   businesses: BusinessCache;
+  /** API keys: authentication, creation, revocation. */
+  apiKeys: ApiKeyService;
+  /** Business admin; features register deleteBusiness cleanup with `onDelete`/`onDeleted`. */
+  businessService: BusinessService;
   http: HttpServer;
   fastify: FastifyInstance;
   /** Stops accepting, drains requests and sockets, closes Redis and Postgres. Idempotent. */
@@ -112,10 +121,27 @@ export async function buildApp(config: AppConfig, overrides: AppOverrides = {}):
   const businesses = new BusinessCache(orm, redis, subscriber, config.redisKeyPrefix, logger);
   await businesses.start();
 
-  const container = new ResolverContainer().register(new ServerInfoResolver(version));
+  const auth = await createAuthModule({ config, orm, redis, subscriber, logger });
+  // Runs before the ORM and Redis close (closers run in order; unshift puts it first).
+  closers.unshift(() => auth.close());
+  const business = createBusinessModule({ orm, businesses, apiKeys: auth.apiKeys, logger });
+  const hardening = createGraphQLHardening({ isProduction: config.isProduction, authenticator: auth.apiKeys });
 
-  const schema = await buildGraphQLSchema({ container });
-  const http = await createHttpServer({ config, schema, logger, metrics, health });
+  const container = new ResolverContainer().register(new ServerInfoResolver(version));
+  for (const resolver of [...auth.resolvers, ...business.resolvers]) container.register(resolver);
+
+  const schema = await buildGraphQLSchema({ container, authChecker: auth.authChecker });
+  const http = await createHttpServer({
+    config,
+    schema,
+    logger,
+    metrics,
+    health,
+    apolloPlugins: hardening.apolloPlugins,
+    validationRules: hardening.validationRules,
+    parseOptions: hardening.parseOptions,
+    prepareWsOperation: (schema, query, apiKey) => hardening.prepareWsOperation(schema, query, apiKey),
+  });
 
   let closed: Promise<void> | undefined;
   return {
@@ -125,6 +151,8 @@ export async function buildApp(config: AppConfig, overrides: AppOverrides = {}):
     redis,
     orm,
     businesses,
+    apiKeys: auth.apiKeys,
+    businessService: business.service,
     http,
     fastify: http.fastify,
     close() {

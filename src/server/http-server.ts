@@ -3,7 +3,7 @@ import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/dis
 import { fastifyApolloHandler } from '@as-integrations/fastify';
 import cors from '@fastify/cors';
 import Fastify, { type FastifyError, type FastifyInstance, type FastifyRequest } from 'fastify';
-import type { GraphQLSchema } from 'graphql';
+import type { DocumentNode, GraphQLError, GraphQLSchema, ParseOptions, ValidationRule } from 'graphql';
 import { randomUUID } from 'node:crypto';
 import type { AppConfig } from '../config/config';
 import type { Logger } from '../observability/logger';
@@ -33,6 +33,12 @@ export interface HttpServerOptions {
   extendContext?: (ctx: RequestContext) => RequestContext;
   /** Extra Apollo plugins (query limits, introspection policy). */
   apolloPlugins?: ApolloServerPlugin<RequestContext>[];
+  /** Extra validation rules for HTTP operations (query limits). */
+  validationRules?: ValidationRule[];
+  /** Options of graphql-js's parser for HTTP operations (the token limit). */
+  parseOptions?: ParseOptions;
+  /** Parses and validates WebSocket operations with the same limits (see GraphQLWebSocketServer). */
+  prepareWsOperation?: (schema: GraphQLSchema, query: string, apiKey: string | null) => Promise<DocumentNode | readonly GraphQLError[]>;
 }
 
 export interface HttpServer {
@@ -138,6 +144,7 @@ export async function createHttpServer(options: HttpServerOptions): Promise<Http
     isProduction: config.isProduction,
     trustProxy: config.trustProxy,
     extendContext: options.extendContext,
+    prepareOperation: options.prepareWsOperation,
   });
 
   const apollo = new ApolloServer<RequestContext>({
@@ -154,6 +161,8 @@ export async function createHttpServer(options: HttpServerOptions): Promise<Http
       warn: (message: unknown) => logger.warn(String(message), { component: 'apollo' }),
       error: (message: unknown) => logger.error(String(message), { component: 'apollo' }),
     },
+    validationRules: options.validationRules,
+    parseOptions: options.parseOptions,
     includeStacktraceInErrorResponses: !config.isProduction,
     // Introspection is decided per request by the policy plugin (admins only in production).
     introspection: true,

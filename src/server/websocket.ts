@@ -1,4 +1,5 @@
-import type { GraphQLSchema } from 'graphql';
+import { GraphQLError, type DocumentNode, type GraphQLSchema } from 'graphql';
+import { AppError } from '../common/errors';
 import type { Context } from 'graphql-ws';
 import { useServer } from 'graphql-ws/use/ws';
 import type { IncomingMessage } from 'node:http';
@@ -26,6 +27,11 @@ export interface WebSocketOptions {
   maxSubscriptionsPerSocket?: number;
   /** Extra context (services) merged into each operation's context. */
   extendContext?: (ctx: RequestContext) => RequestContext;
+  /**
+   * Parses and validates an operation (query limits, introspection policy) instead of
+   * graphql-ws's plain parse + validate, so WebSocket operations pass the same checks as HTTP.
+   */
+  prepareOperation?: (schema: GraphQLSchema, query: string, apiKey: string | null) => Promise<DocumentNode | readonly GraphQLError[]>;
 }
 
 type Extra = { socket: WebSocket; request: IncomingMessage };
@@ -68,20 +74,25 @@ export class GraphQLWebSocketServer {
           base.logger = options.logger.child({ requestId: base.requestId, transport: 'ws' });
           return options.extendContext ? options.extendContext(base) : base;
         },
-        onSubscribe: (ctx) => {
+        onSubscribe: async (ctx, _id, payload) => {
           const socket = ctx.extra.socket;
           const count = this.subscriptionCounts.get(socket) ?? 0;
           if (count >= maxSubs) {
-            return [
-              {
-                message: `At most ${maxSubs} operations may run on one socket`,
-                extensions: { code: 'RATE_LIMITED', retryAfterSeconds: 1 },
-              } as unknown as never,
-            ];
+            // graphql-ws accepts only GraphQLError instances here (anything else closes the socket).
+            const limit = new AppError('RATE_LIMITED', `At most ${maxSubs} operations may run on one socket`, { retryAfterSeconds: 1 });
+            return [new GraphQLError(limit.message, { originalError: limit })];
           }
-          this.subscriptionCounts.set(socket, count + 1);
+          let document: DocumentNode | undefined;
+          if (options.prepareOperation) {
+            const prepared = await options.prepareOperation(options.schema, payload.query, apiKeyFromHeaders(ctx.connectionParams ?? {}));
+            if (Array.isArray(prepared)) return prepared as readonly GraphQLError[];
+            document = prepared as DocumentNode;
+          }
+          this.subscriptionCounts.set(socket, (this.subscriptionCounts.get(socket) ?? 0) + 1);
           options.metrics.activeSubscriptions.inc();
-          return undefined;
+          if (!document) return undefined;
+          // Already validated: graphql-ws executes these arguments as they are.
+          return { schema: options.schema, document, operationName: payload.operationName, variableValues: payload.variables };
         },
         onComplete: (ctx) => {
           const socket = ctx.extra.socket;

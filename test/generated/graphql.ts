@@ -4,10 +4,249 @@ type Exact<T extends { [key: string]: unknown }> = { [K in keyof T]: T[K] };
 /** Internal type. DO NOT USE DIRECTLY. */
 export type Incremental<T> = T | { [P in keyof T]?: P extends ' $fragmentName' | '__typename' ? T[P] : never };
 import type { TypedDocumentNode as DocumentNode } from '@graphql-typed-document-node/core';
+/** A key to create. */
+export type CreateApiKeyInput = {
+  /** Scope the key to this business. Omit for a platform key (platform callers only). */
+  businessId?: string | number | null | undefined;
+  /** Label to tell keys apart (1–100 characters). */
+  name: string;
+};
+
+/** A new business. Absent fields get their defaults. */
+export type CreateBusinessInput = {
+  /** Bare origins (e.g. "https://example.com") allowed to embed this business's widget; narrows ALLOWED_ORIGINS. Empty: ALLOWED_ORIGINS alone. */
+  allowedOrigins?: Array<string> | null | undefined;
+  /** Text of the button that opens the widget (≤ 60). */
+  buttonText?: string | null | undefined;
+  /** Contact e-mail address the bot may give out. */
+  contactEmail?: string | null | undefined;
+  /** Contact phone number the bot may give out (digits, spaces, + ( ) - .). */
+  contactPhone?: string | null | undefined;
+  /** Quick-reply buttons as a tree of nodes; the node "main_menu" holds the entry buttons (≤ 200 nodes). */
+  ctaTree?: Array<CtaNodeInput> | null | undefined;
+  /** What the business does, in a few sentences (≤ 2000). */
+  description?: string | null | undefined;
+  /** Knowledge categories the bot may use; empty means all. */
+  enabledCategories?: Array<string> | null | undefined;
+  /** Frequently asked questions with their answers (≤ 100). */
+  faqs?: Array<FaqInput> | null | undefined;
+  /** First message of every chat (≤ 500). Defaults to "Hi! How can I help you today?". */
+  greeting?: string | null | undefined;
+  /** Opening hours as free text (≤ 1000). */
+  hours?: string | null | undefined;
+  /** Admin-written instructions for the bot (≤ 8000). Never shown to visitors. */
+  instructions?: string | null | undefined;
+  /** Address or area served (≤ 500). */
+  location?: string | null | undefined;
+  /** Logo image URL (http or https). */
+  logoUrl?: string | null | undefined;
+  /** Business name shown to visitors (1–200 characters). */
+  name: string;
+  /** Tone of the concierge, e.g. "warm and concise" (≤ 500). */
+  personality?: string | null | undefined;
+  /** What the concierge steers visitors towards, e.g. "book a free consultation" (≤ 500). */
+  primaryGoal?: string | null | undefined;
+  /** Privacy notice the widget shows (≤ 2000). */
+  privacyStatement?: string | null | undefined;
+  /** Optional second line under the greeting (≤ 500). */
+  secondaryGreeting?: string | null | undefined;
+  /** Services offered, one per entry (≤ 50 entries of ≤ 200 characters). */
+  services?: Array<string> | null | undefined;
+  /** Questions the widget suggests to visitors (≤ 20 of ≤ 200 characters). */
+  suggestedQuestions?: Array<string> | null | undefined;
+  /** Widget colour as "#rrggbb". Defaults to "#2563eb". */
+  themeColor?: string | null | undefined;
+  /** Whether visitors may send voice messages. Defaults to false. */
+  voiceEnabled?: boolean | null | undefined;
+  /** The business website (http or https); a website crawl starts here. */
+  websiteUrl?: string | null | undefined;
+  /** Where the widget sits on the page. Defaults to BOTTOM_RIGHT. */
+  widgetPosition?: WidgetPosition | null | undefined;
+};
+
+/** What a quick-reply button does when clicked. */
+export type CtaAction =
+  /** Opens the node's url. */
+  | 'LINK'
+  /** Sends the node's message as the visitor's text. */
+  | 'SEND'
+  /** Answers with the node's children as new buttons; no model call. */
+  | 'SHOW_CHILDREN';
+
+/** A node of the CTA tree. Ids are unique, children must exist, the tree has no cycles; LINK needs url, SEND needs message. */
+export type CtaNodeInput = {
+  /** What a click does. */
+  action: CtaAction;
+  /** Ids of child nodes (for SHOW_CHILDREN). */
+  children?: Array<string | number> | null | undefined;
+  /** Unique id within the tree (1–64 of A–Z a–z 0–9 _ -). */
+  id: string | number;
+  /** Button text (1–80 characters). */
+  label: string;
+  /** Text a SEND node sends as the visitor (≤ 1000). */
+  message?: string | null | undefined;
+  /** Target of a LINK node (http or https). */
+  url?: string | null | undefined;
+};
+
+/** A frequently asked question and its answer. */
+export type FaqInput = {
+  /** The answer (1–4000 characters). */
+  answer: string;
+  /** The question (1–500 characters). */
+  question: string;
+};
+
+/** A partial update: an absent field is left unchanged; a field given as null is cleared (reset to its default). */
+export type UpdateBusinessInput = {
+  /** Bare origins (e.g. "https://example.com") allowed to embed this business's widget; narrows ALLOWED_ORIGINS. Empty: ALLOWED_ORIGINS alone. */
+  allowedOrigins?: Array<string> | null | undefined;
+  /** Text of the button that opens the widget (≤ 60). */
+  buttonText?: string | null | undefined;
+  /** Contact e-mail address the bot may give out. */
+  contactEmail?: string | null | undefined;
+  /** Contact phone number the bot may give out (digits, spaces, + ( ) - .). */
+  contactPhone?: string | null | undefined;
+  /** Quick-reply buttons as a tree of nodes; the node "main_menu" holds the entry buttons (≤ 200 nodes). */
+  ctaTree?: Array<CtaNodeInput> | null | undefined;
+  /** What the business does, in a few sentences (≤ 2000). */
+  description?: string | null | undefined;
+  /** Knowledge categories the bot may use; empty means all. */
+  enabledCategories?: Array<string> | null | undefined;
+  /** Frequently asked questions with their answers (≤ 100). */
+  faqs?: Array<FaqInput> | null | undefined;
+  /** First message of every chat (≤ 500). Defaults to "Hi! How can I help you today?". */
+  greeting?: string | null | undefined;
+  /** Opening hours as free text (≤ 1000). */
+  hours?: string | null | undefined;
+  /** Admin-written instructions for the bot (≤ 8000). Never shown to visitors. */
+  instructions?: string | null | undefined;
+  /** Address or area served (≤ 500). */
+  location?: string | null | undefined;
+  /** Logo image URL (http or https). */
+  logoUrl?: string | null | undefined;
+  /** Business name shown to visitors (1–200 characters). Cannot be null. */
+  name?: string | null | undefined;
+  /** Tone of the concierge, e.g. "warm and concise" (≤ 500). */
+  personality?: string | null | undefined;
+  /** What the concierge steers visitors towards, e.g. "book a free consultation" (≤ 500). */
+  primaryGoal?: string | null | undefined;
+  /** Privacy notice the widget shows (≤ 2000). */
+  privacyStatement?: string | null | undefined;
+  /** Optional second line under the greeting (≤ 500). */
+  secondaryGreeting?: string | null | undefined;
+  /** Services offered, one per entry (≤ 50 entries of ≤ 200 characters). */
+  services?: Array<string> | null | undefined;
+  /** Questions the widget suggests to visitors (≤ 20 of ≤ 200 characters). */
+  suggestedQuestions?: Array<string> | null | undefined;
+  /** Widget colour as "#rrggbb". Defaults to "#2563eb". */
+  themeColor?: string | null | undefined;
+  /** Whether visitors may send voice messages. Defaults to false. */
+  voiceEnabled?: boolean | null | undefined;
+  /** The business website (http or https); a website crawl starts here. */
+  websiteUrl?: string | null | undefined;
+  /** Where the widget sits on the page. Defaults to BOTTOM_RIGHT. */
+  widgetPosition?: WidgetPosition | null | undefined;
+};
+
+/** Where the chat widget sits on the page. */
+export type WidgetPosition =
+  | 'BOTTOM_LEFT'
+  | 'BOTTOM_RIGHT'
+  | 'CENTER';
+
+export type BusinessFieldsFragment = { id: string, name: string, description: string | null, primaryGoal: string | null, personality: string | null, instructions: string | null, greeting: string, secondaryGreeting: string | null, privacyStatement: string | null, services: Array<string>, hours: string | null, location: string | null, contactEmail: string | null, contactPhone: string | null, websiteUrl: string | null, suggestedQuestions: Array<string>, enabledCategories: Array<string>, themeColor: string, widgetPosition: WidgetPosition, buttonText: string | null, logoUrl: string | null, voiceEnabled: boolean, allowedOrigins: Array<string>, createdAt: string, updatedAt: string, faqs: Array<{ question: string, answer: string }>, ctaTree: Array<{ id: string, label: string, action: CtaAction, children: Array<string>, message: string | null, url: string | null }> };
+
+export type ApiKeyFieldsFragment = { id: string, name: string, businessId: string | null, prefix: string, createdAt: string, lastUsedAt: string | null, revokedAt: string | null };
+
+export type BusinessesQueryVariables = Exact<{ [key: string]: never; }>;
+
+
+export type BusinessesQuery = { businesses: Array<{ id: string, name: string, description: string | null, primaryGoal: string | null, personality: string | null, instructions: string | null, greeting: string, secondaryGreeting: string | null, privacyStatement: string | null, services: Array<string>, hours: string | null, location: string | null, contactEmail: string | null, contactPhone: string | null, websiteUrl: string | null, suggestedQuestions: Array<string>, enabledCategories: Array<string>, themeColor: string, widgetPosition: WidgetPosition, buttonText: string | null, logoUrl: string | null, voiceEnabled: boolean, allowedOrigins: Array<string>, createdAt: string, updatedAt: string, faqs: Array<{ question: string, answer: string }>, ctaTree: Array<{ id: string, label: string, action: CtaAction, children: Array<string>, message: string | null, url: string | null }> }> };
+
+export type BusinessQueryVariables = Exact<{
+  id: string | number;
+}>;
+
+
+export type BusinessQuery = { business: { id: string, name: string, description: string | null, primaryGoal: string | null, personality: string | null, instructions: string | null, greeting: string, secondaryGreeting: string | null, privacyStatement: string | null, services: Array<string>, hours: string | null, location: string | null, contactEmail: string | null, contactPhone: string | null, websiteUrl: string | null, suggestedQuestions: Array<string>, enabledCategories: Array<string>, themeColor: string, widgetPosition: WidgetPosition, buttonText: string | null, logoUrl: string | null, voiceEnabled: boolean, allowedOrigins: Array<string>, createdAt: string, updatedAt: string, faqs: Array<{ question: string, answer: string }>, ctaTree: Array<{ id: string, label: string, action: CtaAction, children: Array<string>, message: string | null, url: string | null }> } | null };
+
+export type PublicBusinessQueryVariables = Exact<{
+  id: string | number;
+}>;
+
+
+export type PublicBusinessQuery = { publicBusiness: { id: string, name: string, greeting: string, secondaryGreeting: string | null, privacyStatement: string | null, themeColor: string, widgetPosition: WidgetPosition, buttonText: string | null, logoUrl: string | null, voiceEnabled: boolean, suggestedQuestions: Array<string>, entryCtas: Array<{ id: string, label: string, action: CtaAction, url: string | null, message: string | null }> } | null };
+
+export type CreateBusinessMutationVariables = Exact<{
+  input: CreateBusinessInput;
+}>;
+
+
+export type CreateBusinessMutation = { createBusiness: { id: string, name: string, description: string | null, primaryGoal: string | null, personality: string | null, instructions: string | null, greeting: string, secondaryGreeting: string | null, privacyStatement: string | null, services: Array<string>, hours: string | null, location: string | null, contactEmail: string | null, contactPhone: string | null, websiteUrl: string | null, suggestedQuestions: Array<string>, enabledCategories: Array<string>, themeColor: string, widgetPosition: WidgetPosition, buttonText: string | null, logoUrl: string | null, voiceEnabled: boolean, allowedOrigins: Array<string>, createdAt: string, updatedAt: string, faqs: Array<{ question: string, answer: string }>, ctaTree: Array<{ id: string, label: string, action: CtaAction, children: Array<string>, message: string | null, url: string | null }> } };
+
+export type UpdateBusinessMutationVariables = Exact<{
+  id: string | number;
+  input: UpdateBusinessInput;
+}>;
+
+
+export type UpdateBusinessMutation = { updateBusiness: { id: string, name: string, description: string | null, primaryGoal: string | null, personality: string | null, instructions: string | null, greeting: string, secondaryGreeting: string | null, privacyStatement: string | null, services: Array<string>, hours: string | null, location: string | null, contactEmail: string | null, contactPhone: string | null, websiteUrl: string | null, suggestedQuestions: Array<string>, enabledCategories: Array<string>, themeColor: string, widgetPosition: WidgetPosition, buttonText: string | null, logoUrl: string | null, voiceEnabled: boolean, allowedOrigins: Array<string>, createdAt: string, updatedAt: string, faqs: Array<{ question: string, answer: string }>, ctaTree: Array<{ id: string, label: string, action: CtaAction, children: Array<string>, message: string | null, url: string | null }> } };
+
+export type DeleteBusinessMutationVariables = Exact<{
+  id: string | number;
+}>;
+
+
+export type DeleteBusinessMutation = { deleteBusiness: boolean };
+
+export type ApiKeysQueryVariables = Exact<{ [key: string]: never; }>;
+
+
+export type ApiKeysQuery = { apiKeys: Array<{ id: string, name: string, businessId: string | null, prefix: string, createdAt: string, lastUsedAt: string | null, revokedAt: string | null }> };
+
+export type CreateApiKeyMutationVariables = Exact<{
+  input: CreateApiKeyInput;
+}>;
+
+
+export type CreateApiKeyMutation = { createApiKey: { secret: string, apiKey: { id: string, name: string, businessId: string | null, prefix: string, createdAt: string, lastUsedAt: string | null, revokedAt: string | null } } };
+
+export type RevokeApiKeyMutationVariables = Exact<{
+  id: string | number;
+}>;
+
+
+export type RevokeApiKeyMutation = { revokeApiKey: boolean };
+
+export type TypeDepthQueryVariables = Exact<{
+  name: string;
+}>;
+
+
+export type TypeDepthQuery = { __type: { name: string | null, fields: Array<{ name: string, type: { name: string | null, ofType: { name: string | null, ofType: { name: string | null, ofType: { name: string | null, ofType: { name: string | null, ofType: { name: string | null, ofType: { name: string | null } | null } | null } | null } | null } | null } | null } }> | null } | null };
+
+export type SchemaTypesQueryVariables = Exact<{ [key: string]: never; }>;
+
+
+export type SchemaTypesQuery = { __schema: { types: Array<{ name: string | null }> } };
+
 export type ServerInfoQueryVariables = Exact<{ [key: string]: never; }>;
 
 
 export type ServerInfoQuery = { serverInfo: { name: string, version: string } };
 
-
+export const BusinessFieldsFragmentDoc = {"kind":"Document","definitions":[{"kind":"FragmentDefinition","name":{"kind":"Name","value":"BusinessFields"},"typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"Business"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"name"}},{"kind":"Field","name":{"kind":"Name","value":"description"}},{"kind":"Field","name":{"kind":"Name","value":"primaryGoal"}},{"kind":"Field","name":{"kind":"Name","value":"personality"}},{"kind":"Field","name":{"kind":"Name","value":"instructions"}},{"kind":"Field","name":{"kind":"Name","value":"greeting"}},{"kind":"Field","name":{"kind":"Name","value":"secondaryGreeting"}},{"kind":"Field","name":{"kind":"Name","value":"privacyStatement"}},{"kind":"Field","name":{"kind":"Name","value":"services"}},{"kind":"Field","name":{"kind":"Name","value":"hours"}},{"kind":"Field","name":{"kind":"Name","value":"location"}},{"kind":"Field","name":{"kind":"Name","value":"contactEmail"}},{"kind":"Field","name":{"kind":"Name","value":"contactPhone"}},{"kind":"Field","name":{"kind":"Name","value":"websiteUrl"}},{"kind":"Field","name":{"kind":"Name","value":"faqs"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"question"}},{"kind":"Field","name":{"kind":"Name","value":"answer"}}]}},{"kind":"Field","name":{"kind":"Name","value":"suggestedQuestions"}},{"kind":"Field","name":{"kind":"Name","value":"ctaTree"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"label"}},{"kind":"Field","name":{"kind":"Name","value":"action"}},{"kind":"Field","name":{"kind":"Name","value":"children"}},{"kind":"Field","name":{"kind":"Name","value":"message"}},{"kind":"Field","name":{"kind":"Name","value":"url"}}]}},{"kind":"Field","name":{"kind":"Name","value":"enabledCategories"}},{"kind":"Field","name":{"kind":"Name","value":"themeColor"}},{"kind":"Field","name":{"kind":"Name","value":"widgetPosition"}},{"kind":"Field","name":{"kind":"Name","value":"buttonText"}},{"kind":"Field","name":{"kind":"Name","value":"logoUrl"}},{"kind":"Field","name":{"kind":"Name","value":"voiceEnabled"}},{"kind":"Field","name":{"kind":"Name","value":"allowedOrigins"}},{"kind":"Field","name":{"kind":"Name","value":"createdAt"}},{"kind":"Field","name":{"kind":"Name","value":"updatedAt"}}]}}]} as unknown as DocumentNode<BusinessFieldsFragment, unknown>;
+export const ApiKeyFieldsFragmentDoc = {"kind":"Document","definitions":[{"kind":"FragmentDefinition","name":{"kind":"Name","value":"ApiKeyFields"},"typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"ApiKey"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"name"}},{"kind":"Field","name":{"kind":"Name","value":"businessId"}},{"kind":"Field","name":{"kind":"Name","value":"prefix"}},{"kind":"Field","name":{"kind":"Name","value":"createdAt"}},{"kind":"Field","name":{"kind":"Name","value":"lastUsedAt"}},{"kind":"Field","name":{"kind":"Name","value":"revokedAt"}}]}}]} as unknown as DocumentNode<ApiKeyFieldsFragment, unknown>;
+export const BusinessesDocument = {"kind":"Document","definitions":[{"kind":"OperationDefinition","operation":"query","name":{"kind":"Name","value":"Businesses"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"businesses"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"FragmentSpread","name":{"kind":"Name","value":"BusinessFields"}}]}}]}},{"kind":"FragmentDefinition","name":{"kind":"Name","value":"BusinessFields"},"typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"Business"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"name"}},{"kind":"Field","name":{"kind":"Name","value":"description"}},{"kind":"Field","name":{"kind":"Name","value":"primaryGoal"}},{"kind":"Field","name":{"kind":"Name","value":"personality"}},{"kind":"Field","name":{"kind":"Name","value":"instructions"}},{"kind":"Field","name":{"kind":"Name","value":"greeting"}},{"kind":"Field","name":{"kind":"Name","value":"secondaryGreeting"}},{"kind":"Field","name":{"kind":"Name","value":"privacyStatement"}},{"kind":"Field","name":{"kind":"Name","value":"services"}},{"kind":"Field","name":{"kind":"Name","value":"hours"}},{"kind":"Field","name":{"kind":"Name","value":"location"}},{"kind":"Field","name":{"kind":"Name","value":"contactEmail"}},{"kind":"Field","name":{"kind":"Name","value":"contactPhone"}},{"kind":"Field","name":{"kind":"Name","value":"websiteUrl"}},{"kind":"Field","name":{"kind":"Name","value":"faqs"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"question"}},{"kind":"Field","name":{"kind":"Name","value":"answer"}}]}},{"kind":"Field","name":{"kind":"Name","value":"suggestedQuestions"}},{"kind":"Field","name":{"kind":"Name","value":"ctaTree"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"label"}},{"kind":"Field","name":{"kind":"Name","value":"action"}},{"kind":"Field","name":{"kind":"Name","value":"children"}},{"kind":"Field","name":{"kind":"Name","value":"message"}},{"kind":"Field","name":{"kind":"Name","value":"url"}}]}},{"kind":"Field","name":{"kind":"Name","value":"enabledCategories"}},{"kind":"Field","name":{"kind":"Name","value":"themeColor"}},{"kind":"Field","name":{"kind":"Name","value":"widgetPosition"}},{"kind":"Field","name":{"kind":"Name","value":"buttonText"}},{"kind":"Field","name":{"kind":"Name","value":"logoUrl"}},{"kind":"Field","name":{"kind":"Name","value":"voiceEnabled"}},{"kind":"Field","name":{"kind":"Name","value":"allowedOrigins"}},{"kind":"Field","name":{"kind":"Name","value":"createdAt"}},{"kind":"Field","name":{"kind":"Name","value":"updatedAt"}}]}}]} as unknown as DocumentNode<BusinessesQuery, BusinessesQueryVariables>;
+export const BusinessDocument = {"kind":"Document","definitions":[{"kind":"OperationDefinition","operation":"query","name":{"kind":"Name","value":"Business"},"variableDefinitions":[{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"id"}},"type":{"kind":"NonNullType","type":{"kind":"NamedType","name":{"kind":"Name","value":"ID"}}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"business"},"arguments":[{"kind":"Argument","name":{"kind":"Name","value":"id"},"value":{"kind":"Variable","name":{"kind":"Name","value":"id"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"FragmentSpread","name":{"kind":"Name","value":"BusinessFields"}}]}}]}},{"kind":"FragmentDefinition","name":{"kind":"Name","value":"BusinessFields"},"typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"Business"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"name"}},{"kind":"Field","name":{"kind":"Name","value":"description"}},{"kind":"Field","name":{"kind":"Name","value":"primaryGoal"}},{"kind":"Field","name":{"kind":"Name","value":"personality"}},{"kind":"Field","name":{"kind":"Name","value":"instructions"}},{"kind":"Field","name":{"kind":"Name","value":"greeting"}},{"kind":"Field","name":{"kind":"Name","value":"secondaryGreeting"}},{"kind":"Field","name":{"kind":"Name","value":"privacyStatement"}},{"kind":"Field","name":{"kind":"Name","value":"services"}},{"kind":"Field","name":{"kind":"Name","value":"hours"}},{"kind":"Field","name":{"kind":"Name","value":"location"}},{"kind":"Field","name":{"kind":"Name","value":"contactEmail"}},{"kind":"Field","name":{"kind":"Name","value":"contactPhone"}},{"kind":"Field","name":{"kind":"Name","value":"websiteUrl"}},{"kind":"Field","name":{"kind":"Name","value":"faqs"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"question"}},{"kind":"Field","name":{"kind":"Name","value":"answer"}}]}},{"kind":"Field","name":{"kind":"Name","value":"suggestedQuestions"}},{"kind":"Field","name":{"kind":"Name","value":"ctaTree"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"label"}},{"kind":"Field","name":{"kind":"Name","value":"action"}},{"kind":"Field","name":{"kind":"Name","value":"children"}},{"kind":"Field","name":{"kind":"Name","value":"message"}},{"kind":"Field","name":{"kind":"Name","value":"url"}}]}},{"kind":"Field","name":{"kind":"Name","value":"enabledCategories"}},{"kind":"Field","name":{"kind":"Name","value":"themeColor"}},{"kind":"Field","name":{"kind":"Name","value":"widgetPosition"}},{"kind":"Field","name":{"kind":"Name","value":"buttonText"}},{"kind":"Field","name":{"kind":"Name","value":"logoUrl"}},{"kind":"Field","name":{"kind":"Name","value":"voiceEnabled"}},{"kind":"Field","name":{"kind":"Name","value":"allowedOrigins"}},{"kind":"Field","name":{"kind":"Name","value":"createdAt"}},{"kind":"Field","name":{"kind":"Name","value":"updatedAt"}}]}}]} as unknown as DocumentNode<BusinessQuery, BusinessQueryVariables>;
+export const PublicBusinessDocument = {"kind":"Document","definitions":[{"kind":"OperationDefinition","operation":"query","name":{"kind":"Name","value":"PublicBusiness"},"variableDefinitions":[{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"id"}},"type":{"kind":"NonNullType","type":{"kind":"NamedType","name":{"kind":"Name","value":"ID"}}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"publicBusiness"},"arguments":[{"kind":"Argument","name":{"kind":"Name","value":"id"},"value":{"kind":"Variable","name":{"kind":"Name","value":"id"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"name"}},{"kind":"Field","name":{"kind":"Name","value":"greeting"}},{"kind":"Field","name":{"kind":"Name","value":"secondaryGreeting"}},{"kind":"Field","name":{"kind":"Name","value":"privacyStatement"}},{"kind":"Field","name":{"kind":"Name","value":"themeColor"}},{"kind":"Field","name":{"kind":"Name","value":"widgetPosition"}},{"kind":"Field","name":{"kind":"Name","value":"buttonText"}},{"kind":"Field","name":{"kind":"Name","value":"logoUrl"}},{"kind":"Field","name":{"kind":"Name","value":"voiceEnabled"}},{"kind":"Field","name":{"kind":"Name","value":"entryCtas"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"label"}},{"kind":"Field","name":{"kind":"Name","value":"action"}},{"kind":"Field","name":{"kind":"Name","value":"url"}},{"kind":"Field","name":{"kind":"Name","value":"message"}}]}},{"kind":"Field","name":{"kind":"Name","value":"suggestedQuestions"}}]}}]}}]} as unknown as DocumentNode<PublicBusinessQuery, PublicBusinessQueryVariables>;
+export const CreateBusinessDocument = {"kind":"Document","definitions":[{"kind":"OperationDefinition","operation":"mutation","name":{"kind":"Name","value":"CreateBusiness"},"variableDefinitions":[{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"input"}},"type":{"kind":"NonNullType","type":{"kind":"NamedType","name":{"kind":"Name","value":"CreateBusinessInput"}}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"createBusiness"},"arguments":[{"kind":"Argument","name":{"kind":"Name","value":"input"},"value":{"kind":"Variable","name":{"kind":"Name","value":"input"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"FragmentSpread","name":{"kind":"Name","value":"BusinessFields"}}]}}]}},{"kind":"FragmentDefinition","name":{"kind":"Name","value":"BusinessFields"},"typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"Business"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"name"}},{"kind":"Field","name":{"kind":"Name","value":"description"}},{"kind":"Field","name":{"kind":"Name","value":"primaryGoal"}},{"kind":"Field","name":{"kind":"Name","value":"personality"}},{"kind":"Field","name":{"kind":"Name","value":"instructions"}},{"kind":"Field","name":{"kind":"Name","value":"greeting"}},{"kind":"Field","name":{"kind":"Name","value":"secondaryGreeting"}},{"kind":"Field","name":{"kind":"Name","value":"privacyStatement"}},{"kind":"Field","name":{"kind":"Name","value":"services"}},{"kind":"Field","name":{"kind":"Name","value":"hours"}},{"kind":"Field","name":{"kind":"Name","value":"location"}},{"kind":"Field","name":{"kind":"Name","value":"contactEmail"}},{"kind":"Field","name":{"kind":"Name","value":"contactPhone"}},{"kind":"Field","name":{"kind":"Name","value":"websiteUrl"}},{"kind":"Field","name":{"kind":"Name","value":"faqs"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"question"}},{"kind":"Field","name":{"kind":"Name","value":"answer"}}]}},{"kind":"Field","name":{"kind":"Name","value":"suggestedQuestions"}},{"kind":"Field","name":{"kind":"Name","value":"ctaTree"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"label"}},{"kind":"Field","name":{"kind":"Name","value":"action"}},{"kind":"Field","name":{"kind":"Name","value":"children"}},{"kind":"Field","name":{"kind":"Name","value":"message"}},{"kind":"Field","name":{"kind":"Name","value":"url"}}]}},{"kind":"Field","name":{"kind":"Name","value":"enabledCategories"}},{"kind":"Field","name":{"kind":"Name","value":"themeColor"}},{"kind":"Field","name":{"kind":"Name","value":"widgetPosition"}},{"kind":"Field","name":{"kind":"Name","value":"buttonText"}},{"kind":"Field","name":{"kind":"Name","value":"logoUrl"}},{"kind":"Field","name":{"kind":"Name","value":"voiceEnabled"}},{"kind":"Field","name":{"kind":"Name","value":"allowedOrigins"}},{"kind":"Field","name":{"kind":"Name","value":"createdAt"}},{"kind":"Field","name":{"kind":"Name","value":"updatedAt"}}]}}]} as unknown as DocumentNode<CreateBusinessMutation, CreateBusinessMutationVariables>;
+export const UpdateBusinessDocument = {"kind":"Document","definitions":[{"kind":"OperationDefinition","operation":"mutation","name":{"kind":"Name","value":"UpdateBusiness"},"variableDefinitions":[{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"id"}},"type":{"kind":"NonNullType","type":{"kind":"NamedType","name":{"kind":"Name","value":"ID"}}}},{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"input"}},"type":{"kind":"NonNullType","type":{"kind":"NamedType","name":{"kind":"Name","value":"UpdateBusinessInput"}}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"updateBusiness"},"arguments":[{"kind":"Argument","name":{"kind":"Name","value":"id"},"value":{"kind":"Variable","name":{"kind":"Name","value":"id"}}},{"kind":"Argument","name":{"kind":"Name","value":"input"},"value":{"kind":"Variable","name":{"kind":"Name","value":"input"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"FragmentSpread","name":{"kind":"Name","value":"BusinessFields"}}]}}]}},{"kind":"FragmentDefinition","name":{"kind":"Name","value":"BusinessFields"},"typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"Business"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"name"}},{"kind":"Field","name":{"kind":"Name","value":"description"}},{"kind":"Field","name":{"kind":"Name","value":"primaryGoal"}},{"kind":"Field","name":{"kind":"Name","value":"personality"}},{"kind":"Field","name":{"kind":"Name","value":"instructions"}},{"kind":"Field","name":{"kind":"Name","value":"greeting"}},{"kind":"Field","name":{"kind":"Name","value":"secondaryGreeting"}},{"kind":"Field","name":{"kind":"Name","value":"privacyStatement"}},{"kind":"Field","name":{"kind":"Name","value":"services"}},{"kind":"Field","name":{"kind":"Name","value":"hours"}},{"kind":"Field","name":{"kind":"Name","value":"location"}},{"kind":"Field","name":{"kind":"Name","value":"contactEmail"}},{"kind":"Field","name":{"kind":"Name","value":"contactPhone"}},{"kind":"Field","name":{"kind":"Name","value":"websiteUrl"}},{"kind":"Field","name":{"kind":"Name","value":"faqs"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"question"}},{"kind":"Field","name":{"kind":"Name","value":"answer"}}]}},{"kind":"Field","name":{"kind":"Name","value":"suggestedQuestions"}},{"kind":"Field","name":{"kind":"Name","value":"ctaTree"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"label"}},{"kind":"Field","name":{"kind":"Name","value":"action"}},{"kind":"Field","name":{"kind":"Name","value":"children"}},{"kind":"Field","name":{"kind":"Name","value":"message"}},{"kind":"Field","name":{"kind":"Name","value":"url"}}]}},{"kind":"Field","name":{"kind":"Name","value":"enabledCategories"}},{"kind":"Field","name":{"kind":"Name","value":"themeColor"}},{"kind":"Field","name":{"kind":"Name","value":"widgetPosition"}},{"kind":"Field","name":{"kind":"Name","value":"buttonText"}},{"kind":"Field","name":{"kind":"Name","value":"logoUrl"}},{"kind":"Field","name":{"kind":"Name","value":"voiceEnabled"}},{"kind":"Field","name":{"kind":"Name","value":"allowedOrigins"}},{"kind":"Field","name":{"kind":"Name","value":"createdAt"}},{"kind":"Field","name":{"kind":"Name","value":"updatedAt"}}]}}]} as unknown as DocumentNode<UpdateBusinessMutation, UpdateBusinessMutationVariables>;
+export const DeleteBusinessDocument = {"kind":"Document","definitions":[{"kind":"OperationDefinition","operation":"mutation","name":{"kind":"Name","value":"DeleteBusiness"},"variableDefinitions":[{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"id"}},"type":{"kind":"NonNullType","type":{"kind":"NamedType","name":{"kind":"Name","value":"ID"}}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"deleteBusiness"},"arguments":[{"kind":"Argument","name":{"kind":"Name","value":"id"},"value":{"kind":"Variable","name":{"kind":"Name","value":"id"}}}]}]}}]} as unknown as DocumentNode<DeleteBusinessMutation, DeleteBusinessMutationVariables>;
+export const ApiKeysDocument = {"kind":"Document","definitions":[{"kind":"OperationDefinition","operation":"query","name":{"kind":"Name","value":"ApiKeys"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"apiKeys"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"FragmentSpread","name":{"kind":"Name","value":"ApiKeyFields"}}]}}]}},{"kind":"FragmentDefinition","name":{"kind":"Name","value":"ApiKeyFields"},"typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"ApiKey"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"name"}},{"kind":"Field","name":{"kind":"Name","value":"businessId"}},{"kind":"Field","name":{"kind":"Name","value":"prefix"}},{"kind":"Field","name":{"kind":"Name","value":"createdAt"}},{"kind":"Field","name":{"kind":"Name","value":"lastUsedAt"}},{"kind":"Field","name":{"kind":"Name","value":"revokedAt"}}]}}]} as unknown as DocumentNode<ApiKeysQuery, ApiKeysQueryVariables>;
+export const CreateApiKeyDocument = {"kind":"Document","definitions":[{"kind":"OperationDefinition","operation":"mutation","name":{"kind":"Name","value":"CreateApiKey"},"variableDefinitions":[{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"input"}},"type":{"kind":"NonNullType","type":{"kind":"NamedType","name":{"kind":"Name","value":"CreateApiKeyInput"}}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"createApiKey"},"arguments":[{"kind":"Argument","name":{"kind":"Name","value":"input"},"value":{"kind":"Variable","name":{"kind":"Name","value":"input"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"apiKey"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"FragmentSpread","name":{"kind":"Name","value":"ApiKeyFields"}}]}},{"kind":"Field","name":{"kind":"Name","value":"secret"}}]}}]}},{"kind":"FragmentDefinition","name":{"kind":"Name","value":"ApiKeyFields"},"typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"ApiKey"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"name"}},{"kind":"Field","name":{"kind":"Name","value":"businessId"}},{"kind":"Field","name":{"kind":"Name","value":"prefix"}},{"kind":"Field","name":{"kind":"Name","value":"createdAt"}},{"kind":"Field","name":{"kind":"Name","value":"lastUsedAt"}},{"kind":"Field","name":{"kind":"Name","value":"revokedAt"}}]}}]} as unknown as DocumentNode<CreateApiKeyMutation, CreateApiKeyMutationVariables>;
+export const RevokeApiKeyDocument = {"kind":"Document","definitions":[{"kind":"OperationDefinition","operation":"mutation","name":{"kind":"Name","value":"RevokeApiKey"},"variableDefinitions":[{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"id"}},"type":{"kind":"NonNullType","type":{"kind":"NamedType","name":{"kind":"Name","value":"ID"}}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"revokeApiKey"},"arguments":[{"kind":"Argument","name":{"kind":"Name","value":"id"},"value":{"kind":"Variable","name":{"kind":"Name","value":"id"}}}]}]}}]} as unknown as DocumentNode<RevokeApiKeyMutation, RevokeApiKeyMutationVariables>;
+export const TypeDepthDocument = {"kind":"Document","definitions":[{"kind":"OperationDefinition","operation":"query","name":{"kind":"Name","value":"TypeDepth"},"variableDefinitions":[{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"name"}},"type":{"kind":"NonNullType","type":{"kind":"NamedType","name":{"kind":"Name","value":"String"}}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"__type"},"arguments":[{"kind":"Argument","name":{"kind":"Name","value":"name"},"value":{"kind":"Variable","name":{"kind":"Name","value":"name"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"name"}},{"kind":"Field","name":{"kind":"Name","value":"fields"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"name"}},{"kind":"Field","name":{"kind":"Name","value":"type"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"name"}},{"kind":"Field","name":{"kind":"Name","value":"ofType"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"name"}},{"kind":"Field","name":{"kind":"Name","value":"ofType"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"name"}},{"kind":"Field","name":{"kind":"Name","value":"ofType"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"name"}},{"kind":"Field","name":{"kind":"Name","value":"ofType"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"name"}},{"kind":"Field","name":{"kind":"Name","value":"ofType"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"name"}},{"kind":"Field","name":{"kind":"Name","value":"ofType"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"name"}}]}}]}}]}}]}}]}}]}}]}}]}}]}}]}}]} as unknown as DocumentNode<TypeDepthQuery, TypeDepthQueryVariables>;
+export const SchemaTypesDocument = {"kind":"Document","definitions":[{"kind":"OperationDefinition","operation":"query","name":{"kind":"Name","value":"SchemaTypes"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"__schema"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"types"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"name"}}]}}]}}]}}]} as unknown as DocumentNode<SchemaTypesQuery, SchemaTypesQueryVariables>;
 export const ServerInfoDocument = {"kind":"Document","definitions":[{"kind":"OperationDefinition","operation":"query","name":{"kind":"Name","value":"ServerInfo"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"serverInfo"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"name"}},{"kind":"Field","name":{"kind":"Name","value":"version"}}]}}]}}]} as unknown as DocumentNode<ServerInfoQuery, ServerInfoQueryVariables>;

@@ -1,0 +1,181 @@
+import type { EntityManager } from '@mikro-orm/core';
+import { BadUserInputError, NotFoundError } from '../common/errors';
+import { isUuid } from '../common/ids';
+import type { Orm } from '../db/orm';
+import { BusinessEntity } from '../business/business.entity';
+import type { Logger } from '../observability/logger';
+import type { RedisClient } from '../redis/redis';
+import { assertCanAccessBusiness, assertPlatform } from './access';
+import { ApiKeyEntity } from './api-key.entity';
+import { generateSecret, hashSecret, MAX_SECRET_LENGTH, sameHash } from './api-key.secret';
+import { LastUsedTracker } from './last-used.tracker';
+import type { ApiKeyAuthenticator, Principal } from './principal';
+
+export interface ApiKeyServiceOptions {
+  orm: Orm;
+  logger: Logger;
+  /** sha256 hex digests of platform keys from ADMIN_API_KEY_HASHES. */
+  configuredHashes: readonly string[];
+  /** Publishes revocations to every process; absent in the CLI when Redis is unreachable. */
+  publisher?: RedisClient;
+  /** Receives revocations from other processes (shared with the business cache). */
+  subscriber?: RedisClient;
+  keyPrefix: string;
+  /** How long a positive lookup is reused on this process. */
+  cacheTtlMs?: number;
+  /** How often buffered `lastUsedAt` times are written. */
+  lastUsedFlushMs?: number;
+}
+
+interface CacheEntry {
+  principal: Principal;
+  expiresAt: number;
+}
+
+const MAX_CACHE_ENTRIES = 1_000;
+const NAME_MAX = 100;
+
+/**
+ * Creates, lists, revokes and authenticates API keys. Secrets are shown once and stored only
+ * as sha256 digests, looked up by digest and compared in constant time.
+ *
+ * Lookups are cached per process for `cacheTtlMs` (default 5 s). A revocation drops the entry
+ * here at once and is published over Redis so every other process drops it too; if that
+ * publish is lost (Redis down), other processes honour a revoked key for at most the TTL.
+ * `lastUsedAt` is buffered in memory and written in one UPDATE every `lastUsedFlushMs`
+ * (default 30 s) and on close: a crash loses at most that window of last-use times.
+ */
+export class ApiKeyService implements ApiKeyAuthenticator {
+  private readonly cache = new Map<string, CacheEntry>();
+  private readonly channel: string;
+  private readonly configured: readonly string[];
+  private readonly cacheTtlMs: number;
+  readonly lastUsed: LastUsedTracker;
+
+  constructor(private readonly options: ApiKeyServiceOptions) {
+    this.channel = `${options.keyPrefix}apikey:revoked`;
+    this.configured = options.configuredHashes;
+    this.cacheTtlMs = options.cacheTtlMs ?? 5_000;
+    this.lastUsed = new LastUsedTracker(options.orm, options.logger, options.lastUsedFlushMs ?? 30_000);
+  }
+
+  /** Subscribes to revocations from other processes and starts the last-use flusher. */
+  async start(): Promise<void> {
+    const { subscriber } = this.options;
+    if (subscriber) {
+      subscriber.on('message', (channel: string, hash: string) => {
+        if (channel !== this.channel) return;
+        if (hash === '*') this.cache.clear();
+        else this.cache.delete(hash);
+      });
+      // Revocations published while we were disconnected are lost: start over.
+      subscriber.on('ready', () => this.cache.clear());
+      await subscriber.subscribe(this.channel);
+    }
+    this.lastUsed.start();
+  }
+
+  /** Flushes buffered last-use times. The Redis connections belong to the caller. */
+  async close(): Promise<void> {
+    await this.lastUsed.close();
+  }
+
+  async authenticate(secret: string): Promise<Principal | null> {
+    if (!secret || secret.length > MAX_SECRET_LENGTH) return null;
+    const hash = hashSecret(secret);
+    // Every configured hash is compared, so the time taken does not depend on which matched.
+    let configured = false;
+    for (const h of this.configured) configured = sameHash(h, hash) || configured;
+    if (configured) return { kind: 'platform', keyId: null };
+
+    const hit = this.cache.get(hash);
+    if (hit && hit.expiresAt > Date.now()) {
+      this.lastUsed.touch(hit.principal.keyId);
+      return hit.principal;
+    }
+    this.cache.delete(hash);
+    const row = await this.options.orm.em.fork().findOne(ApiKeyEntity, { hash }, { disableIdentityMap: true });
+    if (!row || row.revokedAt || !sameHash(row.hash, hash)) return null;
+    const principal: Principal = row.businessId ? { kind: 'business', businessId: row.businessId, keyId: row.id } : { kind: 'platform', keyId: row.id };
+    if (this.cache.size >= MAX_CACHE_ENTRIES) {
+      const oldest = this.cache.keys().next().value;
+      if (oldest !== undefined) this.cache.delete(oldest);
+    }
+    this.cache.set(hash, { principal, expiresAt: Date.now() + this.cacheTtlMs });
+    this.lastUsed.touch(row.id);
+    return principal;
+  }
+
+  /**
+   * Creates a key and returns its secret, which is never shown again. A key without
+   * `businessId` is a platform key: only platform callers may create one.
+   */
+  async create(principal: Principal, input: { name: string; businessId?: string | null }): Promise<{ key: ApiKeyEntity; secret: string }> {
+    const name = input.name.trim();
+    if (!name || name.length > NAME_MAX) throw new BadUserInputError(`name: must be 1 to ${NAME_MAX} characters`, { field: 'name' });
+    const businessId = input.businessId ?? null;
+    if (businessId === null) assertPlatform(principal);
+    else assertCanAccessBusiness(principal, businessId);
+    const em = this.options.orm.em.fork();
+    if (businessId !== null && (!isUuid(businessId) || !(await em.count(BusinessEntity, { id: businessId })))) {
+      throw new NotFoundError('Business');
+    }
+    const { secret, prefix, hash } = generateSecret();
+    const key = em.create(ApiKeyEntity, { name, businessId, prefix, hash, createdAt: new Date() });
+    await em.persistAndFlush(key);
+    return { key, secret };
+  }
+
+  /** Keys the principal may see: all for platform keys, its business's for a business key. */
+  async list(principal: Principal): Promise<ApiKeyEntity[]> {
+    const where = principal.kind === 'platform' ? {} : { businessId: principal.businessId };
+    return this.options.orm.em.fork().find(ApiKeyEntity, where, { orderBy: { createdAt: 'asc', id: 'asc' } });
+  }
+
+  /** Revokes a key now (idempotent). NOT_FOUND for an unknown id, FORBIDDEN for another business's key. */
+  async revoke(principal: Principal, id: string): Promise<boolean> {
+    if (!isUuid(id)) throw new NotFoundError('API key');
+    const em = this.options.orm.em.fork();
+    const key = await em.findOne(ApiKeyEntity, { id });
+    if (!key) throw new NotFoundError('API key');
+    if (key.businessId) assertCanAccessBusiness(principal, key.businessId);
+    else assertPlatform(principal);
+    if (!key.revokedAt) {
+      key.revokedAt = new Date();
+      await em.flush();
+    }
+    await this.forget([key.hash]);
+    return true;
+  }
+
+  /**
+   * Deletes every key of a business inside the caller's transaction (deleteBusiness); call
+   * {@link forgetAll} once the transaction has committed.
+   */
+  async deleteForBusiness(em: EntityManager, businessId: string): Promise<void> {
+    await em.nativeDelete(ApiKeyEntity, { businessId });
+  }
+
+  /** Empties the key cache on every process (after keys were deleted in bulk). */
+  async forgetAll(): Promise<void> {
+    await this.forget(['*']);
+  }
+
+  /** Drops digests from this process's cache and tells every other process to do the same. */
+  async forget(hashes: string[]): Promise<void> {
+    for (const h of hashes) {
+      if (h === '*') this.cache.clear();
+      else this.cache.delete(h);
+    }
+    const { publisher } = this.options;
+    if (!publisher || hashes.length === 0) return;
+    try {
+      for (const h of hashes) await publisher.publish(this.channel, h);
+    } catch (err) {
+      this.options.logger.warn('api key revocation not published; other processes honour the key until their cache expires', {
+        ttlMs: this.cacheTtlMs,
+        error: String(err),
+      });
+    }
+  }
+}

@@ -11,6 +11,9 @@ import { buildGraphQLSchema } from './schema/schema';
 import { HealthService } from './server/health';
 import { createHttpServer, type HttpServer } from './server/http-server';
 import { ServerInfoResolver } from './server/server-info.resolver';
+import { createChatModule, type ChatModule } from './chat/chat.module';
+import { EmptyRetriever, type Retriever } from './knowledge/retriever';
+import type { SpeechRecognizer } from './llm/speech-recognizer';
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const { version } = require('../package.json') as { version: string };
@@ -28,6 +31,10 @@ export class StartupError extends Error {
 
 export interface AppOverrides {
   logger?: Logger;
+  /** Knowledge retrieval for chat turns; EmptyRetriever until the knowledge feature is wired. */
+  retriever?: Retriever;
+  /** Local speech recognition for the offline provider's transcribe. */
+  speechRecognizer?: SpeechRecognizer;
 }
 
 export interface App {
@@ -38,6 +45,8 @@ export interface App {
   orm: Orm;
   /** Business rows for the chat hot path, invalidated across processes. */
   businesses: BusinessCache;
+  /** Chat sessions, turns, reply streams, the LLM provider and the chat rate limits. */
+  chat: ChatModule;
   http: HttpServer;
   fastify: FastifyInstance;
   /** Stops accepting, drains requests and sockets, closes Redis and Postgres. Idempotent. */
@@ -111,10 +120,22 @@ export async function buildApp(config: AppConfig, overrides: AppOverrides = {}):
   const businesses = new BusinessCache(orm, redis, subscriber, config.redisKeyPrefix, logger);
   await businesses.start();
 
+  const chat = await createChatModule({
+    config,
+    redis,
+    businesses,
+    retriever: overrides.retriever ?? new EmptyRetriever(),
+    speechRecognizer: overrides.speechRecognizer,
+    metrics,
+    logger,
+  });
+  closers.unshift(() => chat.close());
+
   const container = new ResolverContainer().register(new ServerInfoResolver(version));
+  for (const resolver of chat.resolvers) container.register(resolver);
 
   const schema = await buildGraphQLSchema({ container });
-  const http = await createHttpServer({ config, schema, logger, metrics, health });
+  const http = await createHttpServer({ config, schema, logger, metrics, health, extendContext: (ctx) => chat.extendContext(ctx) });
 
   let closed: Promise<void> | undefined;
   return {
@@ -124,6 +145,7 @@ export async function buildApp(config: AppConfig, overrides: AppOverrides = {}):
     redis,
     orm,
     businesses,
+    chat,
     http,
     fastify: http.fastify,
     close() {

@@ -151,10 +151,10 @@ export class SessionStore {
     return { ok: length >= 0, historyLength: Math.max(0, length) };
   }
 
-  /** What the model sees: the running summary and the last `maxTurns` turns. */
+  /** What the model sees: the running summary, the last `maxTurns` turns and the current message. */
   async modelContext(id: string, maxTurns: number): Promise<ModelContext> {
     const k = this.keys(id);
-    const res = await this.redis.multi().hget(k.hash, 'summary').lrange(k.history, -2 * maxTurns, -1).exec();
+    const res = await this.redis.multi().hget(k.hash, 'summary').lrange(k.history, -(2 * maxTurns + 1), -1).exec();
     if (!res) return { summary: null, turns: [] };
     for (const [err] of res) if (err) throw err;
     return {

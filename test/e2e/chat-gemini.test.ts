@@ -7,6 +7,7 @@ import { startTestServer, testConfig, type TestServer } from '../support/server'
 import { createTestDatabase, type TestDatabase } from '../support/stores';
 import type { BusinessEntity } from '../../src/business/business.entity';
 import type { AppConfig } from '../../src/config/config';
+import type { Retriever } from '../../src/knowledge/retriever';
 
 // The real @google/genai SDK against a local server speaking Gemini's REST/SSE wire.
 let db: TestDatabase;
@@ -109,6 +110,26 @@ describe('streaming from Gemini', () => {
     expect(allText(request.body.contents)).toContain(visitor);
   });
 
+  it('sends retrieved passages in contents (never in systemInstruction) and returns them as sources', async () => {
+    const retriever: Retriever = {
+      retrieve: async ({ businessId, query }) =>
+        businessId === business.id && query.includes('aftercare')
+          ? [{ documentId: 'doc-1', title: 'Implant aftercare', text: 'PASSAGE: rinse with salt water for a week.', snippet: 'rinse with salt water', score: 1 }]
+          : [],
+    };
+    const withKnowledge = await startTestServer(config, { retriever });
+    try {
+      const id = await start(withKnowledge.url);
+      const res = await gql(withKnowledge.url, ChatDocument, { input: { sessionId: id, text: 'What about aftercare?' } });
+      expect(res.data!.chat.sources).toEqual([{ documentId: 'doc-1', title: 'Implant aftercare', snippet: 'rinse with salt water' }]);
+      const [request] = fake.of('stream');
+      expect(allText(request.body.contents)).toContain('PASSAGE: rinse with salt water for a week.');
+      expect(allText([request.body.systemInstruction!])).not.toContain('PASSAGE');
+    } finally {
+      await withKnowledge.close();
+    }
+  });
+
   it('answers a SHOW_CHILDREN click without calling the model', async () => {
     const id = await start();
     const res = await gql(server.url, ChatDocument, { input: { sessionId: id, ctaId: 'services' } });
@@ -120,12 +141,25 @@ describe('streaming from Gemini', () => {
     const other = await startTestServer(config); // same database and Redis prefix
     const otherWs = wsClient(other.wsUrl);
     try {
-      fake.chunkDelayMs = 60;
+      fake.chunkDelayMs = 100;
       const id = await start();
       const replyId = await send(id, 'Tell me about implants', server.url);
-      const { chunks } = await streamReply(otherWs, replyId);
-      expect(chunks.filter((c) => !c.done).map((c) => c.delta).join('')).toBe(FAKE_REPLY);
-      expect(chunks[chunks.length - 1].message!.text).toBe(FAKE_REPLY);
+      // Two sockets on process B follow the same live reply through one Redis reader.
+      const secondWs = wsClient(other.wsUrl);
+      try {
+        const readers: number[] = [];
+        const sampling = setInterval(() => {
+          void other.app.metrics.replyStreamReaders.get().then((m) => readers.push(m.values[0]?.value ?? 0));
+        }, 50);
+        const [one, two] = await Promise.all([streamReply(otherWs, replyId), streamReply(secondWs, replyId)]).finally(() => clearInterval(sampling));
+        for (const { chunks } of [one, two]) {
+          expect(chunks.filter((c) => !c.done).map((c) => c.delta).join('')).toBe(FAKE_REPLY);
+          expect(chunks[chunks.length - 1].message!.text).toBe(FAKE_REPLY);
+        }
+        expect(Math.max(...readers)).toBe(1);
+      } finally {
+        await secondWs.dispose();
+      }
     } finally {
       await otherWs.dispose();
       await other.close();

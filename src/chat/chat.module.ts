@@ -49,6 +49,7 @@ export async function createChatModule(deps: ChatModuleDeps): Promise<ChatModule
   const generator = new ReplyGenerator({
     sessions,
     provider: llm.provider,
+    fallbackSummarizer: llm.offline === llm.provider ? undefined : llm.offline,
     retriever: deps.retriever,
     metrics,
     logger,

@@ -174,9 +174,13 @@ export class ChatService {
     );
     if (!stored.ok) throw new NotFoundError('Session');
     const writer = new ReplyStreamWriter(this.deps.redis, newOpaqueId(), this.deps.streams);
-    await writer.start(session.id);
-    await writer.delta(reply.text);
-    await writer.finish(reply, null);
+    try {
+      await writer.start(session.id);
+      await writer.delta(reply.text);
+      await writer.finish(reply, null);
+    } finally {
+      writer.stopHeartbeat();
+    }
     return { userMessage: user, replyId: writer.replyId };
   }
 

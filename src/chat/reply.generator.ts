@@ -31,6 +31,11 @@ export class ReplyGenerator {
     private readonly deps: {
       sessions: SessionStore;
       provider: LlmProvider;
+      /**
+       * Used only when the provider's summary keeps failing and the unfolded history has grown
+       * past four windows: an extractive summary keeps Redis bounded without dropping turns.
+       */
+      fallbackSummarizer?: LlmProvider;
       retriever: Retriever;
       metrics: Metrics;
       logger: Logger;
@@ -134,10 +139,11 @@ export class ReplyGenerator {
     const fold = await deps.sessions.beginFold(sessionId, deps.maxHistoryTurns);
     if (!fold) return;
     try {
-      const summary = await deps.provider.summarize({
-        systemInstruction: buildSystemPrompt(business),
-        previousSummary: fold.summary,
-        turns: fold.turns,
+      const request = { systemInstruction: buildSystemPrompt(business), previousSummary: fold.summary, turns: fold.turns };
+      const summary = await deps.provider.summarize(request).catch((err: unknown) => {
+        if (!deps.fallbackSummarizer || fold.turns.length < 8 * deps.maxHistoryTurns) throw err;
+        deps.logger.warn('summary failed repeatedly; folding extractively', { sessionId, error: String(err) });
+        return deps.fallbackSummarizer.summarize(request);
       });
       if (!summary.trim()) throw new Error('empty summary');
       const committed = await deps.sessions.commitFold(sessionId, fold, summary.trim());

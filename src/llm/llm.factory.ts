@@ -9,6 +9,8 @@ import type { SpeechRecognizer } from './speech-recognizer';
 
 export interface LlmSetup {
   provider: LlmProvider;
+  /** The embedded provider (also the fallback inside `provider` when that is Gemini). */
+  offline: LlmProvider;
   close(): void;
 }
 
@@ -21,7 +23,7 @@ export function createLlmProvider(
   deps: { metrics: Metrics; logger: Logger; speechRecognizer?: SpeechRecognizer },
 ): LlmSetup {
   const offline = new OfflineProvider(deps.speechRecognizer);
-  if (config.llm.provider === 'offline' || !config.llm.geminiApiKey) return { provider: offline, close: () => undefined };
+  if (config.llm.provider === 'offline' || !config.llm.geminiApiKey) return { provider: offline, offline, close: () => undefined };
   const gemini = new GeminiProvider({
     apiKey: config.llm.geminiApiKey,
     model: config.llm.geminiModel,
@@ -31,5 +33,5 @@ export function createLlmProvider(
     metrics: deps.metrics,
     logger: deps.logger,
   });
-  return { provider: new FallbackProvider(gemini, offline, deps.metrics, deps.logger), close: () => gemini.close() };
+  return { provider: new FallbackProvider(gemini, offline, deps.metrics, deps.logger), offline, close: () => gemini.close() };
 }

@@ -261,4 +261,18 @@ describe('history and summary (MAX_HISTORY_TURNS=2)', () => {
     await until(async () => ((await server.app.redis.llen(historyKey)) === 4 ? true : undefined));
     expect(await server.app.redis.hget(`${config.redisKeyPrefix}chat:session:${id}`, 'summary')).toBe('FAKE SUMMARY of the earlier turns.');
   });
+
+  it('when summarising keeps failing, folds extractively once the history passes four windows (bounded, nothing dropped)', async () => {
+    const id = await start();
+    fake.next('generate', ...Array<'500'>(40).fill('500'));
+    const base = `${config.redisKeyPrefix}chat:session:${id}`;
+    for (let i = 1; i <= 10; i++) {
+      await gql(server.url, ChatDocument, { input: { sessionId: id, text: `question number ${i}` } });
+      await until(async () => ((await server.app.redis.get(`${base}:fold-lock`)) === null ? true : undefined));
+    }
+    const summary = await until(async () => (await server.app.redis.hget(base, 'summary')) ?? undefined);
+    expect(summary).toContain('question number 1 |');
+    expect(summary).toContain('question number 8');
+    expect(await server.app.redis.llen(`${base}:history`)).toBe(4);
+  });
 });

@@ -16,6 +16,9 @@ import { buildGraphQLSchema } from './schema/schema';
 import { HealthService } from './server/health';
 import { createHttpServer, type HttpServer } from './server/http-server';
 import { ServerInfoResolver } from './server/server-info.resolver';
+import { createChatModule, type ChatModule } from './chat/chat.module';
+import { EmptyRetriever, type Retriever } from './knowledge/retriever';
+import type { SpeechRecognizer } from './llm/speech-recognizer';
 
 import { readPackageVersion } from './common/version';
 
@@ -34,6 +37,10 @@ export class StartupError extends Error {
 
 export interface AppOverrides {
   logger?: Logger;
+  /** Knowledge retrieval for chat turns; EmptyRetriever until the knowledge feature is wired. */
+  retriever?: Retriever;
+  /** Local speech recognition for the offline provider's transcribe. */
+  speechRecognizer?: SpeechRecognizer;
 }
 
 export interface App {
@@ -48,6 +55,8 @@ export interface App {
   apiKeys: ApiKeyService;
   /** Business admin; features register deleteBusiness cleanup with `onDelete`/`onDeleted`. */
   businessService: BusinessService;
+  /** Chat sessions, turns, reply streams, the LLM provider and the chat rate limits. */
+  chat: ChatModule;
   http: HttpServer;
   fastify: FastifyInstance;
   /** Stops accepting, drains requests and sockets, closes Redis and Postgres. Idempotent. */
@@ -127,8 +136,19 @@ export async function buildApp(config: AppConfig, overrides: AppOverrides = {}):
   const business = createBusinessModule({ orm, businesses, apiKeys: auth.apiKeys, logger });
   const hardening = createGraphQLHardening({ isProduction: config.isProduction, authenticator: auth.apiKeys });
 
+  const chat = await createChatModule({
+    config,
+    redis,
+    businesses,
+    retriever: overrides.retriever ?? new EmptyRetriever(),
+    speechRecognizer: overrides.speechRecognizer,
+    metrics,
+    logger,
+  });
+  closers.unshift(() => chat.close());
+
   const container = new ResolverContainer().register(new ServerInfoResolver(version));
-  for (const resolver of [...auth.resolvers, ...business.resolvers]) container.register(resolver);
+  for (const resolver of [...auth.resolvers, ...business.resolvers, ...chat.resolvers]) container.register(resolver);
 
   const schema = await buildGraphQLSchema({ container, authChecker: auth.authChecker });
   const http = await createHttpServer({
@@ -137,6 +157,7 @@ export async function buildApp(config: AppConfig, overrides: AppOverrides = {}):
     logger,
     metrics,
     health,
+    extendContext: (ctx) => chat.extendContext(ctx),
     apolloPlugins: hardening.apolloPlugins,
     validationRules: hardening.validationRules,
     parseOptions: hardening.parseOptions,
@@ -153,6 +174,7 @@ export async function buildApp(config: AppConfig, overrides: AppOverrides = {}):
     businesses,
     apiKeys: auth.apiKeys,
     businessService: business.service,
+    chat,
     http,
     fastify: http.fastify,
     close() {

@@ -37,7 +37,11 @@ const rawSchema = z.object({
   GEMINI_MODEL: z.string().min(1).default('gemini-2.5-flash'),
   GEMINI_BASE_URL: z.string().url('must be an http(s) URL').optional(),
   GEMINI_TIMEOUT_MS: intFrom(1000, 600_000).default(30_000),
-  SESSION_TTL_SECONDS: intFrom(60, 365 * 86_400).default(604_800),
+  GEMINI_MAX_RETRIES: intFrom(0, 10).default(2),
+  // Tests set a few seconds; production keeps at least a minute (checked below).
+  SESSION_TTL_SECONDS: intFrom(1, 365 * 86_400).default(604_800),
+  REPLY_STREAM_TTL_SECONDS: intFrom(10, 7 * 86_400).default(3_600),
+  REPLY_INTERRUPT_SECONDS: intFrom(1, 600).default(15),
   MAX_HISTORY_TURNS: intFrom(1, 200).default(10),
   RATE_LIMIT_CHAT: z
     .string()
@@ -81,9 +85,15 @@ export interface AppConfig {
     geminiModel: string;
     geminiBaseUrl?: string;
     geminiTimeoutMs: number;
+    /** Retries on 429/5xx before the first token. */
+    geminiMaxRetries: number;
   };
   sessionTtlSeconds: number;
   maxHistoryTurns: number;
+  /** Lifetime of a reply's Redis Stream after its last write. */
+  replyStreamTtlSeconds: number;
+  /** A reply whose generator stopped heartbeating this long ends with INTERRUPTED. */
+  replyInterruptSeconds: number;
   /** null when rate limiting is `off`. */
   rateLimitChat: RateLimitConfig | null;
   trustProxy: number;
@@ -175,6 +185,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     throw new ConfigError('ADMIN_API_KEY_HASHES', 'must be comma-separated sha256 hex digests (64 hex characters each)');
   }
 
+  if (raw.NODE_ENV !== 'test' && raw.SESSION_TTL_SECONDS < 60) {
+    throw new ConfigError('SESSION_TTL_SECONDS', 'must be at least 60');
+  }
+
   const provider = raw.LLM_PROVIDER ?? (raw.GEMINI_API_KEY ? 'gemini' : 'offline');
   if (provider === 'gemini' && !raw.GEMINI_API_KEY) {
     throw new ConfigError('GEMINI_API_KEY', 'is required when LLM_PROVIDER=gemini');
@@ -204,9 +218,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
       geminiModel: raw.GEMINI_MODEL,
       geminiBaseUrl: raw.GEMINI_BASE_URL,
       geminiTimeoutMs: raw.GEMINI_TIMEOUT_MS,
+      geminiMaxRetries: raw.GEMINI_MAX_RETRIES,
     },
     sessionTtlSeconds: raw.SESSION_TTL_SECONDS,
     maxHistoryTurns: raw.MAX_HISTORY_TURNS,
+    replyStreamTtlSeconds: raw.REPLY_STREAM_TTL_SECONDS,
+    replyInterruptSeconds: raw.REPLY_INTERRUPT_SECONDS,
     rateLimitChat: parseRate(raw.RATE_LIMIT_CHAT),
     trustProxy: raw.TRUST_PROXY,
     logLevel: raw.LOG_LEVEL,

@@ -5,6 +5,8 @@
  * `systemInstruction`.
  */
 
+import type { BusinessRecord } from '../business/business.cache';
+
 export interface LlmTurn {
   role: 'user' | 'model';
   text: string;
@@ -28,6 +30,11 @@ export interface ReplyRequest {
   turns: LlmTurn[];
   /** Aborted when the client or the server gives up. */
   signal?: AbortSignal;
+  /**
+   * The business record itself, for providers that answer without a model (offline): they
+   * read facts and FAQs from it. Model providers use `systemInstruction` only.
+   */
+  business?: BusinessRecord;
 }
 
 export interface SummaryRequest {

@@ -33,6 +33,57 @@ export class Metrics {
     registers: [this.registry],
   });
 
+  readonly chatLatency = new Histogram({
+    name: 'chat_reply_duration_seconds',
+    help: 'Time from a chat message being accepted to its reply being complete, by provider and outcome',
+    labelNames: ['provider', 'outcome'] as const,
+    buckets: [0.05, 0.1, 0.25, 0.5, 1, 2, 4, 8, 15, 30, 60],
+    registers: [this.registry],
+  });
+
+  readonly timeToFirstToken = new Histogram({
+    name: 'chat_time_to_first_token_seconds',
+    help: 'Time from a chat message being accepted to the first reply delta, by provider',
+    labelNames: ['provider'] as const,
+    buckets: [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2, 4, 8, 15],
+    registers: [this.registry],
+  });
+
+  readonly geminiRequestDuration = new Histogram({
+    name: 'gemini_request_duration_seconds',
+    help: 'Gemini API request duration (streams: until the last chunk), by operation and outcome',
+    labelNames: ['operation', 'outcome'] as const,
+    buckets: [0.05, 0.1, 0.25, 0.5, 1, 2, 4, 8, 15, 30, 60],
+    registers: [this.registry],
+  });
+
+  readonly geminiFailures = new Counter({
+    name: 'gemini_failures_total',
+    help: 'Failed Gemini attempts by kind (timeout, rate_limited, server, client, network, circuit_open, aborted)',
+    labelNames: ['operation', 'kind'] as const,
+    registers: [this.registry],
+  });
+
+  readonly llmFallbacks = new Counter({
+    name: 'llm_fallbacks_total',
+    help: 'Replies answered by the offline provider because Gemini failed before its first token, by reason',
+    labelNames: ['reason'] as const,
+    registers: [this.registry],
+  });
+
+  readonly chatSummaryFolds = new Counter({
+    name: 'chat_summary_folds_total',
+    help: 'Attempts to fold old turns into a session summary, by outcome',
+    labelNames: ['outcome'] as const,
+    registers: [this.registry],
+  });
+
+  readonly replyStreamReaders = new Gauge({
+    name: 'chat_reply_stream_readers',
+    help: 'Replies this process follows in Redis (one reader per reply, shared by its subscribers)',
+    registers: [this.registry],
+  });
+
   constructor() {
     collectDefaultMetrics({ register: this.registry });
   }

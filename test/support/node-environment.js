@@ -7,7 +7,15 @@ const DISPATCHER = Symbol.for('undici.globalDispatcher.1');
 class ConciergeEnvironment extends TestEnvironment {
   async setup() {
     await super.setup();
-    if (globalThis[DISPATCHER]) this.global[DISPATCHER] = globalThis[DISPATCHER];
+    // Node creates the dispatcher lazily (on first fetch/Headers use), often after setup ran:
+    // read it from the outer realm on demand instead of copying a possibly missing value.
+    Object.defineProperty(this.global, DISPATCHER, {
+      configurable: true,
+      get: () => {
+        if (!globalThis[DISPATCHER]) new globalThis.Headers();
+        return globalThis[DISPATCHER];
+      },
+    });
   }
 }
 module.exports = ConciergeEnvironment;

@@ -1,0 +1,21 @@
+import type { MessageData, ReplyChunkData, SessionData } from './chat.model';
+import { ChatMessage, ChatSession, ReplyChunk, Role } from './chat.types';
+
+export function toChatMessage(m: MessageData): ChatMessage {
+  return {
+    id: m.id,
+    role: m.role === 'USER' ? Role.USER : Role.ASSISTANT,
+    text: m.text,
+    createdAt: new Date(m.createdAt),
+    sources: m.sources.map((s) => ({ ...s })),
+    ctas: m.ctas.map((c) => ({ ...c })),
+  };
+}
+
+export function toChatSession(s: SessionData): ChatSession {
+  return { id: s.id, businessId: s.businessId, messages: s.messages.map(toChatMessage), expiresAt: s.expiresAt };
+}
+
+export function toReplyChunk(c: ReplyChunkData): ReplyChunk {
+  return { ...c, message: c.message ? toChatMessage(c.message) : null, error: c.error ? { ...c.error } : null };
+}

@@ -1,0 +1,197 @@
+import { randomUUID } from 'node:crypto';
+import type { BusinessRecord } from '../business/business.cache';
+import { CtaAction, type CtaNodeRecord } from '../business/business.entity';
+import { AppError, NotFoundError } from '../common/errors';
+import type { RequestContext } from '../server/context';
+import type { CtaData, LastKind, MessageData, ReplyChunkData, SessionData } from './chat.model';
+import {
+  assertOriginAllowed,
+  childCtas,
+  entryCtas,
+  findCta,
+  greetingAgainText,
+  greetingText,
+  isResetMessage,
+  toCta,
+} from './chat.guards';
+import { checkMessageText, checkOneOf } from './chat.input';
+import type { ReplyStreamHub } from './reply-stream.hub';
+import { ReplyStreamWriter, type ReplyStreamSettings } from './reply-stream.writer';
+import type { ReplyGenerator } from './reply.generator';
+import { newOpaqueId, type SessionStore } from './session.store';
+import type { RedisClient } from '../redis/redis';
+
+/** Anything that can look a business up by id (the in-process BusinessCache). */
+export interface BusinessLookup {
+  get(id: string): Promise<BusinessRecord | null>;
+}
+
+/** The caller, as far as the chat needs it (origin narrowing, logging). */
+export type ChatCaller = Pick<RequestContext, 'origin'>;
+
+export interface SendMessageRequest {
+  sessionId: string;
+  text?: string | null;
+  ctaId?: string | null;
+}
+
+export interface Receipt {
+  userMessage: MessageData;
+  replyId: string;
+}
+
+function message(role: MessageData['role'], text: string, ctas: CtaData[] = []): MessageData {
+  return { id: randomUUID(), role, text, createdAt: new Date().toISOString(), sources: [], ctas };
+}
+
+/**
+ * A visitor's conversation: sessions, turns, CTA clicks and greetings, reply streams.
+ * Input is checked and the session, business and CTA are resolved before anything is
+ * written or any model is called. Model replies run in the background (ReplyGenerator) and
+ * stream through Redis, so `replyStream` works from any process.
+ */
+export class ChatService {
+  constructor(
+    private readonly deps: {
+      redis: RedisClient;
+      sessions: SessionStore;
+      businesses: BusinessLookup;
+      hub: ReplyStreamHub;
+      generator: ReplyGenerator;
+      streams: ReplyStreamSettings;
+    },
+  ) {}
+
+  private async business(id: string, caller: ChatCaller): Promise<BusinessRecord> {
+    const business = await this.deps.businesses.get(id);
+    if (!business) throw new NotFoundError('Business');
+    assertOriginAllowed(business, caller.origin);
+    return business;
+  }
+
+  /** The session and its business; NOT_FOUND when either is gone or the id is unknown. */
+  private async load(sessionId: string, caller: ChatCaller): Promise<{ session: SessionData; business: BusinessRecord }> {
+    const session = await this.deps.sessions.get(sessionId);
+    if (!session) throw new NotFoundError('Session');
+    return { session, business: await this.business(session.businessId, caller) };
+  }
+
+  private opening(business: BusinessRecord): MessageData[] {
+    const ctas = entryCtas(business);
+    const second = business.secondaryGreeting?.trim();
+    if (!second) return [message('ASSISTANT', greetingText(business), ctas)];
+    return [message('ASSISTANT', greetingText(business)), message('ASSISTANT', second, ctas)];
+  }
+
+  /** A new session for `businessId`, opening with the greeting and the entry CTAs. */
+  async startSession(businessId: string, caller: ChatCaller): Promise<SessionData> {
+    const business = await this.business(businessId, caller);
+    return this.deps.sessions.create(business.id, this.opening(business));
+  }
+
+  async getSession(id: string, caller: ChatCaller): Promise<SessionData> {
+    return (await this.load(id, caller)).session;
+  }
+
+  /** Erases the session now; false when there was none. */
+  async endSession(id: string, caller: ChatCaller): Promise<boolean> {
+    const session = await this.deps.sessions.get(id);
+    if (!session) return false;
+    await this.business(session.businessId, caller);
+    return this.deps.sessions.delete(id);
+  }
+
+  /** A visitor message: text or a CTA click. Starts the reply and returns at once. */
+  async sendMessage(input: SendMessageRequest, caller: ChatCaller): Promise<Receipt> {
+    const kind = checkOneOf(input.text, input.ctaId);
+    if (kind === 'text') return this.sendText(input.sessionId, input.text as string, caller);
+    const { session, business } = await this.load(input.sessionId, caller);
+    const node = findCta(business, input.ctaId as string);
+    if (!node) throw new NotFoundError('CTA');
+    return this.click(session, business, node);
+  }
+
+  /**
+   * Continues the conversation with what the visitor said (typed, or transcribed from a
+   * voice message) and returns the receipt; the reply streams under `replyId`.
+   */
+  async sendText(sessionId: string, rawText: string, caller: ChatCaller): Promise<Receipt> {
+    const text = checkMessageText(rawText);
+    const { session, business } = await this.load(sessionId, caller);
+    if (isResetMessage(text)) return this.reset(session, business, text);
+    return this.modelTurn(session, business, text);
+  }
+
+  /** Sends and waits for the whole reply (for clients without WebSocket). */
+  async chat(input: SendMessageRequest, caller: ChatCaller): Promise<MessageData> {
+    const receipt = await this.sendMessage(input, caller);
+    for await (const chunk of await this.deps.hub.subscribe(receipt.replyId, 0)) {
+      if (!chunk.done) continue;
+      if (chunk.message) return chunk.message;
+      throw new AppError('SERVICE_UNAVAILABLE', chunk.error?.message ?? 'The reply failed', { replyCode: chunk.error?.code }, 'warn');
+    }
+    throw new AppError('SERVICE_UNAVAILABLE', 'The reply ended without a message', {}, 'warn');
+  }
+
+  replyStream(replyId: string, fromSeq = 0): Promise<AsyncIterableIterator<ReplyChunkData>> {
+    return this.deps.hub.subscribe(replyId, Math.max(0, fromSeq));
+  }
+
+  private async click(session: SessionData, business: BusinessRecord, node: CtaNodeRecord): Promise<Receipt> {
+    if (node.action === CtaAction.SEND) {
+      const text = node.message?.trim() || node.label;
+      if (isResetMessage(text)) return this.reset(session, business, text);
+      return this.modelTurn(session, business, text);
+    }
+    if (node.action === CtaAction.LINK) {
+      const reply = message('ASSISTANT', node.url ? `Here you go: ${node.url}` : node.label, [toCta(node)]);
+      return this.canned(session, message('USER', node.label), reply, 'menu');
+    }
+    const children = childCtas(business, node.id);
+    const reply = message('ASSISTANT', children.length ? `${node.label}: please choose an option.` : node.label, children);
+    return this.canned(session, message('USER', node.label), reply, 'menu');
+  }
+
+  /** "hi", "menu", "start over": the greeting again, but never twice in a row. */
+  private reset(session: SessionData, business: BusinessRecord, text: string): Promise<Receipt> {
+    const user = message('USER', text);
+    if (session.lastKind === 'greeting' || session.lastKind === 'greeting-again') {
+      return this.canned(session, user, message('ASSISTANT', greetingAgainText(business), entryCtas(business)), 'greeting-again');
+    }
+    const greeting = [greetingText(business), business.secondaryGreeting?.trim()].filter(Boolean).join('\n\n');
+    return this.canned(session, user, message('ASSISTANT', greeting, entryCtas(business)), 'greeting');
+  }
+
+  /** A reply that needs no model: stored with the visitor message, streamed in one piece. */
+  private async canned(session: SessionData, user: MessageData, reply: MessageData, kind: LastKind): Promise<Receipt> {
+    const stored = await this.deps.sessions.append(
+      session.id,
+      [
+        { message: user, inHistory: false },
+        { message: reply, inHistory: false },
+      ],
+      kind,
+    );
+    if (!stored.ok) throw new NotFoundError('Session');
+    const writer = new ReplyStreamWriter(this.deps.redis, newOpaqueId(), this.deps.streams);
+    try {
+      await writer.start(session.id);
+      await writer.delta(reply.text);
+      await writer.finish(reply, null);
+    } finally {
+      writer.stopHeartbeat();
+    }
+    return { userMessage: user, replyId: writer.replyId };
+  }
+
+  private async modelTurn(session: SessionData, business: BusinessRecord, text: string): Promise<Receipt> {
+    const acceptedAt = Date.now();
+    const user = message('USER', text);
+    const stored = await this.deps.sessions.append(session.id, [{ message: user, inHistory: true }], null);
+    if (!stored.ok) throw new NotFoundError('Session');
+    const writer = new ReplyStreamWriter(this.deps.redis, newOpaqueId(), this.deps.streams);
+    await writer.start(session.id);
+    this.deps.generator.start({ business, sessionId: session.id, question: text, writer, acceptedAt });
+    return { userMessage: user, replyId: writer.replyId };
+  }
+}

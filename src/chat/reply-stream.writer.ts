@@ -1,0 +1,72 @@
+import type { RedisClient } from '../redis/redis';
+import type { MessageData, ReplyErrorData } from './chat.model';
+
+/** Redis keys of one reply: its stream and the generator's heartbeat. */
+export function replyKeys(prefix: string, replyId: string): { stream: string; heartbeat: string } {
+  const stream = `${prefix}chat:reply:${replyId}`;
+  return { stream, heartbeat: `${stream}:heartbeat` };
+}
+
+export interface ReplyStreamSettings {
+  prefix: string;
+  /** Lifetime of the stream after its last write. */
+  ttlSeconds: number;
+  /** Heartbeat lifetime; readers declare the reply INTERRUPTED once it lapses. */
+  interruptMs: number;
+}
+
+/**
+ * Writes one reply into its Redis Stream: a start entry (binding it to its session), one
+ * entry per delta (`seq`, `delta`) and a final entry holding the whole message or the error.
+ * While it writes it refreshes a heartbeat key, so readers on any process can tell a slow
+ * generator from a dead one.
+ */
+export class ReplyStreamWriter {
+  private seq = 0;
+  private timer: NodeJS.Timeout | undefined;
+  private readonly keys: { stream: string; heartbeat: string };
+
+  constructor(
+    private readonly redis: RedisClient,
+    readonly replyId: string,
+    private readonly settings: ReplyStreamSettings,
+  ) {
+    this.keys = replyKeys(settings.prefix, replyId);
+  }
+
+  async start(sessionId: string): Promise<void> {
+    await this.redis
+      .multi()
+      .xadd(this.keys.stream, '*', 'k', 's', 'session', sessionId)
+      .expire(this.keys.stream, this.settings.ttlSeconds)
+      .set(this.keys.heartbeat, '1', 'PX', this.settings.interruptMs)
+      .exec();
+    this.timer = setInterval(() => {
+      this.redis.set(this.keys.heartbeat, '1', 'PX', this.settings.interruptMs).catch(() => undefined);
+    }, Math.max(200, Math.floor(this.settings.interruptMs / 3)));
+    this.timer.unref();
+  }
+
+  async delta(text: string): Promise<void> {
+    await this.redis.xadd(this.keys.stream, '*', 'k', 'd', 'seq', String(this.seq++), 'd', text);
+  }
+
+  /** The final entry; also stops the heartbeat. Exactly one of `message`/`error` is usually set. */
+  async finish(message: MessageData | null, error: ReplyErrorData | null): Promise<void> {
+    this.stopHeartbeat();
+    const fields = ['k', 'f', 'seq', String(this.seq++)];
+    if (message) fields.push('m', JSON.stringify(message));
+    if (error) fields.push('e', JSON.stringify(error));
+    await this.redis
+      .multi()
+      .xadd(this.keys.stream, '*', ...fields)
+      .expire(this.keys.stream, this.settings.ttlSeconds)
+      .del(this.keys.heartbeat)
+      .exec();
+  }
+
+  stopHeartbeat(): void {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = undefined;
+  }
+}

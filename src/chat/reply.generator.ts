@@ -1,0 +1,177 @@
+import type { BusinessRecord } from '../business/business.cache';
+import { buildSystemPrompt } from '../business/system-prompt';
+import type { RetrievedPassage, Retriever } from '../knowledge/retriever';
+import { LlmError, type LlmProvider } from '../llm/llm.provider';
+import type { Logger } from '../observability/logger';
+import type { Metrics } from '../observability/metrics';
+import type { MessageData, ReplyErrorData, SourceData } from './chat.model';
+import type { ReplyStreamWriter } from './reply-stream.writer';
+import type { SessionStore } from './session.store';
+import { randomUUID } from 'node:crypto';
+
+export interface GenerationJob {
+  business: BusinessRecord;
+  sessionId: string;
+  question: string;
+  writer: ReplyStreamWriter;
+  acceptedAt: number;
+}
+
+/**
+ * Runs a reply off the request: retrieval, the provider stream into the reply's Redis
+ * Stream, the assistant message into the session, then (detached) folding old turns into the
+ * summary. Failures end the reply with a ReplyError; the visitor's message was stored before
+ * generation started, so it is never lost.
+ */
+export class ReplyGenerator {
+  private readonly running = new Set<Promise<void>>();
+  private readonly aborts = new Set<AbortController>();
+
+  constructor(
+    private readonly deps: {
+      sessions: SessionStore;
+      provider: LlmProvider;
+      /**
+       * Used only when the provider's summary keeps failing and the unfolded history has grown
+       * past four windows: an extractive summary keeps Redis bounded without dropping turns.
+       */
+      fallbackSummarizer?: LlmProvider;
+      retriever: Retriever;
+      metrics: Metrics;
+      logger: Logger;
+      maxHistoryTurns: number;
+    },
+  ) {}
+
+  /** Starts a reply in the background; errors are handled inside. */
+  start(job: GenerationJob): void {
+    this.track(this.generate(job));
+  }
+
+  /** Aborts replies in flight (they end with INTERRUPTED) and waits for them and for folds. */
+  async close(): Promise<void> {
+    for (const a of this.aborts) a.abort();
+    await Promise.allSettled([...this.running]);
+  }
+
+  private track(work: Promise<void>): void {
+    const p = work.catch((err: unknown) => {
+      this.deps.logger.error('chat background work failed', { error: String(err) });
+    });
+    this.running.add(p);
+    void p.finally(() => this.running.delete(p));
+  }
+
+  private async retrieve(job: GenerationJob): Promise<RetrievedPassage[]> {
+    try {
+      return await this.deps.retriever.retrieve({
+        businessId: job.business.id,
+        query: job.question,
+        limit: 5,
+        categories: job.business.enabledCategories,
+      });
+    } catch (err) {
+      // Answering without the knowledge base beats not answering.
+      this.deps.logger.warn('retrieval failed; answering without passages', { businessId: job.business.id, error: String(err) });
+      return [];
+    }
+  }
+
+  private async generate(job: GenerationJob): Promise<void> {
+    const { deps } = this;
+    const abort = new AbortController();
+    this.aborts.add(abort);
+    const provider = deps.provider.name;
+    let outcome = 'error';
+    try {
+      const passages = await this.retrieve(job);
+      const context = await deps.sessions.modelContext(job.sessionId, deps.maxHistoryTurns);
+      let text = '';
+      let first = true;
+      for await (const delta of deps.provider.streamReply({
+        systemInstruction: buildSystemPrompt(job.business),
+        summary: context.summary,
+        passages: passages.map((p) => ({ documentId: p.documentId, title: p.title, text: p.text, sourceUrl: p.sourceUrl })),
+        turns: context.turns,
+        signal: abort.signal,
+        business: job.business,
+      })) {
+        if (!delta) continue;
+        if (first) {
+          deps.metrics.timeToFirstToken.observe({ provider }, (Date.now() - job.acceptedAt) / 1000);
+          first = false;
+        }
+        text += delta;
+        await job.writer.delta(delta);
+      }
+      const message: MessageData = {
+        id: randomUUID(),
+        role: 'ASSISTANT',
+        text: text.trim(),
+        createdAt: new Date().toISOString(),
+        sources: toSources(passages),
+        ctas: [],
+      };
+      const stored = await deps.sessions.append(job.sessionId, [{ message, inHistory: true }], 'reply');
+      await job.writer.finish(message, null);
+      outcome = 'ok';
+      if (stored.ok && stored.historyLength > 2 * deps.maxHistoryTurns) this.track(this.fold(job.sessionId, job.business));
+    } catch (err) {
+      const error = replyErrorOf(err, abort.signal.aborted);
+      deps.logger.warn('reply failed', { sessionId: job.sessionId, replyId: job.writer.replyId, code: error.code, error: String(err) });
+      await job.writer.finish(null, error).catch((e: unknown) => {
+        // Redis is gone: readers will see the heartbeat lapse and report INTERRUPTED.
+        deps.logger.error('could not record the failed reply', { replyId: job.writer.replyId, error: String(e) });
+      });
+    } finally {
+      job.writer.stopHeartbeat();
+      this.aborts.delete(abort);
+      deps.metrics.chatLatency.observe({ provider, outcome }, (Date.now() - job.acceptedAt) / 1000);
+    }
+  }
+
+  /**
+   * Folds the turns that left the window into the running summary. Off the reply's path;
+   * if the provider fails the turns stay in the history and the next reply tries again.
+   */
+  private async fold(sessionId: string, business: BusinessRecord): Promise<void> {
+    const { deps } = this;
+    const fold = await deps.sessions.beginFold(sessionId, deps.maxHistoryTurns);
+    if (!fold) return;
+    try {
+      const request = { systemInstruction: buildSystemPrompt(business), previousSummary: fold.summary, turns: fold.turns };
+      const summary = await deps.provider.summarize(request).catch((err: unknown) => {
+        if (!deps.fallbackSummarizer || fold.turns.length < 8 * deps.maxHistoryTurns) throw err;
+        deps.logger.warn('summary failed repeatedly; folding extractively', { sessionId, error: String(err) });
+        return deps.fallbackSummarizer.summarize(request);
+      });
+      if (!summary.trim()) throw new Error('empty summary');
+      const committed = await deps.sessions.commitFold(sessionId, fold, summary.trim());
+      deps.metrics.chatSummaryFolds.inc({ outcome: committed ? 'ok' : 'conflict' });
+    } catch (err) {
+      deps.metrics.chatSummaryFolds.inc({ outcome: 'failed' });
+      deps.logger.warn('summary fold failed; turns kept for the next attempt', { sessionId, error: String(err) });
+    } finally {
+      await deps.sessions.endFold(sessionId, fold.token);
+    }
+  }
+}
+
+function toSources(passages: RetrievedPassage[]): SourceData[] {
+  const seen = new Set<string>();
+  const out: SourceData[] = [];
+  for (const p of passages) {
+    if (seen.has(p.documentId)) continue;
+    seen.add(p.documentId);
+    out.push({ documentId: p.documentId, title: p.title, snippet: p.snippet });
+  }
+  return out;
+}
+
+function replyErrorOf(err: unknown, aborted: boolean): ReplyErrorData {
+  if (aborted) return { code: 'INTERRUPTED', message: 'The reply stopped because the server is shutting down; please send your message again.' };
+  if (err instanceof LlmError) {
+    return { code: 'LLM_FAILED', message: 'Sorry, the answer was cut off. Please send your message again.' };
+  }
+  return { code: 'INTERNAL', message: 'Sorry, something went wrong while answering. Please send your message again.' };
+}

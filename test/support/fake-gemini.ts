@@ -1,0 +1,133 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo, Socket } from 'node:net';
+
+/** How the fake answers the next request of a kind. */
+export type FakeMode = 'ok' | '429' | '500' | 'hang' | 'drop';
+export type EndpointKind = 'stream' | 'generate';
+
+export interface RecordedRequest {
+  kind: EndpointKind;
+  model: string;
+  path: string;
+  apiKey: string | undefined;
+  body: {
+    contents: Array<{ role?: string; parts: Array<{ text?: string; inlineData?: { mimeType: string; data: string } }> }>;
+    systemInstruction?: { parts: Array<{ text?: string }> };
+  };
+}
+
+/**
+ * A local Gemini API speaking the real wire: `POST /v1beta/models/{model}:streamGenerateContent?alt=sse`
+ * (SSE `data:` lines, no [DONE]) and `:generateContent` (JSON), key in `x-goog-api-key`.
+ * Each request kind can be switched, request by request, to 429, 500, a hang or a drop in
+ * the middle of the stream. Every request body is recorded, so tests can assert what went
+ * into `systemInstruction` and what into `contents`.
+ */
+export class FakeGemini {
+  readonly requests: RecordedRequest[] = [];
+  /** The reply text for a stream request. */
+  reply: (request: RecordedRequest) => string = () => 'Hello from the fake Gemini. How can I help?';
+  /** The text for a generateContent request (summaries, transcripts). */
+  generated: (request: RecordedRequest) => string = () => 'FAKE SUMMARY of the earlier turns.';
+  /** Delay between streamed chunks. */
+  chunkDelayMs = 5;
+  private readonly queues: Record<EndpointKind, FakeMode[]> = { stream: [], generate: [] };
+  private readonly sockets = new Set<Socket>();
+
+  private constructor(private readonly server: Server) {}
+
+  static async start(): Promise<FakeGemini> {
+    const server = createServer();
+    const fake = new FakeGemini(server);
+    server.on('request', (req: IncomingMessage, res: ServerResponse) => {
+      fake.handle(req, res).catch(() => res.destroy());
+    });
+    server.on('connection', (socket: Socket) => {
+      fake.sockets.add(socket);
+      socket.once('close', () => fake.sockets.delete(socket));
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    return fake;
+  }
+
+  /** For GEMINI_BASE_URL. */
+  get baseUrl(): string {
+    return `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
+  }
+
+  /** The next requests of `kind` get these modes, in order; after them, `ok`. */
+  next(kind: EndpointKind, ...modes: FakeMode[]): void {
+    this.queues[kind].push(...modes);
+  }
+
+  of(kind: EndpointKind): RecordedRequest[] {
+    return this.requests.filter((r) => r.kind === kind);
+  }
+
+  reset(): void {
+    this.requests.length = 0;
+    this.queues.stream.length = 0;
+    this.queues.generate.length = 0;
+  }
+
+  async close(): Promise<void> {
+    for (const socket of this.sockets) socket.destroy();
+    await new Promise<void>((resolve) => this.server.close(() => resolve()));
+  }
+
+  private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const url = new URL(req.url ?? '/', 'http://fake');
+    const m = /^\/v1beta\/models\/([^:]+):(streamGenerateContent|generateContent)$/.exec(url.pathname);
+    if (req.method !== 'POST' || !m) {
+      res.writeHead(404).end();
+      return;
+    }
+    const chunks: Buffer[] = [];
+    for await (const chunk of req) chunks.push(chunk as Buffer);
+    const kind: EndpointKind = m[2] === 'streamGenerateContent' ? 'stream' : 'generate';
+    const recorded: RecordedRequest = {
+      kind,
+      model: m[1],
+      path: `${url.pathname}${url.search}`,
+      apiKey: req.headers['x-goog-api-key'] as string | undefined,
+      body: JSON.parse(Buffer.concat(chunks).toString('utf8')) as RecordedRequest['body'],
+    };
+    this.requests.push(recorded);
+    if (recorded.apiKey !== 'test') return this.error(res, 400, 'API key not valid', 'INVALID_ARGUMENT');
+    const mode = this.queues[kind].shift() ?? 'ok';
+    if (mode === 'hang') return; // never answers; the socket is destroyed on close
+    if (mode === '429') return this.error(res, 429, 'Resource has been exhausted', 'RESOURCE_EXHAUSTED');
+    if (mode === '500') return this.error(res, 500, 'Internal error', 'INTERNAL');
+
+    if (kind === 'generate') {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end(JSON.stringify(candidate(this.generated(recorded), true)));
+      return;
+    }
+    if (url.searchParams.get('alt') !== 'sse') return this.error(res, 400, 'alt=sse expected', 'INVALID_ARGUMENT');
+    res.writeHead(200, { 'content-type': 'text/event-stream' });
+    const words = this.reply(recorded).match(/\S+\s*/g) ?? [];
+    for (let i = 0; i < words.length; i++) {
+      if (mode === 'drop' && i === 2) {
+        res.socket?.destroy();
+        return;
+      }
+      res.write(`data: ${JSON.stringify(candidate(words[i], i === words.length - 1))}\r\n\r\n`);
+      await new Promise((r) => setTimeout(r, this.chunkDelayMs));
+    }
+    res.end();
+  }
+
+  private error(res: ServerResponse, status: number, message: string, reason: string): void {
+    res.writeHead(status, { 'content-type': 'application/json' });
+    res.end(JSON.stringify({ error: { code: status, message, status: reason } }));
+  }
+}
+
+function candidate(text: string, last: boolean): unknown {
+  return {
+    candidates: [{ content: { parts: [{ text }], role: 'model' }, index: 0, ...(last ? { finishReason: 'STOP' } : {}) }],
+    usageMetadata: { promptTokenCount: 10, candidatesTokenCount: 5, totalTokenCount: 15 },
+    modelVersion: 'fake-flash',
+  };
+}

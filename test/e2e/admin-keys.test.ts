@@ -1,4 +1,4 @@
-import { execFile } from 'node:child_process';
+import { execFile, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -239,5 +239,8 @@ describe('npm run apikey (compiled CLI)', () => {
   it('prints the sha256 digest of a secret, usable in ADMIN_API_KEY_HASHES', async () => {
     const { stdout } = await cli(['hash', boot.secret]);
     expect(stdout.trim()).toBe(boot.hash);
+    // `hash -` reads the secret from stdin, keeping it out of shell history.
+    const piped = spawnSync('node', [path.join(ROOT, 'dist/src/auth/apikey.cli.js'), 'hash', '-'], { input: `${boot.secret}\n`, encoding: 'utf8' });
+    expect(piped.stdout.trim()).toBe(boot.hash);
   });
 });

@@ -11,10 +11,11 @@ import type { Principal } from './principal';
 /**
  * `npm run apikey -- create --name NAME [--business ID]` prints the new secret alone on the
  * last line of stdout (everything else is a JSON log line); `list`; `revoke ID`;
- * `hash SECRET` prints the sha256 hex digest for ADMIN_API_KEY_HASHES.
+ * `hash SECRET` prints the sha256 hex digest for ADMIN_API_KEY_HASHES (`hash -` reads the
+ * secret from stdin, keeping it out of shell history and the process list).
  * The CLI acts with platform rights: whoever can run it can read DATABASE_URL anyway.
  */
-const USAGE = 'usage: apikey create --name NAME [--business ID] | list | revoke ID | hash SECRET';
+const USAGE = 'usage: apikey create --name NAME [--business ID] | list | revoke ID | hash SECRET|-';
 const PLATFORM: Principal = { kind: 'platform', keyId: null };
 
 async function main(): Promise<void> {
@@ -27,13 +28,16 @@ async function main(): Promise<void> {
 
   if (command === 'hash') {
     if (!arg) throw new Error(USAGE);
-    process.stdout.write(`${hashSecret(arg)}\n`);
+    const secret = arg === '-' ? (await readStdin()).trim() : arg;
+    if (!secret) throw new Error('hash: empty secret');
+    process.stdout.write(`${hashSecret(secret)}\n`);
     return;
   }
   if (!['create', 'list', 'revoke'].includes(command ?? '')) throw new Error(USAGE);
 
   const config = loadConfig();
-  const logger = createLogger(config.logLevel, { process: 'apikey' });
+  // The CLI reports through log lines (list prints one per key): never quieter than info.
+  const logger = createLogger(['error', 'warn'].includes(config.logLevel) ? 'info' : config.logLevel, { process: 'apikey' });
   const orm = await openOrm(config);
   // Redis only carries revocations to running servers; without it they stop honouring the
   // key when their short lookup cache expires (seconds).
@@ -81,6 +85,12 @@ async function main(): Promise<void> {
     await orm.close(true);
     if (redis) await closeRedis(redis);
   }
+}
+
+async function readStdin(): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks).toString('utf8');
 }
 
 main().catch((err: unknown) => {

@@ -82,14 +82,26 @@ export class GraphQLWebSocketServer {
             const limit = new AppError('RATE_LIMITED', `At most ${maxSubs} operations may run on one socket`, { retryAfterSeconds: 1 });
             return [new GraphQLError(limit.message, { originalError: limit })];
           }
+          // Reserve the slot before any await: operations arriving together must not all see the old count.
+          this.subscriptionCounts.set(socket, count + 1);
+          options.metrics.activeSubscriptions.inc();
+          const release = () => {
+            this.subscriptionCounts.set(socket, Math.max(0, (this.subscriptionCounts.get(socket) ?? 1) - 1));
+            options.metrics.activeSubscriptions.dec();
+          };
           let document: DocumentNode | undefined;
           if (options.prepareOperation) {
-            const prepared = await options.prepareOperation(options.schema, payload.query, apiKeyFromHeaders(ctx.connectionParams ?? {}));
-            if (Array.isArray(prepared)) return prepared as readonly GraphQLError[];
+            // graphql-ws calls onComplete only for operations that started: release refused ones here.
+            const prepared = await options.prepareOperation(options.schema, payload.query, apiKeyFromHeaders(ctx.connectionParams ?? {})).catch((err: unknown) => {
+              release();
+              throw err;
+            });
+            if (Array.isArray(prepared)) {
+              release();
+              return prepared as readonly GraphQLError[];
+            }
             document = prepared as DocumentNode;
           }
-          this.subscriptionCounts.set(socket, (this.subscriptionCounts.get(socket) ?? 0) + 1);
-          options.metrics.activeSubscriptions.inc();
           if (!document) return undefined;
           // Already validated: graphql-ws executes these arguments as they are.
           return { schema: options.schema, document, operationName: payload.operationName, variableValues: payload.variables };

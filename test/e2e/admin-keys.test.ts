@@ -1,7 +1,9 @@
-import { execFile } from 'node:child_process';
+import { execFile, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import path from 'node:path';
 import { promisify } from 'node:util';
+import { Writable } from 'node:stream';
+import winston from 'winston';
 import type { TypedDocumentNode } from '@graphql-typed-document-node/core';
 import {
   ApiKeysDocument,
@@ -239,5 +241,37 @@ describe('npm run apikey (compiled CLI)', () => {
   it('prints the sha256 digest of a secret, usable in ADMIN_API_KEY_HASHES', async () => {
     const { stdout } = await cli(['hash', boot.secret]);
     expect(stdout.trim()).toBe(boot.hash);
+    // `hash -` reads the secret from stdin, keeping it out of shell history.
+    const piped = spawnSync('node', [path.join(ROOT, 'dist/src/auth/apikey.cli.js'), 'hash', '-'], { input: `${boot.secret}\n`, encoding: 'utf8' });
+    expect(piped.stdout.trim()).toBe(boot.hash);
+  });
+});
+
+describe('logs', () => {
+  it('never contain a key, whether accepted, refused or revoked, even at debug level', async () => {
+    const lines: string[] = [];
+    const sink = new Writable({
+      write(chunk: Buffer, _enc, done) {
+        lines.push(chunk.toString());
+        done();
+      },
+    });
+    const logger = winston.createLogger({ level: 'debug', format: winston.format.json(), transports: [new winston.transports.Stream({ stream: sink })] });
+    const logged = await startTestServer(testConfig(db, { ADMIN_API_KEY_HASHES: boot.hash, LOG_LEVEL: 'debug' }), { logger });
+    try {
+      const created = await gql(logged.url, CreateApiKeyDocument, { input: { name: 'logged' } }, keyHeader(boot.secret));
+      const { secret, apiKey } = created.data!.createApiKey;
+      await gql(logged.url, BusinessesDocument, {}, { headers: { authorization: `Bearer ${secret}` } });
+      await gql(`${logged.url}?x-api-key=${secret}`, BusinessesDocument, {});
+      await gql(logged.url, RevokeApiKeyDocument, { id: apiKey.id }, keyHeader(secret));
+      await gql(logged.url, BusinessesDocument, {}, keyHeader(secret));
+      await gql(logged.url, BusinessesDocument, {}, keyHeader(`${secret}x`));
+      await logged.close();
+      const text = lines.join('');
+      expect(text).toContain('"message":"request"'); // the request log lines were captured
+      for (const s of [secret, boot.secret, secret.slice(12)]) expect(text).not.toContain(s);
+    } finally {
+      await logged.close();
+    }
   });
 });

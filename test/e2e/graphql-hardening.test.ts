@@ -228,6 +228,36 @@ describe('WebSocket connection rules', () => {
     expect(await code).toBe(1009);
   });
 
+  it('caps the operations running at once on one socket at 20, and frees slots as they finish', async () => {
+    const metricValue = async () => (await dev.app.metrics.activeSubscriptions.get()).values[0]?.value ?? 0;
+    const base = await metricValue();
+    // Hold every `businesses` query in Postgres so 20 operations stay open together.
+    const pg = new PgClient({ connectionString: db.url });
+    await pg.connect();
+    await pg.query('begin');
+    await pg.query('lock table businesses in access exclusive mode');
+    const client = wsClient(dev.wsUrl, { 'x-api-key': boot.secret });
+    try {
+      const held = Array.from({ length: 20 }, () => collect(client, BusinessesDocument, {}));
+      for (let i = 0; i < 100 && (await metricValue()) < base + 20; i++) await new Promise((r) => setTimeout(r, 20));
+      expect(await metricValue()).toBe(base + 20);
+
+      const refused = await collect(client, ServerInfoDocument, {});
+      const errors = refused.results[0]?.errors ?? (refused.error as never);
+      expect(errorCodes({ errors })).toEqual(['RATE_LIMITED']);
+
+      await pg.query('rollback');
+      const done = await Promise.all(held);
+      expect(done.every((d) => d.results.length === 1)).toBe(true);
+      const again = await collect(client, ServerInfoDocument, {});
+      expect(again.results[0]?.data?.serverInfo.name).toBe('WarmProspect Concierge');
+    } finally {
+      await pg.query('rollback').catch(() => undefined);
+      await pg.end();
+      await client.dispose();
+    }
+  });
+
   it('still serves a normal query over the socket', async () => {
     const client = wsClient(dev.wsUrl, {});
     const res = await collect(client, ServerInfoDocument, {});

@@ -30,14 +30,14 @@ export class ChatResolver {
 
   @Mutation(() => MessageReceipt, { description: 'Sends a visitor message (text or a CTA click) and starts the reply; stream it with replyStream.' })
   @RateLimited('chat')
-  async sendMessage(@Arg('input', () => SendMessageInput) input: SendMessageInput, @Ctx() ctx: ChatContext): Promise<MessageReceipt> {
+  async sendMessage(@Arg('input', () => SendMessageInput, { description: 'The session and the visitor text or CTA click.' }) input: SendMessageInput, @Ctx() ctx: ChatContext): Promise<MessageReceipt> {
     const receipt = await this.chatService.sendMessage(input, ctx);
     return { userMessage: toChatMessage(receipt.userMessage), replyId: receipt.replyId };
   }
 
   @Mutation(() => ChatMessage, { description: 'Like sendMessage, but waits and returns the whole reply.' })
   @RateLimited('chat')
-  async chat(@Arg('input', () => SendMessageInput) input: SendMessageInput, @Ctx() ctx: ChatContext): Promise<ChatMessage> {
+  async chat(@Arg('input', () => SendMessageInput, { description: 'The session and the visitor text or CTA click.' }) input: SendMessageInput, @Ctx() ctx: ChatContext): Promise<ChatMessage> {
     return toChatMessage(await this.chatService.chat(input, ctx));
   }
 

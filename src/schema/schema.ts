@@ -3,6 +3,7 @@ import type { GraphQLSchema } from 'graphql';
 import { buildSchema, type AuthChecker, type ContainerType, type PubSub } from 'type-graphql';
 import { ApiKeyResolver } from '../auth/api-key.resolver';
 import { BusinessResolver } from '../business/business.resolver';
+import { DateTimeResolver } from 'graphql-scalars';
 import { ServerInfoResolver } from '../server/server-info.resolver';
 import { ChatResolver } from '../chat/chat.resolver';
 import type { RequestContext } from '../server/context';
@@ -38,6 +39,8 @@ export async function buildGraphQLSchema(options: SchemaOptions = {}): Promise<G
     container: options.container,
     authChecker: options.authChecker ?? (() => false),
     authMode: 'error',
+    // API.md names the scalar `DateTime` (ISO 8601 strings); type-graphql's default is `DateTimeISO`.
+    scalarsMap: [{ type: Date, scalar: DateTimeResolver }],
     validate: false,
     emitSchemaFile: false,
     pubSub: NO_TOPICS,

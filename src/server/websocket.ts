@@ -31,6 +31,21 @@ export interface WebSocketOptions {
 type Extra = { socket: WebSocket; request: IncomingMessage };
 
 /**
+ * A page this server served itself (the Playground at /graphql) connecting back to it: the
+ * browser sets Origin to the page's origin and Host to ours, so they match only for our own
+ * pages. A page elsewhere cannot forge either header. The scheme is not compared, because a
+ * TLS-terminating proxy makes an https page reach us over http.
+ */
+function isSameOrigin(origin: string | undefined, host: string | undefined): boolean {
+  if (!origin || !host) return false;
+  try {
+    return new URL(origin).host === host.toLowerCase();
+  } catch {
+    return false;
+  }
+}
+
+/**
  * graphql-ws (graphql-transport-ws) on a `ws` server that shares the HTTP port. The Origin
  * header is checked at the upgrade, before graphql-ws sees the socket: a browser page from
  * an origin outside the allow-list gets 403 and no handshake.
@@ -118,7 +133,7 @@ export class GraphQLWebSocketServer {
       return;
     }
     const origin = request.headers.origin;
-    if (!this.options.originPolicy.isAllowed(origin)) {
+    if (!this.options.originPolicy.isAllowed(origin) && !isSameOrigin(origin, request.headers.host)) {
       this.options.logger.warn('websocket upgrade refused', { reason: 'origin not allowed', origin });
       socket.end('HTTP/1.1 403 Forbidden\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
       return;

@@ -56,6 +56,19 @@ describe('WebSocket Origin check', () => {
     }
   });
 
+  it("accepts the server's own origin (the Playground page it serves) without listing it", async () => {
+    const own = new URL(server.base).origin;
+    const result = await rawUpgrade({ origin: own });
+    expect(result.status).toBe(101);
+    result.socket?.terminate();
+  });
+
+  it('refuses an origin that only shares the port or scheme with the server', async () => {
+    const port = new URL(server.base).port;
+    const result = await rawUpgrade({ origin: `http://evil.test:${port}` });
+    expect(result.status).toBe(403);
+  });
+
   it('runs the ServerInfo query for a client that sends no Origin (not a browser)', async () => {
     const client = wsClient(server.wsUrl);
     try {

@@ -1,4 +1,4 @@
-import type { GraphQLSchema } from 'graphql';
+import { getOperationAST, GraphQLError, parse, validate, type DocumentNode, type GraphQLSchema } from 'graphql';
 import type { Context } from 'graphql-ws';
 import { useServer } from 'graphql-ws/use/ws';
 import type { IncomingMessage } from 'node:http';
@@ -9,7 +9,7 @@ import { WebSocketServer, type WebSocket } from 'ws';
 import type { Logger } from '../observability/logger';
 import type { Metrics } from '../observability/metrics';
 import { apiKeyFromHeaders, type RequestContext } from './context';
-import { toPublicError } from './format-error';
+import { classifyError, toPublicError } from './format-error';
 import type { OriginPolicy } from './origins';
 
 export interface WebSocketOptions {
@@ -29,6 +29,17 @@ export interface WebSocketOptions {
 }
 
 type Extra = { socket: WebSocket; request: IncomingMessage };
+
+interface RunningOperation {
+  requestId: string;
+  operationName?: string;
+  startedAt: number;
+  errorCodes: string[];
+}
+
+function newOperation(operationName: string | null | undefined): RunningOperation {
+  return { requestId: randomUUID(), operationName: operationName ?? undefined, startedAt: performance.now(), errorCodes: [] };
+}
 
 /**
  * A page this server served itself (the Playground at /graphql) connecting back to it: the
@@ -53,12 +64,21 @@ function isSameOrigin(origin: string | undefined, host: string | undefined): boo
 export class GraphQLWebSocketServer {
   private readonly wss: WebSocketServer;
   private readonly disposable: { dispose: () => void | Promise<void> };
-  private readonly subscriptionCounts = new WeakMap<WebSocket, number>();
+  /** Operations running on each socket, by graphql-ws operation id. */
+  private readonly operations = new WeakMap<WebSocket, Map<string, RunningOperation>>();
 
   constructor(private readonly options: WebSocketOptions) {
     this.wss = new WebSocketServer({ noServer: true, maxPayload: options.maxPayloadBytes ?? 64 * 1024 });
     const maxSubs = options.maxSubscriptionsPerSocket ?? 20;
     const trust = (_addr: string, hop: number) => hop < options.trustProxy;
+    const format = (errors: readonly GraphQLError[], op?: RunningOperation) =>
+      errors.map((e) => {
+        const formatted = toPublicError(e.toJSON(), e, options.isProduction);
+        const code = String(formatted.extensions?.code);
+        options.metrics.graphqlErrors.inc({ code });
+        op?.errorCodes.push(code);
+        return formatted as never;
+      });
 
     this.wss.on('connection', (socket) => {
       options.metrics.openSockets.inc();
@@ -69,60 +89,82 @@ export class GraphQLWebSocketServer {
       {
         schema: options.schema,
         connectionInitWaitTimeout: 3_000,
-        context: (ctx: Context<Record<string, unknown>, Extra>) => {
+        context: (ctx: Context<Record<string, unknown>, Extra>, id: string) => {
           const params = ctx.connectionParams ?? {};
+          const requestId = this.operations.get(ctx.extra.socket)?.get(id)?.requestId ?? randomUUID();
           const base: RequestContext = {
-            requestId: randomUUID(),
-            logger: options.logger,
+            requestId,
+            logger: options.logger.child({ requestId, transport: 'ws' }),
             transport: 'ws',
             clientIp: proxyAddr(ctx.extra.request, trust),
             origin: typeof ctx.extra.request.headers.origin === 'string' ? ctx.extra.request.headers.origin : null,
             apiKey: apiKeyFromHeaders(params),
             meta: { errorCodes: [] },
           };
-          base.logger = options.logger.child({ requestId: base.requestId, transport: 'ws' });
           return options.extendContext ? options.extendContext(base) : base;
         },
-        onSubscribe: (ctx) => {
+        // Parse and validate here, so that only operations that will run are counted. (When
+        // graphql-ws validates, an invalid document ends without onComplete, and the count
+        // and the active-subscriptions gauge would never come down.)
+        onSubscribe: (ctx, id, payload) => {
           const socket = ctx.extra.socket;
-          const count = this.subscriptionCounts.get(socket) ?? 0;
-          if (count >= maxSubs) {
-            return [
-              {
-                message: `At most ${maxSubs} operations may run on one socket`,
-                extensions: { code: 'RATE_LIMITED', retryAfterSeconds: 1 },
-              } as unknown as never,
-            ];
-          }
-          this.subscriptionCounts.set(socket, count + 1);
-          options.metrics.activeSubscriptions.inc();
-          return undefined;
-        },
-        onComplete: (ctx) => {
-          const socket = ctx.extra.socket;
-          this.subscriptionCounts.set(socket, Math.max(0, (this.subscriptionCounts.get(socket) ?? 1) - 1));
-          options.metrics.activeSubscriptions.dec();
-        },
-        onNext: (_ctx, _id, _payload, _args, result) => {
-          if (!('errors' in result) || !result.errors?.length) return undefined;
-          return {
-            ...result,
-            errors: result.errors.map((e) => {
-              const formatted = toPublicError(e.toJSON(), e, options.isProduction);
-              options.metrics.graphqlErrors.inc({ code: String(formatted.extensions?.code) });
-              return formatted as never;
-            }),
+          const running = this.operations.get(socket) ?? new Map<string, RunningOperation>();
+          this.operations.set(socket, running);
+          // Returned raw: graphql-ws hands them to onError, which formats them once.
+          const reject = (errors: readonly GraphQLError[]) => {
+            const op = newOperation(payload.operationName);
+            op.errorCodes.push(...errors.map((e) => classifyError(e, options.isProduction).code));
+            this.logOperation(op, 'rejected');
+            return errors;
           };
+          if (running.size >= maxSubs) {
+            return reject([
+              new GraphQLError(`At most ${maxSubs} operations may run on one socket`, {
+                extensions: { code: 'RATE_LIMITED', retryAfterSeconds: 1 },
+              }),
+            ]);
+          }
+          let document: DocumentNode;
+          try {
+            document = parse(payload.query);
+          } catch (err) {
+            return reject([err instanceof GraphQLError ? err : new GraphQLError('Syntax error')]);
+          }
+          const errors = validate(options.schema, document);
+          if (errors.length > 0) return reject(errors);
+          if (!getOperationAST(document, payload.operationName)) return reject([new GraphQLError('Unable to identify the operation')]);
+          running.set(id, newOperation(payload.operationName ?? getOperationAST(document, payload.operationName)?.name?.value));
+          options.metrics.activeSubscriptions.inc();
+          return { schema: options.schema, document, operationName: payload.operationName, variableValues: payload.variables };
         },
-        onError: (_ctx, _id, _payload, errors) =>
-          errors.map((e) => {
-            const formatted = toPublicError(e.toJSON(), e, options.isProduction);
-            options.metrics.graphqlErrors.inc({ code: String(formatted.extensions?.code) });
-            return formatted as never;
-          }),
+        onComplete: (ctx, id) => {
+          const running = this.operations.get(ctx.extra.socket);
+          const op = running?.get(id);
+          if (!op) return;
+          running?.delete(id);
+          options.metrics.activeSubscriptions.dec();
+          this.logOperation(op, op.errorCodes.length ? 'graphql_error' : 'ok');
+        },
+        onNext: (ctx, id, _payload, _args, result) => {
+          if (!('errors' in result) || !result.errors?.length) return undefined;
+          return { ...result, errors: format(result.errors, this.operations.get(ctx.extra.socket)?.get(id)) };
+        },
+        onError: (ctx, id, _payload, errors) => format(errors, this.operations.get(ctx.extra.socket)?.get(id)),
       },
       this.wss,
     );
+  }
+
+  /** One log line per WebSocket operation, like the HTTP request line (never its params). */
+  private logOperation(op: RunningOperation, outcome: 'ok' | 'graphql_error' | 'rejected'): void {
+    this.options.logger.info('operation', {
+      requestId: op.requestId,
+      transport: 'ws',
+      operationName: op.operationName,
+      durationMs: Math.round((performance.now() - op.startedAt) * 10) / 10,
+      outcome,
+      errorCodes: op.errorCodes.length ? op.errorCodes : undefined,
+    });
   }
 
   /** Wired to the HTTP server's `upgrade` event. */

@@ -57,6 +57,9 @@ const rawSchema = z.object({
   FFMPEG_PATH: z.string().min(1).optional(),
 });
 
+/** Every environment variable the server reads (README's table and .env.example list them all). */
+export const CONFIG_VARIABLES = Object.keys(rawSchema.shape) as ReadonlyArray<keyof typeof rawSchema.shape>;
+
 export type NodeEnv = 'development' | 'production' | 'test';
 
 export interface RateLimitConfig {

@@ -1,5 +1,4 @@
-import { GraphQLError, type DocumentNode, type GraphQLSchema } from 'graphql';
-import { AppError } from '../common/errors';
+import { getOperationAST, GraphQLError, parse, validate, type DocumentNode, type GraphQLSchema } from 'graphql';
 import type { Context } from 'graphql-ws';
 import { useServer } from 'graphql-ws/use/ws';
 import type { IncomingMessage } from 'node:http';
@@ -10,7 +9,7 @@ import { WebSocketServer, type WebSocket } from 'ws';
 import type { Logger } from '../observability/logger';
 import type { Metrics } from '../observability/metrics';
 import { apiKeyFromHeaders, type RequestContext } from './context';
-import { toPublicError } from './format-error';
+import { classifyError, toPublicError } from './format-error';
 import type { OriginPolicy } from './origins';
 
 export interface WebSocketOptions {
@@ -28,13 +27,39 @@ export interface WebSocketOptions {
   /** Extra context (services) merged into each operation's context. */
   extendContext?: (ctx: RequestContext) => RequestContext;
   /**
-   * Parses and validates an operation (query limits, introspection policy) instead of
-   * graphql-ws's plain parse + validate, so WebSocket operations pass the same checks as HTTP.
+   * Parses and validates a document with the same limits and introspection policy as HTTP
+   * (server/graphql-hardening.ts); returns the document or the errors to send.
    */
   prepareOperation?: (schema: GraphQLSchema, query: string, apiKey: string | null) => Promise<DocumentNode | readonly GraphQLError[]>;
 }
 
 type Extra = { socket: WebSocket; request: IncomingMessage };
+
+interface RunningOperation {
+  requestId: string;
+  operationName?: string;
+  startedAt: number;
+  errorCodes: string[];
+}
+
+function newOperation(operationName: string | null | undefined): RunningOperation {
+  return { requestId: randomUUID(), operationName: operationName ?? undefined, startedAt: performance.now(), errorCodes: [] };
+}
+
+/**
+ * A page this server served itself (the Playground at /graphql) connecting back to it: the
+ * browser sets Origin to the page's origin and Host to ours, so they match only for our own
+ * pages. A page elsewhere cannot forge either header. The scheme is not compared, because a
+ * TLS-terminating proxy makes an https page reach us over http.
+ */
+function isSameOrigin(origin: string | undefined, host: string | undefined): boolean {
+  if (!origin || !host) return false;
+  try {
+    return new URL(origin).host === host.toLowerCase();
+  } catch {
+    return false;
+  }
+}
 
 /**
  * graphql-ws (graphql-transport-ws) on a `ws` server that shares the HTTP port. The Origin
@@ -44,12 +69,21 @@ type Extra = { socket: WebSocket; request: IncomingMessage };
 export class GraphQLWebSocketServer {
   private readonly wss: WebSocketServer;
   private readonly disposable: { dispose: () => void | Promise<void> };
-  private readonly subscriptionCounts = new WeakMap<WebSocket, number>();
+  /** Operations running on each socket, by graphql-ws operation id. */
+  private readonly operations = new WeakMap<WebSocket, Map<string, RunningOperation>>();
 
   constructor(private readonly options: WebSocketOptions) {
     this.wss = new WebSocketServer({ noServer: true, maxPayload: options.maxPayloadBytes ?? 64 * 1024 });
     const maxSubs = options.maxSubscriptionsPerSocket ?? 20;
     const trust = (_addr: string, hop: number) => hop < options.trustProxy;
+    const format = (errors: readonly GraphQLError[], op?: RunningOperation) =>
+      errors.map((e) => {
+        const formatted = toPublicError(e.toJSON(), e, options.isProduction);
+        const code = String(formatted.extensions?.code);
+        options.metrics.graphqlErrors.inc({ code });
+        op?.errorCodes.push(code);
+        return formatted as never;
+      });
 
     this.wss.on('connection', (socket) => {
       options.metrics.openSockets.inc();
@@ -60,77 +94,100 @@ export class GraphQLWebSocketServer {
       {
         schema: options.schema,
         connectionInitWaitTimeout: 3_000,
-        context: (ctx: Context<Record<string, unknown>, Extra>) => {
+        context: (ctx: Context<Record<string, unknown>, Extra>, id: string) => {
           const params = ctx.connectionParams ?? {};
+          const requestId = this.operations.get(ctx.extra.socket)?.get(id)?.requestId ?? randomUUID();
           const base: RequestContext = {
-            requestId: randomUUID(),
-            logger: options.logger,
+            requestId,
+            logger: options.logger.child({ requestId, transport: 'ws' }),
             transport: 'ws',
             clientIp: proxyAddr(ctx.extra.request, trust),
             origin: typeof ctx.extra.request.headers.origin === 'string' ? ctx.extra.request.headers.origin : null,
             apiKey: apiKeyFromHeaders(params),
             meta: { errorCodes: [] },
           };
-          base.logger = options.logger.child({ requestId: base.requestId, transport: 'ws' });
           return options.extendContext ? options.extendContext(base) : base;
         },
-        onSubscribe: async (ctx, _id, payload) => {
+        // Parse and validate here, so that only operations that will run are counted. (When
+        // graphql-ws validates, an invalid document ends without onComplete, and the count
+        // and the active-subscriptions gauge would never come down.)
+        onSubscribe: async (ctx, id, payload) => {
           const socket = ctx.extra.socket;
-          const count = this.subscriptionCounts.get(socket) ?? 0;
-          if (count >= maxSubs) {
-            // graphql-ws accepts only GraphQLError instances here (anything else closes the socket).
-            const limit = new AppError('RATE_LIMITED', `At most ${maxSubs} operations may run on one socket`, { retryAfterSeconds: 1 });
-            return [new GraphQLError(limit.message, { originalError: limit })];
+          const running = this.operations.get(socket) ?? new Map<string, RunningOperation>();
+          this.operations.set(socket, running);
+          // Returned raw: graphql-ws hands them to onError, which formats them once.
+          const reject = (errors: readonly GraphQLError[]) => {
+            running.delete(id);
+            const op = newOperation(payload.operationName);
+            op.errorCodes.push(...errors.map((e) => classifyError(e, options.isProduction).code));
+            this.logOperation(op, 'rejected');
+            return errors;
+          };
+          if (running.size >= maxSubs) {
+            return reject([
+              new GraphQLError(`At most ${maxSubs} operations may run on one socket`, {
+                extensions: { code: 'RATE_LIMITED', retryAfterSeconds: 1 },
+              }),
+            ]);
           }
           // Reserve the slot before any await: operations arriving together must not all see the old count.
-          this.subscriptionCounts.set(socket, count + 1);
-          options.metrics.activeSubscriptions.inc();
-          const release = () => {
-            this.subscriptionCounts.set(socket, Math.max(0, (this.subscriptionCounts.get(socket) ?? 1) - 1));
-            options.metrics.activeSubscriptions.dec();
-          };
-          let document: DocumentNode | undefined;
+          const op = newOperation(payload.operationName);
+          running.set(id, op);
+          let document: DocumentNode;
           if (options.prepareOperation) {
-            // graphql-ws calls onComplete only for operations that started: release refused ones here.
-            const prepared = await options.prepareOperation(options.schema, payload.query, apiKeyFromHeaders(ctx.connectionParams ?? {})).catch((err: unknown) => {
-              release();
+            let prepared: DocumentNode | readonly GraphQLError[];
+            try {
+              prepared = await options.prepareOperation(options.schema, payload.query, apiKeyFromHeaders(ctx.connectionParams ?? {}));
+            } catch (err) {
+              running.delete(id);
               throw err;
-            });
-            if (Array.isArray(prepared)) {
-              release();
-              return prepared as readonly GraphQLError[];
             }
+            if (Array.isArray(prepared)) return reject(prepared as readonly GraphQLError[]);
             document = prepared as DocumentNode;
+          } else {
+            try {
+              document = parse(payload.query);
+            } catch (err) {
+              return reject([err instanceof GraphQLError ? err : new GraphQLError('Syntax error')]);
+            }
+            const errors = validate(options.schema, document);
+            if (errors.length > 0) return reject(errors);
           }
-          if (!document) return undefined;
+          const operation = getOperationAST(document, payload.operationName);
+          if (!operation) return reject([new GraphQLError('Unable to identify the operation')]);
+          op.operationName ??= operation.name?.value;
+          options.metrics.activeSubscriptions.inc();
           // Already validated: graphql-ws executes these arguments as they are.
           return { schema: options.schema, document, operationName: payload.operationName, variableValues: payload.variables };
         },
-        onComplete: (ctx) => {
-          const socket = ctx.extra.socket;
-          this.subscriptionCounts.set(socket, Math.max(0, (this.subscriptionCounts.get(socket) ?? 1) - 1));
+        onComplete: (ctx, id) => {
+          const running = this.operations.get(ctx.extra.socket);
+          const op = running?.get(id);
+          if (!op) return;
+          running?.delete(id);
           options.metrics.activeSubscriptions.dec();
+          this.logOperation(op, op.errorCodes.length ? 'graphql_error' : 'ok');
         },
-        onNext: (_ctx, _id, _payload, _args, result) => {
+        onNext: (ctx, id, _payload, _args, result) => {
           if (!('errors' in result) || !result.errors?.length) return undefined;
-          return {
-            ...result,
-            errors: result.errors.map((e) => {
-              const formatted = toPublicError(e.toJSON(), e, options.isProduction);
-              options.metrics.graphqlErrors.inc({ code: String(formatted.extensions?.code) });
-              return formatted as never;
-            }),
-          };
+          return { ...result, errors: format(result.errors, this.operations.get(ctx.extra.socket)?.get(id)) };
         },
-        onError: (_ctx, _id, _payload, errors) =>
-          errors.map((e) => {
-            const formatted = toPublicError(e.toJSON(), e, options.isProduction);
-            options.metrics.graphqlErrors.inc({ code: String(formatted.extensions?.code) });
-            return formatted as never;
-          }),
+        onError: (ctx, id, _payload, errors) => format(errors, this.operations.get(ctx.extra.socket)?.get(id)),
       },
       this.wss,
     );
+  }
+
+  /** One log line per WebSocket operation, like the HTTP request line (never its params). */
+  private logOperation(op: RunningOperation, outcome: 'ok' | 'graphql_error' | 'rejected'): void {
+    this.options.logger.info('operation', {
+      requestId: op.requestId,
+      transport: 'ws',
+      operationName: op.operationName,
+      durationMs: Math.round((performance.now() - op.startedAt) * 10) / 10,
+      outcome,
+      errorCodes: op.errorCodes.length ? op.errorCodes : undefined,
+    });
   }
 
   /** Wired to the HTTP server's `upgrade` event. */
@@ -141,7 +198,7 @@ export class GraphQLWebSocketServer {
       return;
     }
     const origin = request.headers.origin;
-    if (!this.options.originPolicy.isAllowed(origin)) {
+    if (!this.options.originPolicy.isAllowed(origin) && !isSameOrigin(origin, request.headers.host)) {
       this.options.logger.warn('websocket upgrade refused', { reason: 'origin not allowed', origin });
       socket.end('HTTP/1.1 403 Forbidden\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
       return;

@@ -95,6 +95,19 @@ describe('request log lines', () => {
     expect(line).toMatchObject({ status: 400, errorCodes: ['BAD_USER_INPUT'] });
   });
 
+  it('writes one line per WebSocket operation with requestId, operationName, durationMs and outcome', async () => {
+    const client = wsClient(server.wsUrl);
+    try {
+      await collect(client, ServerInfoDocument, {});
+    } finally {
+      await client.dispose();
+    }
+    await settle();
+    const lines = log.entries().filter((e) => e.message === 'operation' && e.transport === 'ws' && e.operationName === 'ServerInfo');
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatchObject({ outcome: 'ok', durationMs: expect.any(Number), requestId: expect.stringMatching(/^[0-9a-f-]{36}$/) });
+  });
+
   it('never writes an API key, from a header, a Bearer token or WebSocket connectionParams', async () => {
     await gql(server.url, ServerInfoDocument, {}, { headers: { authorization: `Bearer ${API_KEY}-bearer` } });
     const client = wsClient(server.wsUrl, { 'x-api-key': `${API_KEY}-ws` });

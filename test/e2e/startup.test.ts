@@ -1,5 +1,5 @@
 import { Client } from 'pg';
-import { freePort, spawnServer, type ChildServer } from '../support/process';
+import { ChildServer, freePort, MAIN_JS, spawnServer } from '../support/process';
 import { PG_BASE, REDIS_URL, uniqueName } from '../support/stores';
 
 /**
@@ -103,5 +103,57 @@ describe('unreachable stores at start', () => {
     } finally {
       await admin.end();
     }
+  });
+});
+
+describe('npm run migrate (dist/src/db/migrate.cli.js up)', () => {
+  const MIGRATE_JS = MAIN_JS.replace(/main\.js$/, 'db/migrate.cli.js');
+
+  async function databaseExists(name: string): Promise<boolean> {
+    const admin = new Client({ connectionString: `${PG_BASE}/postgres` });
+    await admin.connect();
+    try {
+      return (await admin.query('select 1 from pg_database where datname = $1', [name])).rowCount === 1;
+    } finally {
+      await admin.end();
+    }
+  }
+
+  async function migrate(env: Record<string, string>) {
+    const child = new ChildServer(MIGRATE_JS, { LOG_LEVEL: 'info', ...env }, ['up']);
+    children.push(child);
+    const exit = await child.waitForExit(30_000);
+    return { code: exit.code, logs: child.logs };
+  }
+
+  it('creates a missing database outside production, migrates it, and is a no-op the second time', async () => {
+    const name = uniqueName('concierge_migrate');
+    const url = `${PG_BASE}/${name}`;
+    try {
+      const first = await migrate({ NODE_ENV: 'development', DATABASE_URL: url });
+      expect(first.code).toBe(0);
+      expect(await databaseExists(name)).toBe(true);
+      expect(first.logs.find((l) => l.message === 'migrations applied')?.count).toBeGreaterThan(0);
+      const second = await migrate({ NODE_ENV: 'development', DATABASE_URL: url });
+      expect(second.code).toBe(0);
+      expect(second.logs.find((l) => l.message === 'migrations applied')?.count).toBe(0);
+    } finally {
+      const admin = new Client({ connectionString: `${PG_BASE}/postgres` });
+      await admin.connect();
+      await admin.query(`drop database if exists "${name}" with (force)`).finally(() => admin.end());
+    }
+  });
+
+  it('does not create a missing database in production, and exits 1 saying so', async () => {
+    const name = uniqueName('concierge_migrate');
+    const result = await migrate({
+      NODE_ENV: 'production',
+      DATABASE_URL: `${PG_BASE}/${name}`,
+      REDIS_URL,
+      ALLOWED_ORIGINS: 'https://a.example',
+    });
+    expect(result.code).toBe(1);
+    expect(result.logs).toEqual([expect.objectContaining({ level: 'error', error: expect.stringContaining('does not exist') })]);
+    expect(await databaseExists(name)).toBe(false);
   });
 });

@@ -1,3 +1,4 @@
+import { createClient } from 'graphql-ws';
 import WebSocket from 'ws';
 import { ServerInfoDocument } from '../generated/graphql';
 import { collect, wsClient } from '../support/client';
@@ -56,6 +57,19 @@ describe('WebSocket Origin check', () => {
     }
   });
 
+  it("accepts the server's own origin (the Playground page it serves) without listing it", async () => {
+    const own = new URL(server.base).origin;
+    const result = await rawUpgrade({ origin: own });
+    expect(result.status).toBe(101);
+    result.socket?.terminate();
+  });
+
+  it('refuses an origin that only shares the port or scheme with the server', async () => {
+    const port = new URL(server.base).port;
+    const result = await rawUpgrade({ origin: `http://evil.test:${port}` });
+    expect(result.status).toBe(403);
+  });
+
   it('runs the ServerInfo query for a client that sends no Origin (not a browser)', async () => {
     const client = wsClient(server.wsUrl);
     try {
@@ -90,5 +104,31 @@ describe('connection_init deadline', () => {
     expect(code).toBe(4408);
     // The deadline is the 3 s of API design, not earlier (a slow client gets its time).
     expect(Date.now() - opened).toBeGreaterThanOrEqual(2_900);
+  });
+});
+
+describe('operations on one socket', () => {
+  it('does not let rejected documents use up the socket\'s operation slots or the subscriptions gauge', async () => {
+    // lazy: false keeps one socket for every operation below.
+    const client = createClient({ url: server.wsUrl, lazy: false, retryAttempts: 0, webSocketImpl: WebSocket });
+    try {
+      for (let i = 0; i < 25; i++) {
+        const { results, error } = await new Promise<{ results: unknown[]; error?: unknown }>((resolve) => {
+          const results: unknown[] = [];
+          client.subscribe(
+            { query: `query Bad${i} { nope }` },
+            { next: (v) => results.push(v), error: (e) => resolve({ results, error: e }), complete: () => resolve({ results }) },
+          );
+        });
+        expect(results).toEqual([]);
+        expect(error).toEqual([expect.objectContaining({ extensions: { code: 'BAD_USER_INPUT' } })]);
+      }
+      const { results } = await collect(client, ServerInfoDocument, {});
+      expect(results[0]?.data?.serverInfo.name).toBe('WarmProspect Concierge');
+      const metrics = await (await fetch(`${server.base}/metrics`)).text();
+      expect(metrics).toMatch(/^graphql_active_subscriptions 0$/m);
+    } finally {
+      await client.dispose();
+    }
   });
 });

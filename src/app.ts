@@ -11,6 +11,7 @@ import { buildGraphQLSchema } from './schema/schema';
 import { HealthService } from './server/health';
 import { createHttpServer, type HttpServer } from './server/http-server';
 import { ServerInfoResolver } from './server/server-info.resolver';
+import { createVoiceModule, type VoiceModule, type VoiceModuleDeps } from './voice/voice.module';
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const { version } = require('../package.json') as { version: string };
@@ -28,6 +29,8 @@ export class StartupError extends Error {
 
 export interface AppOverrides {
   logger?: Logger;
+  /** Voice's seams to chat and jobs, and its transcriber (tests, and until those features are wired here). */
+  voice?: Pick<VoiceModuleDeps, 'turns' | 'queue' | 'transcriber'>;
 }
 
 export interface App {
@@ -39,6 +42,7 @@ export interface App {
   /** Business rows for the chat hot path, invalidated across processes. */
   businesses: BusinessCache;
   http: HttpServer;
+  voice: VoiceModule;
   fastify: FastifyInstance;
   /** Stops accepting, drains requests and sockets, closes Redis and Postgres. Idempotent. */
   close(): Promise<void>;
@@ -111,7 +115,11 @@ export async function buildApp(config: AppConfig, overrides: AppOverrides = {}):
   const businesses = new BusinessCache(orm, redis, subscriber, config.redisKeyPrefix, logger);
   await businesses.start();
 
+  const voice = await createVoiceModule({ config, logger, metrics, redis, businesses, ...overrides.voice });
+  closers.unshift(() => voice.close());
+
   const container = new ResolverContainer().register(new ServerInfoResolver(version));
+  for (const resolver of voice.resolvers) container.register(resolver);
 
   const schema = await buildGraphQLSchema({ container });
   const http = await createHttpServer({ config, schema, logger, metrics, health });
@@ -125,6 +133,7 @@ export async function buildApp(config: AppConfig, overrides: AppOverrides = {}):
     orm,
     businesses,
     http,
+    voice,
     fastify: http.fastify,
     close() {
       closed ??= (async () => {

@@ -15,9 +15,11 @@ import type { TypedDocumentNode as DocumentNode } from '@graphql-typed-document-
  */
 type Documents = {
     "query ServerInfo {\n  serverInfo {\n    name\n    version\n  }\n}": typeof types.ServerInfoDocument,
+    "mutation SendVoiceMessage($sessionId: ID!, $audio: Upload!) {\n  sendVoiceMessage(sessionId: $sessionId, audio: $audio) {\n    replyId\n    transcriptPending\n    userMessage {\n      id\n      text\n    }\n  }\n}": typeof types.SendVoiceMessageDocument,
 };
 const documents: Documents = {
     "query ServerInfo {\n  serverInfo {\n    name\n    version\n  }\n}": types.ServerInfoDocument,
+    "mutation SendVoiceMessage($sessionId: ID!, $audio: Upload!) {\n  sendVoiceMessage(sessionId: $sessionId, audio: $audio) {\n    replyId\n    transcriptPending\n    userMessage {\n      id\n      text\n    }\n  }\n}": types.SendVoiceMessageDocument,
 };
 
 /**
@@ -38,6 +40,10 @@ export function graphql(source: string): unknown;
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
 export function graphql(source: "query ServerInfo {\n  serverInfo {\n    name\n    version\n  }\n}"): (typeof documents)["query ServerInfo {\n  serverInfo {\n    name\n    version\n  }\n}"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "mutation SendVoiceMessage($sessionId: ID!, $audio: Upload!) {\n  sendVoiceMessage(sessionId: $sessionId, audio: $audio) {\n    replyId\n    transcriptPending\n    userMessage {\n      id\n      text\n    }\n  }\n}"): (typeof documents)["mutation SendVoiceMessage($sessionId: ID!, $audio: Upload!) {\n  sendVoiceMessage(sessionId: $sessionId, audio: $audio) {\n    replyId\n    transcriptPending\n    userMessage {\n      id\n      text\n    }\n  }\n}"];
 
 export function graphql(source: string) {
   return (documents as any)[source] ?? {};

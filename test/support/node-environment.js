@@ -7,6 +7,8 @@ const DISPATCHER = Symbol.for('undici.globalDispatcher.1');
 class ConciergeEnvironment extends TestEnvironment {
   async setup() {
     await super.setup();
+    // Node creates the dispatcher lazily; constructing Headers triggers undici's set-up.
+    if (!globalThis[DISPATCHER] && typeof globalThis.Headers === 'function') new globalThis.Headers();
     if (globalThis[DISPATCHER]) this.global[DISPATCHER] = globalThis[DISPATCHER];
   }
 }

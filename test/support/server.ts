@@ -1,5 +1,5 @@
 import type { AddressInfo } from 'node:net';
-import { buildApp, type App } from '../../src/app';
+import { buildApp, type App, type AppOverrides } from '../../src/app';
 import { loadConfig, type AppConfig } from '../../src/config/config';
 import { createSilentLogger, type Logger } from '../../src/observability/logger';
 import { REDIS_URL, uniqueName, type TestDatabase } from './stores';
@@ -33,8 +33,8 @@ export function testConfig(db: TestDatabase, env: Record<string, string | undefi
 }
 
 /** Builds the real app with `buildApp` and listens on a free loopback port. */
-export async function startTestServer(config: AppConfig, opts: { logger?: Logger } = {}): Promise<TestServer> {
-  const app = await buildApp(config, { logger: opts.logger ?? createSilentLogger() });
+export async function startTestServer(config: AppConfig, opts: { logger?: Logger; overrides?: AppOverrides } = {}): Promise<TestServer> {
+  const app = await buildApp(config, { ...opts.overrides, logger: opts.logger ?? createSilentLogger() });
   await app.fastify.listen({ port: 0, host: '127.0.0.1' });
   const { port } = app.fastify.server.address() as AddressInfo;
   const base = `http://127.0.0.1:${port}`;

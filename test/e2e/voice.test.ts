@@ -137,6 +137,7 @@ describe('limits and damaged files', () => {
     ['m4a', 0.5],
     ['wav', 0.5],
     ['ogg', 0.02],
+    ['webm', 0.5],
     ['webm', 0.02],
   ])('refuses a truncated %s (cut at %s of its length)', async (container, fraction) => {
     const whole = await speech('please call me back tomorrow morning', container);

@@ -32,11 +32,21 @@ export interface VoiceModule {
   voice: VoiceService;
   tempDirs: VoiceTempDirs;
   audioStore: VoiceAudioStore;
-  /** Pocketsphinx, for the offline provider's SpeechRecognizer seam. */
-  recognizer: PocketsphinxRecognizer;
   /** The worker's processor for VOICE_JOB_NAME jobs. */
   processVoiceJob(payload: VoiceJobPayload, signal?: AbortSignal): Promise<VoiceJobOutcome>;
   close(): Promise<void>;
+}
+
+/**
+ * The local recogniser for the offline LlmProvider's `transcribe` (SpeechRecognizer seam).
+ * Build it before the providers; it shares the voice temp root (whose sweeper the voice module runs).
+ */
+export function createSpeechRecognizer(config: AppConfig, logger: Logger): PocketsphinxRecognizer {
+  return new PocketsphinxRecognizer({
+    binary: config.voice.pocketsphinxPath,
+    timeoutMs: config.voice.ffmpegTimeoutMs,
+    tempDirs: new VoiceTempDirs(config.voice.tempDir ?? DEFAULT_VOICE_TEMP_ROOT, logger),
+  });
 }
 
 /** Voice messages: upload, transcoding, transcription, and the hand-over to chat. */
@@ -45,7 +55,7 @@ export async function createVoiceModule(deps: VoiceModuleDeps): Promise<VoiceMod
   const v = config.voice;
   const tempDirs = new VoiceTempDirs(v.tempDir ?? DEFAULT_VOICE_TEMP_ROOT, logger);
   await tempDirs.start();
-  const recognizer = new PocketsphinxRecognizer({ binary: v.pocketsphinxPath, timeoutMs: v.ffmpegTimeoutMs, tempDirs });
+  const recognizer = createSpeechRecognizer(config, logger);
   const transcriber: Transcriber =
     deps.transcriber ??
     (config.llm.provider === 'gemini' && config.llm.geminiApiKey
@@ -79,7 +89,6 @@ export async function createVoiceModule(deps: VoiceModuleDeps): Promise<VoiceMod
     voice,
     tempDirs,
     audioStore,
-    recognizer,
     processVoiceJob: (payload, signal) =>
       processVoiceJob(payload, { voice, audioStore, turns: requireTurns(deps.turns), logger }, signal),
     close: () => tempDirs.close(),

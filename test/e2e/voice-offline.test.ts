@@ -173,4 +173,39 @@ describe('large files go to the worker through Redis', () => {
     expect(errorCodes(res)).toEqual(['BAD_USER_INPUT']);
     expect(queued).toHaveLength(before);
   });
+
+  it('rethrows a recogniser outage so the queue retries, keeping the audio', async () => {
+    const outage = await voiceServer(
+      { VOICE_WORKER_THRESHOLD_BYTES: '2048', POCKETSPHINX_PATH: '/nonexistent/pocketsphinx_continuous' },
+      { enqueue: async (payload) => void queued.push(payload) },
+    );
+    await send(outage, await speech(PHRASE, 'wav'));
+    const job = queued[queued.length - 1];
+    await expect(outage.app.voice.processVoiceJob(job)).rejects.toMatchObject({ code: 'SERVICE_UNAVAILABLE' });
+    expect(await outage.app.redis.exists(job.audioKey)).toBe(1);
+    expect(outage.sink.failed).toHaveLength(0);
+    expect(await waitForEmpty(outage.tempRoot)).toEqual([]);
+  });
+});
+
+describe('when the jobs queue refuses the job', () => {
+  it('fails the pending turn, deletes the parked audio and answers with the error', async () => {
+    let parkedKey = '';
+    const server = await voiceServer(
+      { VOICE_WORKER_THRESHOLD_BYTES: '2048' },
+      {
+        enqueue: async (payload) => {
+          parkedKey = payload.audioKey;
+          throw new Error('Connection is closed.'); // what ioredis says when Redis is gone
+        },
+      },
+    );
+    const res = await send(server, await speech(PHRASE, 'wav'));
+    expect(errorCodes(res)).toEqual(['SERVICE_UNAVAILABLE']);
+    expect(server.sink.failed).toHaveLength(1);
+    expect(server.sink.failed[0].error.code).toBe('SERVICE_UNAVAILABLE');
+    expect(parkedKey).not.toBe('');
+    expect(await server.app.redis.exists(parkedKey)).toBe(0);
+    expect(await waitForEmpty(server.tempRoot)).toEqual([]);
+  });
 });

@@ -1,3 +1,4 @@
+import { print } from 'graphql';
 import { chmod, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -102,8 +103,8 @@ describe('ffmpeg failures', () => {
     const server = await voiceServer({ FFMPEG_PATH: slow, FFMPEG_TIMEOUT_MS: '60000' });
     const controller = new AbortController();
     const form = new FormData();
-    form.append('operations', JSON.stringify({ query: 'mutation($s: ID!, $a: Upload!) { sendVoiceMessage(sessionId: $s, audio: $a) { replyId } }', variables: { s: server.sessionId, a: null } }));
-    form.append('map', JSON.stringify({ 0: ['variables.a'] }));
+    form.append('operations', JSON.stringify({ query: print(SendVoiceMessageDocument), variables: { sessionId: server.sessionId, audio: null } }));
+    form.append('map', JSON.stringify({ 0: ['variables.audio'] }));
     form.append('0', new Blob([new Uint8Array(await speech(PHRASE, 'webm'))]), 'voice.webm');
     const pending = fetch(server.url, { method: 'POST', body: form, headers: { 'apollo-require-preflight': 'true' }, signal: controller.signal });
     let pid = 0;

@@ -85,15 +85,16 @@ export async function saveUpload(upload: Promise<FileUpload> | FileUpload, path:
     transform(chunk: Buffer, _encoding, callback) {
       bytes += chunk.length;
       if (bytes <= maxBytes) return callback(null, chunk);
-      // Past the limit: answer now, and drop the rest as it arrives. Failing the stream instead
-      // would stall busboy and the request, and the client would never read our answer;
-      // Node's requestTimeout bounds a client that keeps sending.
+      // Past the limit: answer now, and drop the rest as it arrives (no disk, no memory).
+      // Failing the stream instead would stall busboy and the request, and an HTTP/1.1 client
+      // still sending would never read our answer.
       overLimit(new VoiceTooLargeError(maxBytes));
       callback();
     },
   });
   const written = pipeline(source, counter, createWriteStream(path, { mode: 0o600 }), { signal });
   written.catch(() => undefined); // still draining after a too-large answer
+  tooLarge.catch(() => undefined); // observed through the race below
   try {
     await Promise.race([written, tooLarge]);
   } catch (err) {
@@ -115,8 +116,8 @@ function translateUploadError(err: unknown, maxBytes: number): Error {
 
 /**
  * Reads and drops an upload nobody consumed (the request failed before its audio was needed),
- * so the rest of the request body flows and the client receives the answer. Bounded: busboy
- * stops the file at MAX_AUDIO_BYTES and skips the remainder.
+ * so the rest of the request body flows and the client receives the answer. Nothing is stored;
+ * the bytes cost only bandwidth.
  */
 export async function discardUpload(upload: Promise<FileUpload> | FileUpload): Promise<void> {
   try {

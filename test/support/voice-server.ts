@@ -1,4 +1,4 @@
-import { mkdtemp, readdir } from 'node:fs/promises';
+import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { BusinessEntity } from '../../src/business/business.entity';
@@ -31,7 +31,11 @@ export async function startVoiceServer(
   const on = em.create(BusinessEntity, { name: 'Voice On Bistro', voiceEnabled: true } as never);
   const off = em.create(BusinessEntity, { name: 'Typing Only Bakery', voiceEnabled: false } as never);
   await em.flush();
-  return { ...server, tempRoot, sink, sessionId: sink.openSession(on.id), voiceOffSessionId: sink.openSession(off.id) };
+  const close = async () => {
+    await server.close();
+    await rm(tempRoot, { recursive: true, force: true });
+  };
+  return { ...server, close, tempRoot, sink, sessionId: sink.openSession(on.id), voiceOffSessionId: sink.openSession(off.id) };
 }
 
 /** Entries left in a temp root (should be none after every request). */

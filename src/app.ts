@@ -19,6 +19,7 @@ import { ServerInfoResolver } from './server/server-info.resolver';
 import { createChatModule, type ChatModule } from './chat/chat.module';
 import { EmptyRetriever, type Retriever } from './knowledge/retriever';
 import type { SpeechRecognizer } from './llm/speech-recognizer';
+import { createVoiceModule, type VoiceModule, type VoiceModuleDeps } from './voice/voice.module';
 
 import { readPackageVersion } from './common/version';
 
@@ -41,6 +42,8 @@ export interface AppOverrides {
   retriever?: Retriever;
   /** Local speech recognition for the offline provider's transcribe. */
   speechRecognizer?: SpeechRecognizer;
+  /** Voice's seams to chat and jobs, and its transcriber (tests, and until those features are wired here). */
+  voice?: Pick<VoiceModuleDeps, 'turns' | 'queue' | 'transcriber'>;
 }
 
 export interface App {
@@ -58,6 +61,7 @@ export interface App {
   /** Chat sessions, turns, reply streams, the LLM provider and the chat rate limits. */
   chat: ChatModule;
   http: HttpServer;
+  voice: VoiceModule;
   fastify: FastifyInstance;
   /** Stops accepting, drains requests and sockets, closes Redis and Postgres. Idempotent. */
   close(): Promise<void>;
@@ -136,6 +140,9 @@ export async function buildApp(config: AppConfig, overrides: AppOverrides = {}):
   const business = createBusinessModule({ orm, businesses, apiKeys: auth.apiKeys, logger });
   const hardening = createGraphQLHardening({ isProduction: config.isProduction, authenticator: auth.apiKeys });
 
+  const voice = await createVoiceModule({ config, logger, metrics, redis, businesses, ...overrides.voice });
+  closers.unshift(() => voice.close());
+
   const chat = await createChatModule({
     config,
     redis,
@@ -148,7 +155,7 @@ export async function buildApp(config: AppConfig, overrides: AppOverrides = {}):
   closers.unshift(() => chat.close());
 
   const container = new ResolverContainer().register(new ServerInfoResolver(version));
-  for (const resolver of [...auth.resolvers, ...business.resolvers, ...chat.resolvers]) container.register(resolver);
+  for (const resolver of [...auth.resolvers, ...business.resolvers, ...chat.resolvers, ...voice.resolvers]) container.register(resolver);
 
   const schema = await buildGraphQLSchema({ container, authChecker: auth.authChecker });
   const http = await createHttpServer({
@@ -176,6 +183,7 @@ export async function buildApp(config: AppConfig, overrides: AppOverrides = {}):
     businessService: business.service,
     chat,
     http,
+    voice,
     fastify: http.fastify,
     close() {
       closed ??= (async () => {

@@ -32,7 +32,7 @@ export class ChatResolver {
   @RateLimited('chat')
   async sendMessage(@Arg('input', () => SendMessageInput, { description: 'The session and the visitor text or CTA click.' }) input: SendMessageInput, @Ctx() ctx: ChatContext): Promise<MessageReceipt> {
     const receipt = await this.chatService.sendMessage(input, ctx);
-    return { userMessage: toChatMessage(receipt.userMessage), replyId: receipt.replyId };
+    return { userMessage: toChatMessage(receipt.userMessage), replyId: receipt.replyId, transcriptPending: false };
   }
 
   @Mutation(() => ChatMessage, { description: 'Like sendMessage, but waits and returns the whole reply.' })

@@ -67,6 +67,14 @@ export class MessageReceipt {
 
   @Field(() => ID, { description: 'Id of the reply being generated; pass it to `replyStream`.' })
   replyId!: string;
+
+  @Field({
+    description:
+      'True when a large voice message is being transcribed by the background worker: `userMessage.text` is empty for now, and ' +
+      'replyStream(replyId) delivers the answer once the transcript is known (its final chunk carries the message; the session ' +
+      'query shows the transcript as the visitor message). Always false for typed messages and small voice messages.',
+  })
+  transcriptPending: boolean = false;
 }
 
 @ObjectType({ description: 'Why a reply ended without a complete message.' })

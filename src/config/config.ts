@@ -55,6 +55,11 @@ const rawSchema = z.object({
   MAX_AUDIO_BYTES: intFrom(1024, 200 * 1024 * 1024).default(10 * 1024 * 1024),
   MAX_AUDIO_SECONDS: intFrom(1, 3600).default(120),
   FFMPEG_PATH: z.string().min(1).optional(),
+  FFMPEG_TIMEOUT_MS: intFrom(1000, 600_000).default(30_000),
+  POCKETSPHINX_PATH: z.string().min(1).default('pocketsphinx_continuous'),
+  VOICE_TEMP_DIR: z.string().min(1).optional(),
+  VOICE_WORKER_THRESHOLD_BYTES: intFrom(0, 1024 * 1024 * 1024).default(2 * 1024 * 1024),
+  VOICE_AUDIO_TTL_SECONDS: intFrom(60, 86_400).default(3_600),
 });
 
 /** Every environment variable the server reads (README's table and .env.example list them all). */
@@ -104,7 +109,20 @@ export interface AppConfig {
   webConcurrency: number;
   bodyLimitBytes: number;
   shutdownGraceMs: number;
-  voice: { maxAudioBytes: number; maxAudioSeconds: number; ffmpegPath?: string };
+  voice: {
+    maxAudioBytes: number;
+    maxAudioSeconds: number;
+    /** FFMPEG_PATH; unset: an npm-shipped ffmpeg if installed, else `ffmpeg` on PATH. */
+    ffmpegPath?: string;
+    ffmpegTimeoutMs: number;
+    pocketsphinxPath: string;
+    /** Root of the per-request private temp dirs; default `os.tmpdir()/concierge-voice`. */
+    tempDir?: string;
+    /** Uploads larger than this go to the worker (0 = always, a huge value = never). */
+    workerThresholdBytes: number;
+    /** Lifetime of audio parked in Redis for the worker. */
+    audioTtlSeconds: number;
+  };
 }
 
 /** Names of variables whose values must never be printed. */
@@ -237,6 +255,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
       maxAudioBytes: raw.MAX_AUDIO_BYTES,
       maxAudioSeconds: raw.MAX_AUDIO_SECONDS,
       ffmpegPath: raw.FFMPEG_PATH,
+      ffmpegTimeoutMs: raw.FFMPEG_TIMEOUT_MS,
+      pocketsphinxPath: raw.POCKETSPHINX_PATH,
+      tempDir: raw.VOICE_TEMP_DIR,
+      workerThresholdBytes: raw.VOICE_WORKER_THRESHOLD_BYTES,
+      audioTtlSeconds: raw.VOICE_AUDIO_TTL_SECONDS,
     },
   };
 }

@@ -84,6 +84,32 @@ export class Metrics {
     registers: [this.registry],
   });
 
+  readonly voiceTranscodingFailures = new Counter({
+    name: 'voice_transcoding_failures_total',
+    help: 'Voice messages that were not transcribed, by reason (too_large, too_long, empty, unsupported_format, undecodable, no_speech, timeout, aborted, ffmpeg_missing, recognizer_missing, provider_failed)',
+    labelNames: ['reason'] as const,
+    registers: [this.registry],
+  });
+  readonly voiceAudioDuration = new Histogram({
+    name: 'voice_audio_duration_seconds',
+    help: 'Duration of voice messages after decoding',
+    buckets: [1, 2, 5, 10, 20, 30, 60, 90, 120, 300],
+    registers: [this.registry],
+  });
+  readonly voiceTranscriptionDuration = new Histogram({
+    name: 'voice_transcription_duration_seconds',
+    help: 'Speech-to-text latency by provider (gemini, offline), after transcoding',
+    labelNames: ['provider'] as const,
+    buckets: [0.1, 0.25, 0.5, 1, 2, 5, 10, 20, 60],
+    registers: [this.registry],
+  });
+  readonly voiceTranscodingDuration = new Histogram({
+    name: 'voice_transcoding_duration_seconds',
+    help: 'ffmpeg time to decode a voice message to 16 kHz mono WAV',
+    buckets: [0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30],
+    registers: [this.registry],
+  });
+
   constructor() {
     collectDefaultMetrics({ register: this.registry });
   }

@@ -6,13 +6,14 @@ import { BusinessResolver } from '../business/business.resolver';
 import { DateTimeResolver } from 'graphql-scalars';
 import { ServerInfoResolver } from '../server/server-info.resolver';
 import { ChatResolver } from '../chat/chat.resolver';
+import { VoiceResolver } from '../voice/voice.resolver';
 import type { RequestContext } from '../server/context';
 
 /**
  * Every resolver class of the API. Features add theirs here; `schema.graphql` is emitted
  * from this list (npm run schema:emit) and CI fails when the committed file drifts.
  */
-export const RESOLVERS = [ServerInfoResolver, BusinessResolver, ApiKeyResolver, ChatResolver] as const;
+export const RESOLVERS = [ServerInfoResolver, BusinessResolver, ApiKeyResolver, ChatResolver, VoiceResolver] as const;
 
 export interface SchemaOptions {
   /** Resolves resolver instances (built by hand in app.ts with their collaborators). */

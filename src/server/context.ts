@@ -15,6 +15,8 @@ export interface RequestContext {
   apiKey: string | null;
   /** Set by the auth checker the first time it resolves `apiKey`. */
   principal?: Principal | null;
+  /** Aborted when the HTTP client goes away before its response is sent (long work stops). */
+  signal?: AbortSignal;
   /** Filled in while the request runs, read by the request log line. */
   meta: RequestMeta;
 }

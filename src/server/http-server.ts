@@ -2,7 +2,7 @@ import { ApolloServer, type ApolloServerPlugin } from '@apollo/server';
 import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import { fastifyApolloHandler } from '@as-integrations/fastify';
 import cors from '@fastify/cors';
-import Fastify, { type FastifyError, type FastifyInstance, type FastifyRequest } from 'fastify';
+import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import type { DocumentNode, GraphQLError, GraphQLSchema, ParseOptions, ValidationRule } from 'graphql';
 import { randomUUID } from 'node:crypto';
 import type { AppConfig } from '../config/config';
@@ -14,6 +14,7 @@ import type { HealthService } from './health';
 import { OriginPolicy } from './origins';
 import { PLAYGROUND_HTML, playgroundAsset, wantsPlayground } from './playground';
 import { GraphQLWebSocketServer } from './websocket';
+import { registerMultipartUploads } from '../voice/upload';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -117,6 +118,9 @@ export async function createHttpServer(options: HttpServerOptions): Promise<Http
     });
   });
 
+  // GraphQL multipart requests (voice uploads); the file streams on into its resolver.
+  registerMultipartUploads(fastify, { maxFieldBytes: 64 * 1024 });
+
   // Errors Fastify raises before GraphQL runs (body too large, bad JSON, unsupported media
   // type) still answer in GraphQL's error shape with a contract code.
   fastify.setErrorHandler((error: FastifyError, request, reply) => {
@@ -172,8 +176,13 @@ export async function createHttpServer(options: HttpServerOptions): Promise<Http
   await apollo.start();
 
   const graphqlHandler = fastifyApolloHandler<RequestContext>(apollo, {
-    context: async (request: FastifyRequest) => {
+    context: async (request: FastifyRequest, reply: FastifyReply) => {
       const meta: RequestMeta = { errorCodes: [] };
+      // The response closing before it finished means the client went away.
+      const aborter = new AbortController();
+      reply.raw.once('close', () => {
+        if (!reply.raw.writableFinished) aborter.abort();
+      });
       request.gqlMeta = meta;
       const ctx: RequestContext = {
         requestId: request.id,
@@ -182,6 +191,7 @@ export async function createHttpServer(options: HttpServerOptions): Promise<Http
         clientIp: request.ip,
         origin: typeof request.headers.origin === 'string' ? request.headers.origin : null,
         apiKey: apiKeyFromHeaders(request.headers),
+        signal: aborter.signal,
         meta,
       };
       return options.extendContext ? options.extendContext(ctx) : ctx;

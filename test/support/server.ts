@@ -33,8 +33,12 @@ export function testConfig(db: TestDatabase, env: Record<string, string | undefi
 }
 
 /** Builds the real app with `buildApp` and listens on a free loopback port. */
-export async function startTestServer(config: AppConfig, opts: { logger?: Logger } & Omit<AppOverrides, 'logger'> = {}): Promise<TestServer> {
-  const app = await buildApp(config, { ...opts, logger: opts.logger ?? createSilentLogger() });
+export async function startTestServer(
+  config: AppConfig,
+  opts: { logger?: Logger; overrides?: AppOverrides } & Omit<AppOverrides, 'logger'> = {},
+): Promise<TestServer> {
+  const { overrides, logger, ...direct } = opts;
+  const app = await buildApp(config, { ...direct, ...overrides, logger: logger ?? createSilentLogger() });
   await app.fastify.listen({ port: 0, host: '127.0.0.1' });
   const { port } = app.fastify.server.address() as AddressInfo;
   const base = `http://127.0.0.1:${port}`;

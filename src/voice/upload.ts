@@ -1,0 +1,129 @@
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { ServerResponse } from 'node:http';
+import { createWriteStream } from 'node:fs';
+import { Transform, type Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { processRequest, type FileUpload } from 'graphql-upload-minimal';
+import { VoiceAbortedError, VoiceInputError, VoiceTooLargeError } from './voice.errors';
+
+/**
+ * The GraphQL multipart request spec on Fastify (graphql-upload-minimal's `processRequest`
+ * as the multipart/form-data body parser). The parser resolves as soon as the `operations`
+ * and `map` fields are read; the file itself streams on into the resolver, which writes it to
+ * disk while counting bytes ({@link saveUpload}). Nothing buffers the whole file in memory.
+ */
+
+/** Apollo's default CSRF-prevention headers; one of them must be present on a multipart request. */
+const PREFLIGHT_HEADERS = ['apollo-require-preflight', 'x-apollo-operation-name'] as const;
+
+class HttpStatusError extends Error {
+  constructor(
+    readonly statusCode: number,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+export interface MultipartOptions {
+  /** Largest `operations`/`map` field. */
+  maxFieldBytes: number;
+}
+
+export function registerMultipartUploads(fastify: FastifyInstance, options: MultipartOptions): void {
+  fastify.addContentTypeParser('multipart/form-data', async (request: FastifyRequest) => {
+    // Apollo's csrfPrevention would refuse this request too, but only after the parser had
+    // started reading the upload: refuse before reading a byte.
+    if (!PREFLIGHT_HEADERS.some((h) => typeof request.headers[h] === 'string' && request.headers[h] !== '')) {
+      throw new HttpStatusError(
+        400,
+        'This operation has been blocked as a potential Cross-Site Request Forgery (CSRF). ' +
+          'Multipart requests need an "apollo-require-preflight: true" (or "x-apollo-operation-name") header.',
+      );
+    }
+    try {
+      return await processRequest(request.raw, null as unknown as ServerResponse, {
+        // No maxFileSize: busboy would unpipe the file at its limit and stall our stream;
+        // saveUpload counts the bytes itself.
+        maxFieldSize: options.maxFieldBytes,
+        maxFiles: 1,
+      });
+    } catch (err) {
+      const status = (err as { status?: number }).status;
+      throw new HttpStatusError(typeof status === 'number' && status >= 400 && status < 500 ? (status === 499 ? 400 : status) : 400, (err as Error).message);
+    }
+  });
+}
+
+export interface SavedUpload {
+  bytes: number;
+  filename: string;
+  /** What the client claimed; logged, never trusted. */
+  clientMime: string;
+}
+
+/**
+ * Streams an upload to `path` (mode 0600), counting bytes, and fails with
+ * {@link VoiceTooLargeError} as soon as it passes `maxBytes` — before the rest arrives.
+ * A client that disconnects midway, or `signal`, fails it with {@link VoiceAbortedError}.
+ */
+export async function saveUpload(upload: Promise<FileUpload> | FileUpload, path: string, maxBytes: number, signal?: AbortSignal): Promise<SavedUpload> {
+  let file: FileUpload;
+  let source: Readable;
+  try {
+    file = await upload;
+    source = file.createReadStream();
+  } catch (err) {
+    throw translateUploadError(err, maxBytes);
+  }
+  let bytes = 0;
+  let overLimit: (error: Error) => void = () => undefined;
+  const tooLarge = new Promise<never>((_resolve, reject) => {
+    overLimit = reject;
+  });
+  const counter = new Transform({
+    transform(chunk: Buffer, _encoding, callback) {
+      bytes += chunk.length;
+      if (bytes <= maxBytes) return callback(null, chunk);
+      // Past the limit: answer now, and drop the rest as it arrives (no disk, no memory).
+      // Failing the stream instead would stall busboy and the request, and an HTTP/1.1 client
+      // still sending would never read our answer.
+      overLimit(new VoiceTooLargeError(maxBytes));
+      callback();
+    },
+  });
+  const written = pipeline(source, counter, createWriteStream(path, { mode: 0o600 }), { signal });
+  written.catch(() => undefined); // still draining after a too-large answer
+  tooLarge.catch(() => undefined); // observed through the race below
+  try {
+    await Promise.race([written, tooLarge]);
+  } catch (err) {
+    if (signal?.aborted) throw new VoiceAbortedError();
+    throw translateUploadError(err, maxBytes);
+  }
+  if (bytes === 0) throw new VoiceInputError('empty', 'The recording is empty');
+  return { bytes, filename: file.filename, clientMime: file.mimetype };
+}
+
+function translateUploadError(err: unknown, maxBytes: number): Error {
+  if (err instanceof VoiceTooLargeError || err instanceof VoiceInputError || err instanceof VoiceAbortedError) return err;
+  const status = (err as { status?: number }).status;
+  if (status === 413) return new VoiceTooLargeError(maxBytes);
+  if (status === 499) return new VoiceAbortedError();
+  if (status === 400) return new VoiceInputError('empty', 'The request has no audio file');
+  return err instanceof Error ? err : new Error(String(err));
+}
+
+/**
+ * Reads and drops an upload nobody consumed (the request failed before its audio was needed),
+ * so the rest of the request body flows and the client receives the answer. Nothing is stored;
+ * the bytes cost only bandwidth.
+ */
+export async function discardUpload(upload: Promise<FileUpload> | FileUpload): Promise<void> {
+  try {
+    const file = await upload;
+    file.createReadStream().resume();
+  } catch {
+    // Already consumed (createReadStream throws the second time) or the upload failed.
+  }
+}

@@ -1,0 +1,101 @@
+import type { AppConfig } from '../config/config';
+import type { Logger } from '../observability/logger';
+import type { Metrics } from '../observability/metrics';
+import type { RedisClient } from '../redis/redis';
+import { VoiceAudioStore } from './audio.store';
+import { GeminiTranscriber } from './gemini.transcriber';
+import { PocketsphinxRecognizer } from './pocketsphinx.recognizer';
+import { DEFAULT_VOICE_TEMP_ROOT, VoiceTempDirs } from './temp-dir';
+import { FfmpegTranscoder, resolveFfmpegPath } from './transcoder';
+import { processVoiceJob, type VoiceJobOutcome } from './voice.job';
+import { VoiceResolver } from './voice.resolver';
+import { VoiceService, type Transcriber } from './voice.service';
+import { VoiceTurnService, type VoiceBusinessLookup } from './voice-turn.service';
+import type { VoiceJobPayload, VoiceJobQueue, VoiceTurnSink } from './voice-turn.sink';
+
+export interface VoiceModuleDeps {
+  config: AppConfig;
+  logger: Logger;
+  metrics: Metrics;
+  redis: RedisClient;
+  businesses: VoiceBusinessLookup;
+  /** The chat service (continues the transcript as a text turn). */
+  turns?: VoiceTurnSink | null;
+  /** The jobs queue for large files; absent: all uploads are transcribed in the request. */
+  queue?: VoiceJobQueue | null;
+  /** The app's LlmProvider; absent: Gemini when configured, else local pocketsphinx. */
+  transcriber?: Transcriber;
+}
+
+export interface VoiceModule {
+  resolvers: object[];
+  voice: VoiceService;
+  tempDirs: VoiceTempDirs;
+  audioStore: VoiceAudioStore;
+  /** The worker's processor for VOICE_JOB_NAME jobs. */
+  processVoiceJob(payload: VoiceJobPayload, signal?: AbortSignal): Promise<VoiceJobOutcome>;
+  close(): Promise<void>;
+}
+
+/**
+ * The local recogniser for the offline LlmProvider's `transcribe` (SpeechRecognizer seam).
+ * Build it before the providers; it shares the voice temp root (whose sweeper the voice module runs).
+ */
+export function createSpeechRecognizer(config: AppConfig, logger: Logger): PocketsphinxRecognizer {
+  return new PocketsphinxRecognizer({
+    binary: config.voice.pocketsphinxPath,
+    timeoutMs: config.voice.ffmpegTimeoutMs,
+    tempDirs: new VoiceTempDirs(config.voice.tempDir ?? DEFAULT_VOICE_TEMP_ROOT, logger),
+  });
+}
+
+/** Voice messages: upload, transcoding, transcription, and the hand-over to chat. */
+export async function createVoiceModule(deps: VoiceModuleDeps): Promise<VoiceModule> {
+  const { config, logger, metrics } = deps;
+  const v = config.voice;
+  const tempDirs = new VoiceTempDirs(v.tempDir ?? DEFAULT_VOICE_TEMP_ROOT, logger);
+  await tempDirs.start();
+  const recognizer = createSpeechRecognizer(config, logger);
+  const transcriber: Transcriber =
+    deps.transcriber ??
+    (config.llm.provider === 'gemini' && config.llm.geminiApiKey
+      ? new GeminiTranscriber({
+          apiKey: config.llm.geminiApiKey,
+          model: config.llm.geminiModel,
+          baseUrl: config.llm.geminiBaseUrl,
+          timeoutMs: config.llm.geminiTimeoutMs,
+        })
+      : { name: 'offline', transcribe: ({ wav, signal }) => recognizer.recognize(wav, signal) });
+  const audioStore = new VoiceAudioStore(deps.redis, config.redisKeyPrefix, v.audioTtlSeconds);
+  const voice = new VoiceService({
+    tempDirs,
+    transcoder: new FfmpegTranscoder({ ffmpegPath: resolveFfmpegPath(config), timeoutMs: v.ffmpegTimeoutMs, maxSeconds: v.maxAudioSeconds }),
+    transcriber,
+    metrics,
+    logger,
+    maxAudioBytes: v.maxAudioBytes,
+    workerThresholdBytes: v.workerThresholdBytes,
+    audioStore,
+  });
+  const turnService = new VoiceTurnService({
+    voice,
+    businesses: deps.businesses,
+    turns: deps.turns ?? null,
+    queue: deps.queue ?? null,
+    audioStore,
+  });
+  return {
+    resolvers: [new VoiceResolver(turnService)],
+    voice,
+    tempDirs,
+    audioStore,
+    processVoiceJob: (payload, signal) =>
+      processVoiceJob(payload, { voice, audioStore, turns: requireTurns(deps.turns), logger }, signal),
+    close: () => tempDirs.close(),
+  };
+}
+
+function requireTurns(turns: VoiceTurnSink | null | undefined): VoiceTurnSink {
+  if (!turns) throw new Error('voice jobs need the chat service (VoiceTurnSink) wired into createVoiceModule');
+  return turns;
+}

@@ -11,6 +11,8 @@ import { buildGraphQLSchema } from './schema/schema';
 import { HealthService } from './server/health';
 import { createHttpServer, type HttpServer } from './server/http-server';
 import { ServerInfoResolver } from './server/server-info.resolver';
+import { createKnowledgeModule, type KnowledgeModule } from './knowledge/knowledge.module';
+import { devPlatformKeyAuthChecker } from './knowledge/dev-auth';
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const { version } = require('../package.json') as { version: string };
@@ -38,6 +40,8 @@ export interface App {
   orm: Orm;
   /** Business rows for the chat hot path, invalidated across processes. */
   businesses: BusinessCache;
+  /** Documents, crawls, index jobs and the retriever for chat. */
+  knowledge: KnowledgeModule;
   http: HttpServer;
   fastify: FastifyInstance;
   /** Stops accepting, drains requests and sockets, closes Redis and Postgres. Idempotent. */
@@ -111,9 +115,14 @@ export async function buildApp(config: AppConfig, overrides: AppOverrides = {}):
   const businesses = new BusinessCache(orm, redis, subscriber, config.redisKeyPrefix, logger);
   await businesses.start();
 
-  const container = new ResolverContainer().register(new ServerInfoResolver(version));
+  const knowledge = await createKnowledgeModule({ config, orm, redis, logger, metrics, businesses });
+  closers.unshift(() => knowledge.close());
 
-  const schema = await buildGraphQLSchema({ container });
+  const container = new ResolverContainer().register(new ServerInfoResolver(version));
+  for (const resolver of knowledge.resolvers) container.register(resolver);
+
+  const authChecker = devPlatformKeyAuthChecker(config.adminApiKeyHashes); // TEMP until admin branch
+  const schema = await buildGraphQLSchema({ container, authChecker });
   const http = await createHttpServer({ config, schema, logger, metrics, health });
 
   let closed: Promise<void> | undefined;
@@ -124,6 +133,7 @@ export async function buildApp(config: AppConfig, overrides: AppOverrides = {}):
     redis,
     orm,
     businesses,
+    knowledge,
     http,
     fastify: http.fastify,
     close() {

@@ -1,6 +1,7 @@
 import 'reflect-metadata';
 import type { GraphQLSchema } from 'graphql';
-import { buildSchema, type AuthChecker, type ContainerType } from 'type-graphql';
+import { buildSchema, type AuthChecker, type ContainerType, type PubSub } from 'type-graphql';
+import { KnowledgeResolver } from '../knowledge/knowledge.resolver';
 import { ServerInfoResolver } from '../server/server-info.resolver';
 import type { RequestContext } from '../server/context';
 
@@ -8,7 +9,18 @@ import type { RequestContext } from '../server/context';
  * Every resolver class of the API. Features add theirs here; `schema.graphql` is emitted
  * from this list (npm run schema:emit) and CI fails when the committed file drifts.
  */
-export const RESOLVERS = [ServerInfoResolver] as const;
+export const RESOLVERS = [ServerInfoResolver, KnowledgeResolver] as const;
+
+/**
+ * type-graphql refuses subscriptions without a PubSub, even when every subscription brings
+ * its own `subscribe` function (ours do: they read Redis). This one is never used.
+ */
+const UNUSED_PUBSUB: PubSub = {
+  publish: () => undefined,
+  subscribe: () => {
+    throw new Error('subscriptions bring their own subscribe function; topics are not used');
+  },
+};
 
 export interface SchemaOptions {
   /** Resolves resolver instances (built by hand in app.ts with their collaborators). */
@@ -22,6 +34,7 @@ export async function buildGraphQLSchema(options: SchemaOptions = {}): Promise<G
     container: options.container,
     authChecker: options.authChecker ?? (() => false),
     authMode: 'error',
+    pubSub: UNUSED_PUBSUB,
     validate: false,
     emitSchemaFile: false,
   });

@@ -10,7 +10,7 @@
  *  - coverage: the share of the question's lexemes the passage contains (0..1, × 0.6),
  *  - ts_rank_cd on the OR query, normalised to 0..1 (× 0.4),
  *  - a full `websearch_to_tsquery` match (phrases, negations honoured) (+ 0.2),
- *  - trigram similarity between question and title (× 0.3),
+ *  - trigram similarity between question and title (× 0.6: a misspelt name alone can pass),
  * and passages under `minScore` are dropped, so a question sharing one stray word with a
  * passage does not pull it in. FAQs are matched from businesses.faqs at query time.
  */
@@ -42,10 +42,10 @@ candidates as (
 scored as (
   select cd.*,
          (case when cardinality(q.terms) = 0 then 0
-               else (select count(*) from unnest(q.terms) t where cd.tsv @@ t::tsquery)::float8 / cardinality(q.terms) end) * 0.6
+               else (select count(*) from unnest(q.terms) t where cd.tsv @@ quote_literal(t)::tsquery)::float8 / cardinality(q.terms) end) * 0.6
          + coalesce(ts_rank_cd(cd.tsv, q.loose, 32), 0) * 0.4
          + (case when cd.tsv @@ q.strict then 0.2 else 0 end)
-         + similarity(cd.title, q.raw) * 0.3 as score
+         + similarity(cd.title, q.raw) * 0.6 as score
   from candidates cd cross join q
 ),
 top as (

@@ -1,0 +1,24 @@
+import 'reflect-metadata';
+import { runRetrievalBench } from './retrieval.bench';
+
+/**
+ * `npm run bench -- NAME`: runs one benchmark. Benchmarks use their own database and
+ * print a small report; they are never part of the test suite.
+ */
+const BENCHES: Record<string, () => Promise<void>> = {
+  retrieval: runRetrievalBench,
+};
+
+const name = process.argv[2];
+const bench = name ? BENCHES[name] : undefined;
+if (!bench) {
+  process.stderr.write(`usage: npm run bench -- <${Object.keys(BENCHES).join('|')}>\n`);
+  process.exit(2);
+}
+bench().then(
+  () => process.exit(0),
+  (err: unknown) => {
+    process.stderr.write(`benchmark failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+    process.exit(1);
+  },
+);

@@ -76,6 +76,10 @@ export class KnowledgeDocumentEntity {
 @Entity({ tableName: 'knowledge_chunks' })
 @Index({ name: 'knowledge_chunks_business_generation_index', properties: ['businessId', 'generation'] })
 @Index({ name: 'knowledge_chunks_document_generation_index', properties: ['documentId', 'generation'] })
+@Index({
+  name: 'knowledge_chunks_title_trgm_index',
+  expression: 'create index "knowledge_chunks_title_trgm_index" on "knowledge_chunks" using gin ("title" gin_trgm_ops)',
+})
 export class KnowledgeChunkEntity {
   @PrimaryKey({ type: 'bigint', autoincrement: true })
   id!: string;
@@ -105,7 +109,8 @@ export class KnowledgeChunkEntity {
   @Property({
     type: 'tsvector',
     columnType: 'tsvector',
-    generated: `(to_tsvector('english', "title" || ' ' || "text")) stored`,
+    // Written as Postgres prints it back, so schema diffs see no change.
+    generated: `to_tsvector('english'::regconfig, ((title || ' '::text) || text)) stored`,
     persist: false,
     lazy: true,
     nullable: true,

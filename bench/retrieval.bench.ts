@@ -172,8 +172,11 @@ export async function runRetrievalBench(): Promise<void> {
     }
   } finally {
     if (process.env.BENCH_KEEP_DB) out(`kept database ${name}`);
-    else await admin.query(`drop database if exists "${name}" with (force)`);
+    else {
+      await admin.query(`drop database if exists "${name}" with (force)`);
+      out(`dropped database ${name}`);
+    }
     await admin.end();
-    out(`total ${((performance.now() - started) / 1000).toFixed(1)} s; database ${name} dropped`);
+    out(`total ${((performance.now() - started) / 1000).toFixed(1)} s`);
   }
 }

@@ -37,21 +37,40 @@ export class BullMqJobQueue implements JobQueue {
   private readonly connection: Redis;
   private readonly queue: Queue;
 
-  constructor(config: QueueConfig, private readonly retry: RetryPolicy) {
+  constructor(
+    config: QueueConfig,
+    private readonly retry: RetryPolicy,
+    private readonly enqueueTimeoutMs = 5_000,
+  ) {
     this.connection = bullConnection(config, 'concierge-jobs');
     this.queue = new Queue(QUEUE_NAME, { connection: this.connection, prefix: bullPrefix(config) });
     // Errors surface on enqueue; the event only keeps an outage from crashing the process.
     this.queue.on('error', () => undefined);
   }
 
+  /**
+   * Adds the job, or throws within `enqueueTimeoutMs`: BullMQ's connection waits through
+   * outages, and an admin request must not hang while Redis is down.
+   */
   async enqueue(name: string, data: Record<string, unknown>, options: EnqueueOptions = {}): Promise<void> {
-    await this.queue.add(name, data, {
-      jobId: options.jobId,
-      attempts: this.retry.attempts,
-      backoff: { type: 'exponential', delay: this.retry.backoffMs },
-      removeOnComplete: { age: 3600, count: 1000 },
-      removeOnFail: { age: 7 * 86_400 },
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`Redis did not accept the job within ${this.enqueueTimeoutMs} ms`)), this.enqueueTimeoutMs);
     });
+    try {
+      await Promise.race([
+        this.queue.add(name, data, {
+          jobId: options.jobId,
+          attempts: this.retry.attempts,
+          backoff: { type: 'exponential', delay: this.retry.backoffMs },
+          removeOnComplete: { age: 3600, count: 1000 },
+          removeOnFail: { age: 7 * 86_400 },
+        }),
+        timeout,
+      ]);
+    } finally {
+      clearTimeout(timer);
+    }
   }
 
   async close(): Promise<void> {

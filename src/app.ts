@@ -17,9 +17,10 @@ import { HealthService } from './server/health';
 import { createHttpServer, type HttpServer } from './server/http-server';
 import { ServerInfoResolver } from './server/server-info.resolver';
 import { createChatModule, type ChatModule } from './chat/chat.module';
-import { EmptyRetriever, type Retriever } from './knowledge/retriever';
+import type { Retriever } from './knowledge/retriever';
 import type { SpeechRecognizer } from './llm/speech-recognizer';
 import { createVoiceModule, type VoiceModule, type VoiceModuleDeps } from './voice/voice.module';
+import { createKnowledgeModule, type KnowledgeModule } from './knowledge/knowledge.module';
 
 import { readPackageVersion } from './common/version';
 
@@ -38,7 +39,7 @@ export class StartupError extends Error {
 
 export interface AppOverrides {
   logger?: Logger;
-  /** Knowledge retrieval for chat turns; EmptyRetriever until the knowledge feature is wired. */
+  /** Knowledge retrieval for chat turns; defaults to the knowledge base (Postgres full-text search). */
   retriever?: Retriever;
   /** Local speech recognition for the offline provider's transcribe. */
   speechRecognizer?: SpeechRecognizer;
@@ -60,6 +61,8 @@ export interface App {
   businessService: BusinessService;
   /** Chat sessions, turns, reply streams, the LLM provider and the chat rate limits. */
   chat: ChatModule;
+  /** Documents, crawls, index jobs and the retriever for chat. */
+  knowledge: KnowledgeModule;
   http: HttpServer;
   voice: VoiceModule;
   fastify: FastifyInstance;
@@ -143,11 +146,14 @@ export async function buildApp(config: AppConfig, overrides: AppOverrides = {}):
   const voice = await createVoiceModule({ config, logger, metrics, redis, businesses, ...overrides.voice });
   closers.unshift(() => voice.close());
 
+  const knowledge = await createKnowledgeModule({ config, orm, redis, logger, metrics, businesses });
+  closers.unshift(() => knowledge.close());
+
   const chat = await createChatModule({
     config,
     redis,
     businesses,
-    retriever: overrides.retriever ?? new EmptyRetriever(),
+    retriever: overrides.retriever ?? knowledge.retriever,
     speechRecognizer: overrides.speechRecognizer,
     metrics,
     logger,
@@ -155,7 +161,7 @@ export async function buildApp(config: AppConfig, overrides: AppOverrides = {}):
   closers.unshift(() => chat.close());
 
   const container = new ResolverContainer().register(new ServerInfoResolver(version));
-  for (const resolver of [...auth.resolvers, ...business.resolvers, ...chat.resolvers, ...voice.resolvers]) container.register(resolver);
+  for (const resolver of [...auth.resolvers, ...business.resolvers, ...chat.resolvers, ...voice.resolvers, ...knowledge.resolvers]) container.register(resolver);
 
   const schema = await buildGraphQLSchema({ container, authChecker: auth.authChecker });
   const http = await createHttpServer({
@@ -182,6 +188,7 @@ export async function buildApp(config: AppConfig, overrides: AppOverrides = {}):
     apiKeys: auth.apiKeys,
     businessService: business.service,
     chat,
+    knowledge,
     http,
     voice,
     fastify: http.fastify,

@@ -170,7 +170,7 @@ export async function buildApp(config: AppConfig, overrides: AppOverrides = {}):
     logger,
     metrics,
     health,
-    extendContext: (ctx) => chat.extendContext(ctx),
+    extendContext: (ctx) => knowledge.extendContext(chat.extendContext(ctx)),
     apolloPlugins: hardening.apolloPlugins,
     validationRules: hardening.validationRules,
     parseOptions: hardening.parseOptions,

@@ -1,3 +1,4 @@
+import type { RequestContext } from '../server/context';
 import type { BusinessCache } from '../business/business.cache';
 import type { AppConfig } from '../config/config';
 import type { Orm } from '../db/orm';
@@ -9,7 +10,7 @@ import { closeRedis, connectRedis, createRedis, type RedisClient } from '../redi
 import { IndexJobStore } from './index-job.store';
 import { IndexJobUpdates } from './index-job.updates';
 import { KnowledgeIndexer } from './knowledge.indexer';
-import { KnowledgeResolver } from './knowledge.resolver';
+import { KnowledgeResolver, type KnowledgeContext } from './knowledge.resolver';
 import { KnowledgeRetriever } from './knowledge.retriever';
 import { KnowledgeService } from './knowledge.service';
 import type { Retriever } from './retriever';
@@ -39,6 +40,8 @@ export interface KnowledgeModule {
   retriever: Retriever;
   service: KnowledgeService;
   queue: JobQueue;
+  /** Adds the knowledge service to an operation's context (for the indexJobUpdates subscription). */
+  extendContext<T extends RequestContext>(ctx: T): T & KnowledgeContext;
   close(): Promise<void>;
 }
 
@@ -68,6 +71,7 @@ export async function createKnowledgeModule(deps: KnowledgeDeps & { businesses: 
     retriever,
     service,
     queue,
+    extendContext: <T extends RequestContext>(ctx: T) => Object.assign(ctx, { knowledge: service }),
     async close() {
       // Inline jobs finish first: they write to Postgres, which closes after us.
       await queue.close();

@@ -19,19 +19,15 @@ const toJob = (j: IndexJobRecord): IndexJob =>
     finishedAt: j.finishedAt,
   });
 
-/**
- * type-graphql calls a `subscribe` function without the resolver instance, so the
- * subscription reaches the service of the resolver built last in this process (one app per
- * process in production; one per test file).
- */
-let subscriptionService: KnowledgeService | null = null;
+/** What the knowledge module adds to every operation's context (see createKnowledgeModule). */
+export interface KnowledgeContext extends RequestContext {
+  knowledge: KnowledgeService;
+}
 
 /** Admin operations of the knowledge base; every one needs an API key for the business. */
 @Resolver()
 export class KnowledgeResolver {
-  constructor(private readonly knowledge: KnowledgeService) {
-    subscriptionService = knowledge;
-  }
+  constructor(private readonly knowledge: KnowledgeService) {}
 
   @Authorized()
   @Query(() => [KnowledgeDocument], { description: 'The documents of a business\'s knowledge base, oldest first.' })
@@ -100,10 +96,10 @@ export class KnowledgeResolver {
   @Authorized()
   @Subscription(() => IndexJob, {
     description: 'The job\'s current state, then every change; completes after SUCCEEDED or FAILED.',
-    subscribe: ({ args, context }: SubscribeResolverData<unknown, Record<string, unknown>, RequestContext>) => {
-      if (!subscriptionService) throw new Error('knowledge module not started');
-      return subscriptionService.watchJob(context.principal, String(args.jobId));
-    },
+    // type-graphql calls `subscribe` without the resolver instance: the service comes from
+    // this app's context, so several apps in one process (tests) never cross.
+    subscribe: ({ args, context }: SubscribeResolverData<unknown, Record<string, unknown>, KnowledgeContext>) =>
+      context.knowledge.watchJob(context.principal, String(args.jobId)),
   })
   indexJobUpdates(@Arg('jobId', () => ID) _jobId: string, @Root() job: IndexJobRecord): IndexJob {
     return toJob(job);

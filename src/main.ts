@@ -22,7 +22,17 @@ async function runWorker(config: AppConfig): Promise<void> {
     }
     process.exit(1);
   }
-  const address = await app.fastify.listen({ port: config.port, host: config.host });
+  let address: string;
+  try {
+    address = await app.fastify.listen({ port: config.port, host: config.host });
+  } catch (err) {
+    // EADDRINUSE, EACCES on a low port, an unknown HOST: one line, stores closed, exit 1.
+    logger.error(`cannot listen on ${config.host}:${config.port}: ${err instanceof Error ? err.message : String(err)}`, {
+      code: (err as NodeJS.ErrnoException).code,
+    });
+    await app.close().catch(() => undefined);
+    process.exit(1);
+  }
   logger.info('listening', { address, graphql: `${address}/graphql`, ...(cluster.isWorker ? {} : describeConfig(config)) });
 
   let stopping = false;

@@ -124,7 +124,7 @@ describe('SIGTERM', () => {
     await server.waitForLog((l) => l.message === 'listening');
     server.child.kill('SIGINT');
     const exit = await server.waitForExit(5_000);
-    expect(exit.code).toBe(0);
+    expect({ code: exit.code, signal: exit.signal, output: exit.code === 0 ? [] : server.lines }).toEqual({ code: 0, signal: null, output: [] });
   });
 });
 

@@ -8,7 +8,8 @@ import { loadConfig } from '../src/config/config';
 import { createSilentLogger } from '../src/observability/logger';
 
 /**
- * `npm run bench -- hello`: requests per second for `{ serverInfo { name } }` through the full
+ * `npm run bench -- hello` (wired in bench/run.ts as `hello: runHelloBench`; on its own:
+ * `node dist/bench/hello.bench.js`): requests per second for `{ serverInfo { name } }` through the full
  * server (buildApp: Fastify + Apollo + plugins + logging) against a bare Fastify route that
  * returns the same JSON, measured in the same run, with the server in a child process and
  * the load (keep-alive, CONCURRENCY connections) from this one. Uses the development
@@ -16,7 +17,7 @@ import { createSilentLogger } from '../src/observability/logger';
  * the ratio. Numbers depend on the machine; compare within one run only.
  */
 
-const DURATION_MS = Number(process.argv[3] ?? 5_000);
+const DURATION_MS = 5_000;
 const WARMUP_MS = 1_000;
 const CONCURRENCY = 32;
 const QUERY = JSON.stringify({ query: '{ serverInfo { name } }' });
@@ -75,7 +76,7 @@ function load(port: number, ms: number): Promise<{ requests: number; errors: num
   });
 }
 
-async function measure(kind: 'full' | 'bare'): Promise<number> {
+async function measure(kind: 'full' | 'bare', durationMs: number): Promise<number> {
   const child = spawn(process.execPath, [__filename, 'serve', kind], { stdio: ['ignore', 'pipe', 'inherit'] });
   try {
     const port = await new Promise<number>((resolve, reject) => {
@@ -83,25 +84,28 @@ async function measure(kind: 'full' | 'bare'): Promise<number> {
       child.once('exit', (code) => reject(new Error(`${kind} server exited with ${code}`)));
     });
     await load(port, WARMUP_MS);
-    const { requests, errors } = await load(port, DURATION_MS);
-    const rps = Math.round(requests / (DURATION_MS / 1000));
-    process.stdout.write(`${JSON.stringify({ target: kind, requestsPerSecond: rps, errors, concurrency: CONCURRENCY, durationMs: DURATION_MS })}\n`);
+    const { requests, errors } = await load(port, durationMs);
+    const rps = Math.round(requests / (durationMs / 1000));
+    process.stdout.write(`${JSON.stringify({ target: kind, requestsPerSecond: rps, errors, concurrency: CONCURRENCY, durationMs })}\n`);
     return rps;
   } finally {
     child.kill('SIGKILL');
   }
 }
 
-async function main(): Promise<void> {
-  const [mode, arg] = process.argv.slice(2);
-  if (mode === 'serve') return serve(arg === 'bare' ? 'bare' : 'full');
-  if (mode !== 'hello') throw new Error('usage: npm run bench -- hello [durationMs]');
-  const full = await measure('full');
-  const bare = await measure('bare');
+/** Runs the full server and the bare route one after the other and prints the ratio. */
+export async function runHelloBench(durationMs = DURATION_MS): Promise<void> {
+  const full = await measure('full', durationMs);
+  const bare = await measure('bare', durationMs);
   process.stdout.write(`${JSON.stringify({ fullOverBare: Math.round((full / bare) * 100) / 100 })}\n`);
 }
 
-main().catch((err: unknown) => {
-  process.stderr.write(`${err instanceof Error ? err.message : String(err)}\n`);
-  process.exit(1);
-});
+// Executed directly: `serve full|bare` is the child's entry; anything else runs the bench.
+if (require.main === module) {
+  const [mode, arg] = process.argv.slice(2);
+  const run = mode === 'serve' ? serve(arg === 'bare' ? 'bare' : 'full') : runHelloBench(Number(mode ?? DURATION_MS) || DURATION_MS);
+  run.catch((err: unknown) => {
+    process.stderr.write(`${err instanceof Error ? err.message : String(err)}\n`);
+    process.exit(1);
+  });
+}

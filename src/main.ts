@@ -22,9 +22,8 @@ async function runWorker(config: AppConfig): Promise<void> {
     }
     process.exit(1);
   }
-  const address = await app.fastify.listen({ port: config.port, host: config.host });
-  logger.info('listening', { address, graphql: `${address}/graphql`, ...(cluster.isWorker ? {} : describeConfig(config)) });
-
+  // Handlers go in before listening: a signal that arrives right after the 'listening' line
+  // must drain, not kill the process with the default action.
   let stopping = false;
   const stop = (signal: string) => {
     if (stopping) return;
@@ -43,6 +42,19 @@ async function runWorker(config: AppConfig): Promise<void> {
   };
   process.on('SIGTERM', () => stop('SIGTERM'));
   process.on('SIGINT', () => stop('SIGINT'));
+
+  let address: string;
+  try {
+    address = await app.fastify.listen({ port: config.port, host: config.host });
+  } catch (err) {
+    // EADDRINUSE, EACCES on a low port, an unknown HOST: one line, stores closed, exit 1.
+    logger.error(`cannot listen on ${config.host}:${config.port}: ${err instanceof Error ? err.message : String(err)}`, {
+      code: (err as NodeJS.ErrnoException).code,
+    });
+    await app.close().catch(() => undefined);
+    process.exit(1);
+  }
+  logger.info('listening', { address, graphql: `${address}/graphql`, ...(cluster.isWorker ? {} : describeConfig(config)) });
 }
 
 function runPrimary(config: AppConfig): void {

@@ -20,9 +20,23 @@ const PASS_THROUGH_CODES: Record<string, ErrorCode> = {
   FORBIDDEN: 'FORBIDDEN',
 };
 
-/** Errors raised by ioredis or the Postgres driver when a store is unreachable or slow. */
-export function infrastructureService(error: unknown): 'Redis' | 'Postgres' | null {
-  for (let e: unknown = error, depth = 0; e instanceof Error && depth < 5; e = e.cause, depth++) {
+function isErrorLike(value: unknown): value is Error {
+  return typeof value === 'object' && value !== null && typeof (value as { message?: unknown }).message === 'string';
+}
+
+/** Socket-level failures: the peer is down, unreachable or went away. */
+const NETWORK_ERRNO = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'EAI_AGAIN', 'EPIPE']);
+
+/**
+ * Errors raised by ioredis or the Postgres driver when a store is unreachable or slow. A bare
+ * socket error names Redis or Postgres by their default ports; on other ports (a managed
+ * Postgres, say) it is still SERVICE_UNAVAILABLE, as "a backing service". (LLM calls wrap
+ * their own network errors, so what reaches here unwrapped is a store.)
+ */
+export function infrastructureService(error: unknown): 'Redis' | 'Postgres' | 'A backing service' | null {
+  // Duck-typed, not `instanceof Error`: socket errors may come from another realm (Jest's
+  // sandbox, a vm context) and must still be recognised.
+  for (let e: unknown = error, depth = 0; isErrorLike(e) && depth < 5; e = e.cause, depth++) {
     const name = e.name;
     const msg = e.message;
     const code = (e as { code?: unknown }).code;
@@ -39,6 +53,10 @@ export function infrastructureService(error: unknown): 'Redis' | 'Postgres' | nu
       /Knex: Timeout acquiring a connection|Connection terminated|ECONNREFUSED.*5432/i.test(msg)
     ) {
       return 'Postgres';
+    }
+    if (typeof code === 'string' && NETWORK_ERRNO.has(code)) {
+      const port = (e as { port?: unknown }).port;
+      return port === 6379 ? 'Redis' : port === 5432 ? 'Postgres' : 'A backing service';
     }
   }
   return null;

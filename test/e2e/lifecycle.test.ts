@@ -80,7 +80,8 @@ function probe(port: number, path = '/healthz'): Promise<{ status?: number; erro
 describe('SIGTERM', () => {
   it('finishes an in-flight request, refuses new connections, closes sockets with 1001 after the grace period and exits 0', async () => {
     const port = await freePort();
-    const server = start(port, { SHUTDOWN_GRACE_MS: '1500' });
+    // The grace period outlasts the steps below even on a loaded machine.
+    const server = start(port, { SHUTDOWN_GRACE_MS: '4000' });
     await server.waitForLog((l) => l.message === 'listening');
 
     const socket = new WebSocket(`ws://127.0.0.1:${port}/graphql`, 'graphql-transport-ws');
@@ -97,10 +98,16 @@ describe('SIGTERM', () => {
     const signalledAt = Date.now();
     server.child.kill('SIGTERM');
     await server.waitForLog((l) => l.message === 'shutting down');
-    await new Promise((r) => setTimeout(r, 200));
 
-    const refused = await probe(port);
-    expect(refused.error).toBe('ECONNREFUSED');
+    // The listener closes moments after the signal; until then a new request gets 503, never
+    // a normal answer. Then new connections are refused. (The request in flight is still open.)
+    let refused = await probe(port);
+    for (const until = Date.now() + 3_000; refused.error === undefined && Date.now() < until; refused = await probe(port)) {
+      expect(refused.status).toBe(503);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    // Refused at the listener, or (accepted in the instant before it closed) reset as idle.
+    expect(['ECONNREFUSED', 'ECONNRESET']).toContain(refused.error);
 
     inflight.finish();
     const done = await inflight.response;
@@ -109,7 +116,7 @@ describe('SIGTERM', () => {
 
     const closed = await socketClosed;
     expect(closed.code).toBe(1001);
-    expect(closed.at - signalledAt).toBeGreaterThanOrEqual(1_400);
+    expect(closed.at - signalledAt).toBeGreaterThanOrEqual(3_900);
 
     const exit = await server.waitForExit(15_000);
     expect(exit.code).toBe(0);
@@ -124,7 +131,7 @@ describe('SIGTERM', () => {
     await server.waitForLog((l) => l.message === 'listening');
     server.child.kill('SIGINT');
     const exit = await server.waitForExit(5_000);
-    expect(exit.code).toBe(0);
+    expect({ code: exit.code, signal: exit.signal, output: exit.code === 0 ? [] : server.lines }).toEqual({ code: 0, signal: null, output: [] });
   });
 });
 

@@ -1,3 +1,4 @@
+import { createServer, type AddressInfo } from 'node:net';
 import { Client } from 'pg';
 import { ChildServer, freePort, MAIN_JS, spawnServer } from '../support/process';
 import { PG_BASE, REDIS_URL, uniqueName } from '../support/stores';
@@ -155,5 +156,21 @@ describe('npm run migrate (dist/src/db/migrate.cli.js up)', () => {
     expect(result.code).toBe(1);
     expect(result.logs).toEqual([expect.objectContaining({ level: 'error', error: expect.stringContaining('does not exist') })]);
     expect(await databaseExists(name)).toBe(false);
+  });
+});
+
+describe('listen errors', () => {
+  it('exits 1 with one JSON line when the port is taken', async () => {
+    const taken = createServer();
+    await new Promise<void>((resolve) => taken.listen(0, '127.0.0.1', resolve));
+    const port = (taken.address() as AddressInfo).port;
+    try {
+      const result = await runToExit({ NODE_ENV: 'development', HOST: '127.0.0.1', PORT: String(port), REDIS_URL, DATABASE_URL: `${PG_BASE}/postgres` });
+      expect(result.code).toBe(1);
+      expect(result.lines).toHaveLength(1);
+      expect(JSON.parse(result.lines[0])).toMatchObject({ level: 'error', code: 'EADDRINUSE', message: expect.stringContaining(`${port}`) });
+    } finally {
+      await new Promise<void>((resolve) => taken.close(() => resolve()));
+    }
   });
 });

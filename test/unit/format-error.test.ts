@@ -1,6 +1,9 @@
+import { MikroORM } from '@mikro-orm/core';
 import { GraphQLError, type GraphQLFormattedError } from 'graphql';
 import { BadUserInputError, RateLimitedError, ServiceUnavailableError } from '../../src/common/errors';
+import { ormOptions } from '../../src/db/orm';
 import { classifyError, toPublicError } from '../../src/server/format-error';
+import { freePort } from '../support/process';
 
 /**
  * The one mapping from any error to a public GraphQL error. In production nothing we did not
@@ -94,5 +97,39 @@ describe("graphql-js and Apollo's own errors", () => {
   it('treat document errors without an original error as the caller input', () => {
     const err = new GraphQLError('Variable "$id" of required type "ID!" was not provided.');
     expect(classifyError(err, true)).toMatchObject({ code: 'BAD_USER_INPUT', unexpected: false });
+  });
+});
+
+describe('socket errors from a store on a non-default port', () => {
+  it('map ECONNREFUSED from Postgres on another port (a managed database) to SERVICE_UNAVAILABLE', () => {
+    const err = Object.assign(new Error('connect ECONNREFUSED 10.0.0.5:25060'), { code: 'ECONNREFUSED', port: 25060, address: '10.0.0.5' });
+    expect(classifyError(err, true)).toMatchObject({ code: 'SERVICE_UNAVAILABLE', message: 'A backing service is unavailable; try again shortly', unexpected: false });
+  });
+
+  it('still names Postgres for its default port', () => {
+    const err = Object.assign(new Error('connect ECONNREFUSED 10.0.0.5:5432'), { code: 'ECONNREFUSED', port: 5432 });
+    expect(classifyError(err, true)).toMatchObject({ code: 'SERVICE_UNAVAILABLE', message: 'Postgres is unavailable; try again shortly' });
+  });
+});
+
+describe('the real Postgres driver error', () => {
+  it('for a Postgres that refuses connections maps to SERVICE_UNAVAILABLE', async () => {
+    const port = await freePort();
+    const orm = await MikroORM.init(
+      ormOptions({ databaseUrl: `postgres://postgres@127.0.0.1:${port}/x`, dbPool: { min: 0, max: 1, idleTimeoutMillis: 1000, acquireTimeoutMillis: 2000 } }),
+    );
+    try {
+      const error = await orm.em
+        .getConnection()
+        .execute('select 1')
+        .then(
+          () => null,
+          (e: unknown) => e,
+        );
+      expect(error).not.toBeNull();
+      expect(classifyError(error, true)).toMatchObject({ code: 'SERVICE_UNAVAILABLE', unexpected: false });
+    } finally {
+      await orm.close(true);
+    }
   });
 });

@@ -1,4 +1,5 @@
 import 'reflect-metadata';
+import { runHelloBench } from './hello.bench';
 import { runRetrievalBench } from './retrieval.bench';
 import * as voiceWer from './voice-wer';
 
@@ -7,6 +8,7 @@ import * as voiceWer from './voice-wer';
  * print a small report; they are never part of the test suite.
  */
 const BENCHES: Record<string, () => Promise<void>> = {
+  hello: () => runHelloBench(),
   retrieval: runRetrievalBench,
   'voice-wer': () => voiceWer.run(),
 };

@@ -1,5 +1,9 @@
+import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { chromium, type Browser, type Page, type WebSocket as PwWebSocket } from 'playwright-core';
+import { AddKnowledgeDocumentDocument } from '../generated/graphql';
+import { gql } from '../support/client';
+import { seedBusiness } from '../support/knowledge';
 import { startTestServer, testConfig, type TestServer } from '../support/server';
 import { createTestDatabase, type TestDatabase } from '../support/stores';
 
@@ -28,18 +32,19 @@ const SCREENSHOT = '/tmp/concierge-playground.png';
 const HEADERS_EDITOR = '.graphiql-editor-tool .graphiql-editor:not(.hidden)';
 
 /**
- * The subscription the Playground runs. The foundation has no Subscription type yet, so the
- * server answers over the socket with a validation error; once a real subscription exists,
- * replace this one entry (document + expectation) and the rest of the test stands as is.
+ * The subscription the Playground runs: an admin one (indexJobUpdates needs the key), so the
+ * answer proves the key from the headers editor reached the server as connectionParams.
+ * The job id is filled in once the test has added a knowledge document.
  */
 const SUBSCRIPTION = {
-  document: 'subscription PlaygroundProbe { playgroundProbe }',
+  jobId: '',
+  get document(): string {
+    return `subscription PlaygroundJob { indexJobUpdates(jobId: "${this.jobId}") { id state } }`;
+  },
   /** What the first `next`/`error` message payload from the server must look like. */
-  check: (message: { type: string; payload: unknown }) =>
-    expect(message).toMatchObject({
-      type: 'next',
-      payload: { errors: [{ message: 'Schema is not configured to execute subscription operation.', extensions: { code: 'BAD_USER_INPUT' } }] },
-    }),
+  check(message: { type: string; payload: unknown }) {
+    expect(message).toMatchObject({ type: 'next', payload: { data: { indexJobUpdates: { id: this.jobId, state: expect.stringMatching(/QUEUED|RUNNING|SUCCEEDED/) } } } });
+  },
 };
 
 const haveChromium = existsSync(CHROMIUM);
@@ -102,7 +107,18 @@ describeInBrowser('Playground in headless Chromium', () => {
 
   beforeAll(async () => {
     db = await createTestDatabase();
-    server = await startTestServer(testConfig(db));
+    server = await startTestServer(
+      testConfig(db, { ADMIN_API_KEY_HASHES: createHash('sha256').update(API_KEY).digest('hex'), JOB_DRIVER: 'inline' }),
+    );
+    const business = await seedBusiness(server.app, { name: 'Playground Plumbing' });
+    const added = await gql(
+      server.url,
+      AddKnowledgeDocumentDocument,
+      { input: { businessId: business.id, title: 'Opening hours', content: 'We are open from 8 am to 6 pm on weekdays.' } },
+      { headers: { 'x-api-key': API_KEY } },
+    );
+    SUBSCRIPTION.jobId = added.data?.addKnowledgeDocument.indexJobId ?? '';
+    expect(SUBSCRIPTION.jobId).not.toBe('');
     browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS });
     page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
   }, 60_000);
@@ -183,7 +199,7 @@ describeInBrowser('Playground in headless Chromium', () => {
     await page.waitForFunction(
       () => {
         const el = document.querySelector('.graphiql-response .CodeMirror') as unknown as { CodeMirror: { getValue(): string } } | null;
-        return el?.CodeMirror.getValue().includes('subscription') ?? false;
+        return el?.CodeMirror.getValue().includes('indexJobUpdates') ?? false;
       },
       undefined,
       { timeout: 10_000, polling: 100 },

@@ -117,6 +117,24 @@ describe('a visitor answer grounded in and citing the business documents', () =>
     expect(session.messages[session.messages.length - 1].sources.map((s) => s.documentId)).toEqual([doc.id]);
   });
 
+  it("answers the README's worked example as documented", async () => {
+    const businessId = await createBusiness(offline, { name: 'Readme Dental' });
+    const doc = await addDoc(offline, {
+      businessId,
+      title: 'Opening hours',
+      format: 'MARKDOWN',
+      category: 'info',
+      content: '# Opening hours\n\nWe are open Monday to Friday, 9 am to 6 pm.',
+    });
+    const sessionId = await startSession(offline, businessId);
+    const res = await gql(offline.url, ChatDocument, { input: { sessionId, text: 'When are you open?' } });
+    expect(res.data!.chat.text).toBe('We are open Monday to Friday, 9 am to 6 pm.');
+    expect(res.data!.chat.sources).toEqual([{ documentId: doc.id, title: 'Opening hours', snippet: expect.stringContaining('open') }]);
+    // The heading's words ("opening hours") lead to the sentence under it, which is answered alone.
+    const byHeading = await gql(offline.url, ChatDocument, { input: { sessionId, text: 'What are your opening hours?' } });
+    expect(byHeading.data!.chat.text).toBe('We are open Monday to Friday, 9 am to 6 pm.');
+  });
+
   it('gemini: the passage goes in contents, not systemInstruction, and the answer cites it', async () => {
     const businessId = await createBusiness(gemini, { name: 'Harbor Dental' });
     const doc = await addDoc(gemini, { businessId, title: 'Implant aftercare', content: AFTERCARE });
@@ -134,28 +152,29 @@ describe('a visitor answer grounded in and citing the business documents', () =>
 
 describe('tenant isolation through chat', () => {
   it("business A's session never retrieves or cites business B's better-matching document", async () => {
-    for (const server of [offline, gemini]) {
+    for (const server of [gemini, offline]) {
       const a = await createBusiness(server, { name: 'Alpha Dental' });
       const b = await createBusiness(server, { name: 'Rival Clinic' });
       const docB = await addDoc(server, { businessId: b, title: 'Implant aftercare salt water rinse', content: RIVAL });
       await addDoc(server, { businessId: a, title: 'Parking', content: 'Free parking is available behind the building on weekdays.' });
-      // B's document matches the question: searchKnowledge for B finds it, for A does not.
+      fake.reset();
+      const sessionId = await startSession(server, a);
+      const res = await gql(server.url, ChatDocument, { input: { sessionId, text: 'Implant aftercare: how do I rinse with salt water?' } });
+      expect(res.errors).toBeUndefined();
+      if (server === gemini) {
+        // Nothing of B's reached the model: not its document text, not its name.
+        const requests = fake.of('stream');
+        expect(requests).toHaveLength(1);
+        expect(JSON.stringify(requests[0].body)).not.toContain('Rival Clinic');
+      }
+      expect(res.data!.chat.sources.map((s) => s.documentId)).not.toContain(docB.id);
+      expect(res.data!.chat.text).not.toContain('Rival');
+      // searchKnowledge agrees: for B it finds B's document, for A it does not.
       const forB = await gql(server.url, SearchKnowledgeDocument, { businessId: b, query: 'implant aftercare salt water rinse' }, ADMIN);
       expect(forB.data!.searchKnowledge.map((h) => h.documentId)).toContain(docB.id);
       const forA = await gql(server.url, SearchKnowledgeDocument, { businessId: a, query: 'implant aftercare salt water rinse' }, ADMIN);
       expect(forA.data!.searchKnowledge.map((h) => h.documentId)).not.toContain(docB.id);
 
-      fake.reset();
-      const sessionId = await startSession(server, a);
-      const res = await gql(server.url, ChatDocument, { input: { sessionId, text: 'Implant aftercare: how do I rinse with salt water?' } });
-      expect(res.errors).toBeUndefined();
-      expect(res.data!.chat.sources.map((s) => s.documentId)).not.toContain(docB.id);
-      expect(res.data!.chat.text).not.toContain('Rival');
-      if (server === gemini) {
-        const requests = fake.of('stream');
-        expect(requests).toHaveLength(1);
-        expect(JSON.stringify(requests[0].body)).not.toContain('Rival Clinic');
-      }
       // The same question in B's session does cite B's document (the match is real).
       const inB = await gql(server.url, ChatDocument, { input: { sessionId: await startSession(server, b), text: 'Implant aftercare: how do I rinse with salt water?' } });
       expect(inB.data!.chat.sources.map((s) => s.documentId)).toContain(docB.id);

@@ -273,6 +273,10 @@ describe('deleteBusiness', () => {
       (await pg.query<{ n: number }>(`select count(*)::int as n from ${table} where business_id = $1`, [id])).rows[0].n;
     for (const table of ['knowledge_documents', 'knowledge_chunks', 'index_jobs']) expect(await count(table, businessId)).toBeGreaterThan(0);
 
+    const keptSession = await startSession(offline, keep);
+    const sessionKeys = async () => (await offline.app.redis.keys(`${offline.app.config.redisKeyPrefix}chat:session:*`)).sort();
+    const before = await sessionKeys();
+    expect(before.filter((k) => k.includes(sessionId))).not.toEqual([]);
     const deleted = await gql(offline.url, DeleteBusinessDocument, { id: businessId }, ADMIN);
     expect(deleted.errors).toBeUndefined();
     for (const table of ['knowledge_documents', 'knowledge_chunks', 'index_jobs', 'knowledge_generations']) {
@@ -283,5 +287,10 @@ describe('deleteBusiness', () => {
     expect(errorCodes(after)).toEqual(['NOT_FOUND']);
     expect(errorCodes(await gql(offline.url, SessionDocument, { id: sessionId }))).toEqual(['NOT_FOUND']);
     expect(errorCodes(await gql(offline.url, StartSessionDocument, { businessId }))).toEqual(['NOT_FOUND']);
+    // The transcript is erased from Redis, the other business's session is untouched.
+    const after2 = await sessionKeys();
+    expect(after2.filter((k) => k.includes(sessionId))).toEqual([]);
+    expect(after2.filter((k) => k.includes(keptSession))).not.toEqual([]);
+    expect((await gql(offline.url, SessionDocument, { id: keptSession })).data!.session!.id).toBe(keptSession);
   });
 });

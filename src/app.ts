@@ -159,6 +159,8 @@ export async function buildApp(config: AppConfig, overrides: AppOverrides = {}):
     logger,
   });
   closers.unshift(() => chat.close());
+  // A deleted business's visitors lose their transcripts now, not when the session TTL runs out.
+  business.service.onDeleted(async (id) => void (await chat.sessions.deleteForBusiness(id)));
 
   const container = new ResolverContainer().register(new ServerInfoResolver(version));
   for (const resolver of [...auth.resolvers, ...business.resolvers, ...chat.resolvers, ...voice.resolvers, ...knowledge.resolvers]) container.register(resolver);

@@ -28,6 +28,8 @@ export interface ChatModule {
   resolvers: object[];
   chat: ChatService;
   provider: LlmProvider;
+  /** Chat sessions in Redis; deleteBusiness erases a business's sessions through it. */
+  sessions: SessionStore;
   rateLimits: RateLimitService;
   /** Adds the chat service and rate limits to every operation's context. */
   extendContext<T extends RequestContext>(ctx: T): T & ChatContext;
@@ -69,6 +71,7 @@ export async function createChatModule(deps: ChatModuleDeps): Promise<ChatModule
     resolvers: [new ChatResolver(chat)],
     chat,
     provider: llm.provider,
+    sessions,
     rateLimits,
     extendContext: <T extends RequestContext>(ctx: T) => Object.assign(ctx, { chat, rateLimits }),
     async close() {

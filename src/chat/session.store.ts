@@ -192,6 +192,24 @@ export class SessionStore {
     await this.redis.chatUnlock(this.keys(id).lock, token);
   }
 
+  /**
+   * Erases every session of `businessId` (deleteBusiness). Sessions are not indexed by
+   * business, so this SCANs the session hashes: O(sessions), acceptable for a rare admin
+   * action and it keeps the hot path free of a per-business set. Returns how many it erased.
+   */
+  async deleteForBusiness(businessId: string): Promise<number> {
+    const base = `${this.prefix}chat:session:`;
+    let erased = 0;
+    for await (const batch of this.redis.scanStream({ match: `${base}*`, count: 500 }) as AsyncIterable<string[]>) {
+      for (const key of batch) {
+        const id = key.slice(base.length);
+        if (!isOpaqueId(id)) continue; // the transcript/history/lock keys of a session
+        if ((await this.redis.hget(key, 'businessId')) === businessId && (await this.delete(id))) erased++;
+      }
+    }
+    return erased;
+  }
+
   /** Erases the session now; true when it existed. */
   async delete(id: string): Promise<boolean> {
     if (!isOpaqueId(id)) return false;

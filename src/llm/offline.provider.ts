@@ -41,6 +41,18 @@ const TOPICS: Array<{ words: RegExp; answer: (b: BusinessRecord) => string | nul
   },
 ];
 
+/**
+ * Knowledge passages start with their heading trail on a line of its own ("Services > Pricing",
+ * see src/knowledge/chunker.ts): a first line without closing punctuation followed by more text.
+ */
+function splitHeading(text: string): { heading: string; body: string } {
+  const newline = text.indexOf('\n');
+  if (newline < 0) return { heading: '', body: text };
+  const first = text.slice(0, newline).trim();
+  if (/[.!?:;]$/.test(first)) return { heading: '', body: text };
+  return { heading: first, body: text.slice(newline + 1) };
+}
+
 /** The deterministic answer to the visitor's last message; exported for unit use. */
 export function offlineAnswer(business: BusinessRecord | undefined, passages: readonly LlmPassage[], question: string): string {
   const name = business?.name ?? 'the business';
@@ -59,8 +71,14 @@ export function offlineAnswer(business: BusinessRecord | undefined, passages: re
   }
   let bestPassage: { score: number; sentence: string } | null = null;
   for (const passage of passages) {
-    for (const sentence of passage.text.split(/(?<=[.!?])\s+/)) {
-      const score = overlap(words, contentWords(sentence));
+    const { heading, body } = splitHeading(passage.text);
+    // The heading's words count for every sentence under it ("Opening hours" makes "We open
+    // at 9" answer "what are your opening hours?"), but the reply is the sentence alone.
+    const context = contentWords(heading);
+    for (const sentence of body.split(/(?<=[.!?])\s+|\n+/)) {
+      const own = contentWords(sentence);
+      if (!own.length) continue;
+      const score = overlap(words, [...own, ...context]);
       if (score > 0 && (!bestPassage || score > bestPassage.score)) bestPassage = { score, sentence: sentence.trim() };
     }
   }

@@ -19,7 +19,7 @@ import { ServerInfoResolver } from './server/server-info.resolver';
 import { createChatModule, type ChatModule } from './chat/chat.module';
 import { EmptyRetriever, type Retriever } from './knowledge/retriever';
 import type { SpeechRecognizer } from './llm/speech-recognizer';
-import { createVoiceModule, type VoiceModule, type VoiceModuleDeps } from './voice/voice.module';
+import { createSpeechRecognizer, createVoiceModule, type VoiceModule, type VoiceModuleDeps } from './voice/voice.module';
 
 import { readPackageVersion } from './common/version';
 
@@ -40,10 +40,14 @@ export interface AppOverrides {
   logger?: Logger;
   /** Knowledge retrieval for chat turns; EmptyRetriever until the knowledge feature is wired. */
   retriever?: Retriever;
-  /** Local speech recognition for the offline provider's transcribe. */
+  /** Local speech recognition for the offline provider's transcribe; default: voice's pocketsphinx. */
   speechRecognizer?: SpeechRecognizer;
-  /** Voice's seams to chat and jobs, and its transcriber (tests, and until those features are wired here). */
-  voice?: Pick<VoiceModuleDeps, 'turns' | 'queue' | 'transcriber'>;
+  /**
+   * Replaces voice's seams for tests that need to observe them: `turns` (default: the chat
+   * service), `queue` (default: none, every upload is transcribed in the request), `transcriber`
+   * (default: the chat LlmProvider).
+   */
+  voice?: Partial<Pick<VoiceModuleDeps, 'turns' | 'queue' | 'transcriber'>>;
 }
 
 export interface App {
@@ -140,19 +144,30 @@ export async function buildApp(config: AppConfig, overrides: AppOverrides = {}):
   const business = createBusinessModule({ orm, businesses, apiKeys: auth.apiKeys, logger });
   const hardening = createGraphQLHardening({ isProduction: config.isProduction, authenticator: auth.apiKeys });
 
-  const voice = await createVoiceModule({ config, logger, metrics, redis, businesses, ...overrides.voice });
-  closers.unshift(() => voice.close());
-
   const chat = await createChatModule({
     config,
     redis,
     businesses,
     retriever: overrides.retriever ?? new EmptyRetriever(),
-    speechRecognizer: overrides.speechRecognizer,
+    speechRecognizer: overrides.speechRecognizer ?? createSpeechRecognizer(config, logger),
     metrics,
     logger,
   });
   closers.unshift(() => chat.close());
+
+  // Voice transcribes with the chat provider and continues the turn through the chat service.
+  const voice = await createVoiceModule({
+    config,
+    logger,
+    metrics,
+    redis,
+    businesses,
+    turns: chat.voiceTurns,
+    transcriber: chat.provider,
+    ...overrides.voice,
+  });
+  // Closes before chat (unshift): no new voice turn starts while chat's generator drains.
+  closers.unshift(() => voice.close());
 
   const container = new ResolverContainer().register(new ServerInfoResolver(version));
   for (const resolver of [...auth.resolvers, ...business.resolvers, ...chat.resolvers, ...voice.resolvers]) container.register(resolver);

@@ -41,6 +41,31 @@ export class ReplyStreamWriter {
       .expire(this.keys.stream, this.settings.ttlSeconds)
       .set(this.keys.heartbeat, '1', 'PX', this.settings.interruptMs)
       .exec();
+    this.startHeartbeat();
+  }
+
+  /**
+   * Opens a reply whose generation starts later, in another process (a voice message the
+   * worker transcribes): the start entry, and one heartbeat that lives `holdMs` with no timer
+   * refreshing it. Readers wait that long before declaring the reply INTERRUPTED; the worker
+   * then takes over with {@link resume} (the normal refreshed heartbeat) on the same replyId.
+   */
+  async startPending(sessionId: string, holdMs: number): Promise<void> {
+    await this.redis
+      .multi()
+      .xadd(this.keys.stream, '*', 'k', 's', 'session', sessionId, 'pending', '1')
+      .expire(this.keys.stream, Math.max(this.settings.ttlSeconds, Math.ceil(holdMs / 1000)))
+      .set(this.keys.heartbeat, '1', 'PX', holdMs)
+      .exec();
+  }
+
+  /** Continues a reply opened with {@link startPending}: refreshed heartbeat, seq from 0. */
+  async resume(): Promise<void> {
+    await this.redis.multi().set(this.keys.heartbeat, '1', 'PX', this.settings.interruptMs).expire(this.keys.stream, this.settings.ttlSeconds).exec();
+    this.startHeartbeat();
+  }
+
+  private startHeartbeat(): void {
     this.timer = setInterval(() => {
       this.redis.set(this.keys.heartbeat, '1', 'PX', this.settings.interruptMs).catch(() => undefined);
     }, Math.max(200, Math.floor(this.settings.interruptMs / 3)));

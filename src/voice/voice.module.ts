@@ -3,7 +3,6 @@ import type { Logger } from '../observability/logger';
 import type { Metrics } from '../observability/metrics';
 import type { RedisClient } from '../redis/redis';
 import { VoiceAudioStore } from './audio.store';
-import { GeminiTranscriber } from './gemini.transcriber';
 import { PocketsphinxRecognizer } from './pocketsphinx.recognizer';
 import { DEFAULT_VOICE_TEMP_ROOT, VoiceTempDirs } from './temp-dir';
 import { FfmpegTranscoder, resolveFfmpegPath } from './transcoder';
@@ -23,8 +22,11 @@ export interface VoiceModuleDeps {
   turns?: VoiceTurnSink | null;
   /** The jobs queue for large files; absent: all uploads are transcribed in the request. */
   queue?: VoiceJobQueue | null;
-  /** The app's LlmProvider; absent: Gemini when configured, else local pocketsphinx. */
-  transcriber?: Transcriber;
+  /**
+   * Speech to text: the app's LlmProvider (Gemini with the local recogniser as fallback, or
+   * the offline provider's recogniser alone).
+   */
+  transcriber: Transcriber;
 }
 
 export interface VoiceModule {
@@ -55,17 +57,7 @@ export async function createVoiceModule(deps: VoiceModuleDeps): Promise<VoiceMod
   const v = config.voice;
   const tempDirs = new VoiceTempDirs(v.tempDir ?? DEFAULT_VOICE_TEMP_ROOT, logger);
   await tempDirs.start();
-  const recognizer = createSpeechRecognizer(config, logger);
-  const transcriber: Transcriber =
-    deps.transcriber ??
-    (config.llm.provider === 'gemini' && config.llm.geminiApiKey
-      ? new GeminiTranscriber({
-          apiKey: config.llm.geminiApiKey,
-          model: config.llm.geminiModel,
-          baseUrl: config.llm.geminiBaseUrl,
-          timeoutMs: config.llm.geminiTimeoutMs,
-        })
-      : { name: 'offline', transcribe: ({ wav, signal }) => recognizer.recognize(wav, signal) });
+  const transcriber = deps.transcriber;
   const audioStore = new VoiceAudioStore(deps.redis, config.redisKeyPrefix, v.audioTtlSeconds);
   const voice = new VoiceService({
     tempDirs,

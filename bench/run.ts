@@ -1,24 +1,26 @@
+import 'reflect-metadata';
+import { runRetrievalBench } from './retrieval.bench';
 import * as voiceWer from './voice-wer';
 
 /**
- * `npm run bench -- NAME`: runs one benchmark from bench/NAME.ts (each exports `run()`).
- * Kept tiny on purpose; benchmarks print their own results.
+ * `npm run bench -- NAME`: runs one benchmark. Benchmarks use their own database and
+ * print a small report; they are never part of the test suite.
  */
-const BENCHES: Record<string, { run(): Promise<void> }> = {
-  'voice-wer': voiceWer,
+const BENCHES: Record<string, () => Promise<void>> = {
+  retrieval: runRetrievalBench,
+  'voice-wer': () => voiceWer.run(),
 };
 
-async function main(): Promise<void> {
-  const name = process.argv[2];
-  const bench = name ? BENCHES[name] : undefined;
-  if (!bench) {
-    process.stderr.write(`usage: npm run bench -- <${Object.keys(BENCHES).join('|')}>\n`);
-    process.exit(2);
-  }
-  await bench.run();
+const name = process.argv[2];
+const bench = name ? BENCHES[name] : undefined;
+if (!bench) {
+  process.stderr.write(`usage: npm run bench -- <${Object.keys(BENCHES).join('|')}>\n`);
+  process.exit(2);
 }
-
-main().catch((err: unknown) => {
-  process.stderr.write(`${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
-  process.exit(1);
-});
+bench().then(
+  () => process.exit(0),
+  (err: unknown) => {
+    process.stderr.write(`benchmark failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+    process.exit(1);
+  },
+);

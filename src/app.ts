@@ -17,9 +17,12 @@ import { HealthService } from './server/health';
 import { createHttpServer, type HttpServer } from './server/http-server';
 import { ServerInfoResolver } from './server/server-info.resolver';
 import { createChatModule, type ChatModule } from './chat/chat.module';
-import { EmptyRetriever, type Retriever } from './knowledge/retriever';
+import type { Retriever } from './knowledge/retriever';
 import type { SpeechRecognizer } from './llm/speech-recognizer';
-import { createSpeechRecognizer, createVoiceModule, type VoiceModule, type VoiceModuleDeps } from './voice/voice.module';
+import { createSpeechRecognizer, createVoiceModule, voiceJobQueue, type VoiceModule, type VoiceModuleDeps } from './voice/voice.module';
+import { createJobQueue } from './jobs/create-queue';
+import type { JobProcessors } from './jobs/job-queue';
+import { createKnowledgeModule, type KnowledgeModule } from './knowledge/knowledge.module';
 
 import { readPackageVersion } from './common/version';
 
@@ -38,14 +41,14 @@ export class StartupError extends Error {
 
 export interface AppOverrides {
   logger?: Logger;
-  /** Knowledge retrieval for chat turns; EmptyRetriever until the knowledge feature is wired. */
+  /** Knowledge retrieval for chat turns; defaults to the knowledge base (Postgres full-text search). */
   retriever?: Retriever;
   /** Local speech recognition for the offline provider's transcribe; default: voice's pocketsphinx. */
   speechRecognizer?: SpeechRecognizer;
   /**
    * Replaces voice's seams for tests that need to observe them: `turns` (default: the chat
-   * service), `queue` (default: none, every upload is transcribed in the request), `transcriber`
-   * (default: the chat LlmProvider).
+   * service), `queue` (default: the jobs queue of JOB_DRIVER; `null`: every upload is
+   * transcribed in the request), `transcriber` (default: the chat LlmProvider).
    */
   voice?: Partial<Pick<VoiceModuleDeps, 'turns' | 'queue' | 'transcriber'>>;
 }
@@ -64,6 +67,8 @@ export interface App {
   businessService: BusinessService;
   /** Chat sessions, turns, reply streams, the LLM provider and the chat rate limits. */
   chat: ChatModule;
+  /** Documents, crawls, index jobs and the retriever for chat. */
+  knowledge: KnowledgeModule;
   http: HttpServer;
   voice: VoiceModule;
   fastify: FastifyInstance;
@@ -144,18 +149,25 @@ export async function buildApp(config: AppConfig, overrides: AppOverrides = {}):
   const business = createBusinessModule({ orm, businesses, apiKeys: auth.apiKeys, logger });
   const hardening = createGraphQLHardening({ isProduction: config.isProduction, authenticator: auth.apiKeys });
 
+  const knowledge = await createKnowledgeModule({ config, orm, redis, logger, metrics, businesses });
+  closers.unshift(() => knowledge.close());
+
   const chat = await createChatModule({
     config,
     redis,
     businesses,
-    retriever: overrides.retriever ?? new EmptyRetriever(),
+    retriever: overrides.retriever ?? knowledge.retriever,
     speechRecognizer: overrides.speechRecognizer ?? createSpeechRecognizer(config, logger),
     metrics,
     logger,
   });
   closers.unshift(() => chat.close());
 
-  // Voice transcribes with the chat provider and continues the turn through the chat service.
+  // Voice transcribes with the chat provider, continues the turn through the chat service and
+  // hands large files to the jobs queue (BullMQ: `npm run worker` runs them; inline: here, so
+  // the processor is registered below once the module exists).
+  const voiceProcessors: JobProcessors = {};
+  const voiceJobs = createJobQueue(config, voiceProcessors, logger);
   const voice = await createVoiceModule({
     config,
     logger,
@@ -164,13 +176,17 @@ export async function buildApp(config: AppConfig, overrides: AppOverrides = {}):
     businesses,
     turns: chat.voiceTurns,
     transcriber: chat.provider,
+    queue: voiceJobQueue(voiceJobs),
     ...overrides.voice,
   });
-  // Closes before chat (unshift): no new voice turn starts while chat's generator drains.
+  Object.assign(voiceProcessors, voice.jobProcessors);
+  // Closes before chat (unshift): no new voice turn starts while chat's generator drains, and
+  // inline voice jobs finish before that.
   closers.unshift(() => voice.close());
+  closers.unshift(() => voiceJobs.close());
 
   const container = new ResolverContainer().register(new ServerInfoResolver(version));
-  for (const resolver of [...auth.resolvers, ...business.resolvers, ...chat.resolvers, ...voice.resolvers]) container.register(resolver);
+  for (const resolver of [...auth.resolvers, ...business.resolvers, ...chat.resolvers, ...voice.resolvers, ...knowledge.resolvers]) container.register(resolver);
 
   const schema = await buildGraphQLSchema({ container, authChecker: auth.authChecker });
   const http = await createHttpServer({
@@ -197,6 +213,7 @@ export async function buildApp(config: AppConfig, overrides: AppOverrides = {}):
     apiKeys: auth.apiKeys,
     businessService: business.service,
     chat,
+    knowledge,
     http,
     voice,
     fastify: http.fastify,

@@ -60,6 +60,18 @@ const rawSchema = z.object({
   VOICE_TEMP_DIR: z.string().min(1).optional(),
   VOICE_WORKER_THRESHOLD_BYTES: intFrom(0, 1024 * 1024 * 1024).default(2 * 1024 * 1024),
   VOICE_AUDIO_TTL_SECONDS: intFrom(60, 86_400).default(3_600),
+  JOB_DRIVER: z.enum(['bullmq', 'inline']).default('bullmq'),
+  JOB_ATTEMPTS: intFrom(1, 20).default(3),
+  JOB_BACKOFF_MS: intFrom(0, 600_000).default(2_000),
+  JOB_CONCURRENCY: intFrom(1, 32).default(2),
+  KNOWLEDGE_MAX_DOCUMENT_BYTES: intFrom(1024, 50 * 1024 * 1024).default(2 * 1024 * 1024),
+  CRAWL_CONCURRENCY: intFrom(1, 8).default(3),
+  CRAWL_MAX_DEPTH: intFrom(0, 20).default(4),
+  CRAWL_MAX_SECONDS: intFrom(1, 86_400).default(600),
+  CRAWL_REQUEST_TIMEOUT_MS: intFrom(100, 120_000).default(10_000),
+  CRAWL_MAX_PAGE_BYTES: intFrom(1024, 50 * 1024 * 1024).default(2 * 1024 * 1024),
+  CRAWL_RETRIES: intFrom(0, 10).default(2),
+  CRAWL_USER_AGENT: z.string().min(1).default('WarmProspectConciergeBot/0.1'),
 });
 
 /** Every environment variable the server reads (README's table and .env.example list them all). */
@@ -122,6 +134,21 @@ export interface AppConfig {
     workerThresholdBytes: number;
     /** Lifetime of audio parked in Redis for the worker. */
     audioTtlSeconds: number;
+  };
+  /** Background jobs: `bullmq` (production, consumed by `npm run worker`) or `inline` (tests). */
+  jobs: { driver: 'bullmq' | 'inline'; attempts: number; backoffMs: number; concurrency: number };
+  knowledge: {
+    /** Largest document content accepted, in UTF-8 bytes. */
+    maxDocumentBytes: number;
+    crawl: {
+      concurrency: number;
+      maxDepth: number;
+      maxSeconds: number;
+      requestTimeoutMs: number;
+      maxPageBytes: number;
+      retries: number;
+      userAgent: string;
+    };
   };
 }
 
@@ -260,6 +287,19 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
       tempDir: raw.VOICE_TEMP_DIR,
       workerThresholdBytes: raw.VOICE_WORKER_THRESHOLD_BYTES,
       audioTtlSeconds: raw.VOICE_AUDIO_TTL_SECONDS,
+    },
+    jobs: { driver: raw.JOB_DRIVER, attempts: raw.JOB_ATTEMPTS, backoffMs: raw.JOB_BACKOFF_MS, concurrency: raw.JOB_CONCURRENCY },
+    knowledge: {
+      maxDocumentBytes: raw.KNOWLEDGE_MAX_DOCUMENT_BYTES,
+      crawl: {
+        concurrency: raw.CRAWL_CONCURRENCY,
+        maxDepth: raw.CRAWL_MAX_DEPTH,
+        maxSeconds: raw.CRAWL_MAX_SECONDS,
+        requestTimeoutMs: raw.CRAWL_REQUEST_TIMEOUT_MS,
+        maxPageBytes: raw.CRAWL_MAX_PAGE_BYTES,
+        retries: raw.CRAWL_RETRIES,
+        userAgent: raw.CRAWL_USER_AGENT,
+      },
     },
   };
 }

@@ -74,6 +74,34 @@ export class Metrics {
   readonly chatSummaryFolds = new Counter({
     name: 'chat_summary_folds_total',
     help: 'Attempts to fold old turns into a session summary, by outcome',
+    registers: [this.registry],
+  });
+
+  readonly retrievalDuration = new Histogram({
+    name: 'knowledge_retrieval_duration_seconds',
+    help: 'Time to retrieve knowledge passages for one question (one SQL query)',
+    buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1],
+    registers: [this.registry],
+  });
+
+  readonly indexJobDuration = new Histogram({
+    name: 'knowledge_index_job_duration_seconds',
+    help: 'Duration of knowledge index job attempts by kind and outcome',
+    labelNames: ['kind', 'outcome'] as const,
+    buckets: [0.05, 0.1, 0.5, 1, 5, 15, 60, 300, 900, 3600],
+    registers: [this.registry],
+  });
+
+  readonly indexJobFailures = new Counter({
+    name: 'knowledge_index_job_failures_total',
+    help: 'Knowledge index jobs that failed for good (after their last retry), by kind',
+    labelNames: ['kind'] as const,
+    registers: [this.registry],
+  });
+
+  readonly crawlPages = new Counter({
+    name: 'knowledge_crawl_pages_total',
+    help: 'Website crawl page fetches by outcome (fetched, failed)',
     labelNames: ['outcome'] as const,
     registers: [this.registry],
   });

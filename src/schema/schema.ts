@@ -4,6 +4,7 @@ import { buildSchema, type AuthChecker, type ContainerType, type PubSub } from '
 import { ApiKeyResolver } from '../auth/api-key.resolver';
 import { BusinessResolver } from '../business/business.resolver';
 import { DateTimeResolver } from 'graphql-scalars';
+import { KnowledgeResolver } from '../knowledge/knowledge.resolver';
 import { ServerInfoResolver } from '../server/server-info.resolver';
 import { ChatResolver } from '../chat/chat.resolver';
 import { VoiceResolver } from '../voice/voice.resolver';
@@ -13,7 +14,7 @@ import type { RequestContext } from '../server/context';
  * Every resolver class of the API. Features add theirs here; `schema.graphql` is emitted
  * from this list (npm run schema:emit) and CI fails when the committed file drifts.
  */
-export const RESOLVERS = [ServerInfoResolver, BusinessResolver, ApiKeyResolver, ChatResolver, VoiceResolver] as const;
+export const RESOLVERS = [ServerInfoResolver, BusinessResolver, ApiKeyResolver, ChatResolver, VoiceResolver, KnowledgeResolver] as const;
 
 export interface SchemaOptions {
   /** Resolves resolver instances (built by hand in app.ts with their collaborators). */

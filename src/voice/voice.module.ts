@@ -1,4 +1,5 @@
 import type { AppConfig } from '../config/config';
+import type { JobContext, JobProcessors, JobQueue } from '../jobs/job-queue';
 import type { Logger } from '../observability/logger';
 import type { Metrics } from '../observability/metrics';
 import type { RedisClient } from '../redis/redis';
@@ -10,7 +11,7 @@ import { processVoiceJob, type VoiceJobOutcome } from './voice.job';
 import { VoiceResolver } from './voice.resolver';
 import { VoiceService, type Transcriber } from './voice.service';
 import { VoiceTurnService, type VoiceBusinessLookup } from './voice-turn.service';
-import type { VoiceJobPayload, VoiceJobQueue, VoiceTurnSink } from './voice-turn.sink';
+import { VOICE_JOB_NAME, type VoiceJobPayload, type VoiceJobQueue, type VoiceTurnSink } from './voice-turn.sink';
 
 export interface VoiceModuleDeps {
   config: AppConfig;
@@ -36,6 +37,12 @@ export interface VoiceModule {
   audioStore: VoiceAudioStore;
   /** The worker's processor for VOICE_JOB_NAME jobs. */
   processVoiceJob(payload: VoiceJobPayload, signal?: AbortSignal): Promise<VoiceJobOutcome>;
+  /**
+   * `{ [VOICE_JOB_NAME]: processor }` for a JobQueue driver: a thrown error means retry; when
+   * the last attempt fails too, the waiting reply is ended (SERVICE_UNAVAILABLE) and the audio
+   * deleted instead of leaving the client to the INTERRUPTED bound.
+   */
+  jobProcessors: JobProcessors;
   close(): Promise<void>;
 }
 
@@ -76,15 +83,38 @@ export async function createVoiceModule(deps: VoiceModuleDeps): Promise<VoiceMod
     queue: deps.queue ?? null,
     audioStore,
   });
+  const run = (payload: VoiceJobPayload, signal?: AbortSignal) =>
+    processVoiceJob(payload, { voice, audioStore, turns: requireTurns(deps.turns), logger }, signal);
+  const processor = async (payload: VoiceJobPayload, context: JobContext): Promise<void> => {
+    try {
+      await run(payload);
+    } catch (err) {
+      if (!context.isFinalAttempt) throw err;
+      const turn = { sessionId: payload.sessionId, replyId: payload.replyId, userMessageId: payload.userMessageId };
+      await requireTurns(deps.turns)
+        .failPendingTurn(turn, { code: 'SERVICE_UNAVAILABLE', message: 'The voice message could not be transcribed; please send it again' })
+        .catch((e: unknown) => logger.error('could not fail the pending voice turn', { replyId: payload.replyId, error: String(e) }));
+      await audioStore.delete(payload.audioKey).catch(() => undefined);
+      throw err;
+    }
+  };
   return {
     resolvers: [new VoiceResolver(turnService)],
     voice,
     tempDirs,
     audioStore,
-    processVoiceJob: (payload, signal) =>
-      processVoiceJob(payload, { voice, audioStore, turns: requireTurns(deps.turns), logger }, signal),
+    processVoiceJob: run,
+    jobProcessors: { [VOICE_JOB_NAME]: processor },
     close: () => tempDirs.close(),
   };
+}
+
+/**
+ * Voice's side of a {@link JobQueue}: large files are queued as VOICE_JOB_NAME jobs, one per
+ * reply (the replyId dedupes a repeated enqueue).
+ */
+export function voiceJobQueue(jobs: Pick<JobQueue, 'enqueue'>): VoiceJobQueue {
+  return { enqueue: (payload) => jobs.enqueue(VOICE_JOB_NAME, { ...payload }, { jobId: `voice-${payload.replyId}` }) };
 }
 
 function requireTurns(turns: VoiceTurnSink | null | undefined): VoiceTurnSink {

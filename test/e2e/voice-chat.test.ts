@@ -1,5 +1,7 @@
 import { SendMessageDocument, SendVoiceMessageDocument, SessionDocument } from '../generated/graphql';
 import type { VoiceJobPayload } from '../../src/voice/voice-turn.sink';
+import { BullMqJobWorker } from '../../src/jobs/bullmq.queue';
+import { createSilentLogger } from '../../src/observability/logger';
 import { speech } from '../support/audio';
 import { streamReply, type Chunk } from '../support/chat';
 import { errorCodes, gql } from '../support/client';
@@ -233,6 +235,58 @@ describe('large files: pending transcript, the worker processor, the same replyI
     const res = await send(refusing, await speech(PHRASE, 'wav'));
     expect(errorCodes(res)).toEqual(['SERVICE_UNAVAILABLE']);
     expect(await refusing.visitorTexts(refusing.sessionId)).toEqual([]);
+  });
+});
+
+describe('large files through the jobs queue (the app wires voice to JOB_DRIVER)', () => {
+  beforeEach(() => {
+    gemini.reset();
+    gemini.transcript = 'Do you offer payment plans?';
+    gemini.reply = () => 'Yes, interest-free plans over 12 months.';
+  });
+
+  it('inline driver: the pending reply streams the answer on the receipt replyId with no other call', async () => {
+    const server = await voiceServer({ ...geminiEnv(), JOB_DRIVER: 'inline', VOICE_WORKER_THRESHOLD_BYTES: '2048' });
+    const res = await send(server, await speech('do you offer payment plans', 'wav'));
+    expect(errorCodes(res)).toEqual([]);
+    const receipt = res.data!.sendVoiceMessage;
+    expect(receipt).toMatchObject({ transcriptPending: true, userMessage: { text: '' } });
+    const { chunks, errors } = await streamReply(server.ws, receipt.replyId);
+    expect(errors).toEqual([]);
+    expect(assembled(chunks).final).toMatchObject({ done: true, error: null, message: { text: 'Yes, interest-free plans over 12 months.' } });
+    expect(await server.visitorTexts(server.sessionId)).toEqual(['Do you offer payment plans?']);
+  });
+
+  it('BullMQ driver: the job waits in Redis until a worker runs voice.jobProcessors, then the answer streams', async () => {
+    const server = await voiceServer({ ...geminiEnv(), JOB_DRIVER: 'bullmq', VOICE_WORKER_THRESHOLD_BYTES: '2048' });
+    const receipt = (await send(server, await speech('do you offer payment plans', 'wav'))).data!.sendVoiceMessage;
+    expect(receipt.transcriptPending).toBe(true);
+    const streaming = streamReply(server.ws, receipt.replyId);
+    await new Promise((r) => setTimeout(r, 300));
+    expect(gemini.requests).toHaveLength(0); // nothing runs the job yet
+    expect(await server.app.redis.exists(`${server.app.config.redisKeyPrefix}bull:jobs:voice-${receipt.replyId}`)).toBe(1);
+    const worker = new BullMqJobWorker(server.app.config, server.app.voice.jobProcessors, { concurrency: 1, logger: createSilentLogger() });
+    try {
+      const { chunks } = await streaming;
+      expect(assembled(chunks).final).toMatchObject({ done: true, error: null, message: { text: 'Yes, interest-free plans over 12 months.' } });
+    } finally {
+      await worker.close();
+    }
+  });
+
+  it('ends the pending reply with SERVICE_UNAVAILABLE once the last attempt fails', async () => {
+    const server = await voiceServer({
+      LLM_PROVIDER: 'offline',
+      POCKETSPHINX_PATH: '/nonexistent/pocketsphinx_continuous',
+      JOB_DRIVER: 'inline',
+      JOB_ATTEMPTS: '2',
+      JOB_BACKOFF_MS: '50',
+      VOICE_WORKER_THRESHOLD_BYTES: '2048',
+    });
+    const receipt = (await send(server, await speech(PHRASE, 'wav'))).data!.sendVoiceMessage;
+    const { chunks } = await streamReply(server.ws, receipt.replyId);
+    expect(chunks).toEqual([expect.objectContaining({ done: true, message: null, error: expect.objectContaining({ code: 'SERVICE_UNAVAILABLE' }) })]);
+    expect(await server.visitorTexts(server.sessionId)).toEqual([]);
   });
 });
 

@@ -1,0 +1,55 @@
+import type { Logger } from '../observability/logger';
+import type { EnqueueOptions, JobProcessors, JobQueue, RetryPolicy } from './job-queue';
+
+/**
+ * Runs jobs in this process, asynchronously (never inside the caller's await) and with the
+ * same retry policy as the BullMQ driver. Deterministic for tests: `drain()` resolves when
+ * every job enqueued so far has settled. Jobs do not survive a restart: tests only.
+ */
+export class InlineJobQueue implements JobQueue {
+  private readonly running = new Set<Promise<void>>();
+  private readonly activeIds = new Set<string>();
+  private closed = false;
+
+  constructor(
+    private readonly processors: JobProcessors,
+    private readonly retry: RetryPolicy,
+    private readonly logger: Logger,
+  ) {}
+
+  async enqueue(name: string, data: Record<string, unknown>, options: EnqueueOptions = {}): Promise<void> {
+    if (this.closed) throw new Error('job queue is closed');
+    const processor = this.processors[name];
+    if (!processor) throw new Error(`no processor registered for job "${name}"`);
+    if (options.jobId && this.activeIds.has(options.jobId)) return;
+    if (options.jobId) this.activeIds.add(options.jobId);
+    const run = (async () => {
+      await new Promise((resolve) => setImmediate(resolve));
+      for (let attempt = 1; attempt <= this.retry.attempts; attempt++) {
+        const isFinalAttempt = attempt === this.retry.attempts;
+        try {
+          await (processor as (d: unknown, c: unknown) => Promise<void>)(data, { attempt, maxAttempts: this.retry.attempts, isFinalAttempt });
+          return;
+        } catch (err) {
+          this.logger.warn('job attempt failed', { job: name, attempt, error: err instanceof Error ? err.message : String(err) });
+          if (isFinalAttempt || this.closed) return;
+          await new Promise((resolve) => setTimeout(resolve, this.retry.backoffMs * 2 ** (attempt - 1)));
+        }
+      }
+    })().finally(() => {
+      if (options.jobId) this.activeIds.delete(options.jobId);
+      this.running.delete(run);
+    });
+    this.running.add(run);
+  }
+
+  /** Resolves once every job enqueued so far (and those they enqueue) has settled. */
+  async drain(): Promise<void> {
+    while (this.running.size > 0) await Promise.all([...this.running]);
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    await this.drain();
+  }
+}

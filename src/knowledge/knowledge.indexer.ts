@@ -1,0 +1,167 @@
+import type { Knex } from '@mikro-orm/postgresql';
+import type { JobContext, JobProcessors } from '../jobs/job-queue';
+import type { Logger } from '../observability/logger';
+import type { Metrics } from '../observability/metrics';
+import { ensureGenerations, markIndexed, writeDocumentChunks } from './document.store';
+import type { IndexJobRecord, IndexJobStore } from './index-job.store';
+import { IndexJobState } from './knowledge.entity';
+import type { CrawlRunner } from './website.crawl-job';
+
+export const JOB_INDEX_DOCUMENT = 'knowledge.index-document';
+export const JOB_REBUILD = 'knowledge.rebuild';
+export const JOB_CRAWL = 'knowledge.crawl';
+
+export interface IndexJobData extends Record<string, unknown> {
+  indexJobId: string;
+}
+
+export type ProgressFn = (progress: number) => Promise<void>;
+
+/** A rebuild found its generation taken over by a newer rebuild. */
+class SupersededError extends Error {}
+
+/**
+ * The background side of the knowledge base: indexes a document, rebuilds a business into a
+ * new generation and switches atomically, runs crawls. Each processor is idempotent (a retry
+ * rewrites the same rows) and records state, progress and errors on its index_jobs row.
+ */
+export class KnowledgeIndexer {
+  constructor(
+    private readonly knex: Knex,
+    private readonly jobs: IndexJobStore,
+    private readonly metrics: Metrics,
+    private readonly logger: Logger,
+    private readonly crawl: CrawlRunner,
+  ) {}
+
+  processors(): JobProcessors {
+    return {
+      [JOB_INDEX_DOCUMENT]: (data: IndexJobData, ctx: JobContext) => this.track(data, ctx, (job) => this.indexDocument(job)),
+      [JOB_REBUILD]: (data: IndexJobData, ctx: JobContext) =>
+        this.track(data, ctx, (job, progress) => this.rebuild(job, progress), (job) => this.abandonRebuild(job)),
+      [JOB_CRAWL]: (data: IndexJobData, ctx: JobContext) =>
+        this.track(data, ctx, (job, progress) => this.crawl.run(job, progress, (documentId) => this.indexOne(documentId))),
+    };
+  }
+
+  /** Runs `work` under the job's row: RUNNING → SUCCEEDED, or back to QUEUED (retry) / FAILED. */
+  private async track(
+    data: IndexJobData,
+    ctx: JobContext,
+    work: (job: IndexJobRecord, progress: ProgressFn) => Promise<void>,
+    onFinalFailure?: (job: IndexJobRecord) => Promise<void>,
+  ): Promise<void> {
+    const existing = await this.jobs.get(data.indexJobId);
+    // Deleted with its business, or already finished by an earlier delivery: nothing to do.
+    if (!existing || existing.state === IndexJobState.SUCCEEDED) return;
+    const started = Date.now();
+    const job = (await this.jobs.update(existing.id, { state: IndexJobState.RUNNING, attempts: ctx.attempt, startedAt: new Date(), error: null })) ?? existing;
+    let lastReported = 0;
+    let lastValue = -1;
+    const progress: ProgressFn = async (value) => {
+      // Throttled: at most ~10 updates a second, and only forward.
+      if (value <= lastValue || (Date.now() - lastReported < 100 && value < 1)) return;
+      lastReported = Date.now();
+      lastValue = value;
+      await this.jobs.update(job.id, { progress: value });
+    };
+    try {
+      await work(job, progress);
+      await this.jobs.update(job.id, { state: IndexJobState.SUCCEEDED, progress: 1, error: null, finishedAt: new Date() });
+      this.metrics.indexJobDuration.observe({ kind: job.kind, outcome: 'succeeded' }, (Date.now() - started) / 1000);
+    } catch (err) {
+      const message = err instanceof Error ? err.message : String(err);
+      const final = ctx.isFinalAttempt || err instanceof SupersededError;
+      this.logger.warn('index job failed', { jobId: job.id, kind: job.kind, attempt: ctx.attempt, final, error: message });
+      if (final) {
+        await onFinalFailure?.(job);
+        await this.jobs.update(job.id, { state: IndexJobState.FAILED, error: message.slice(0, 1000), finishedAt: new Date() });
+        this.metrics.indexJobDuration.observe({ kind: job.kind, outcome: 'failed' }, (Date.now() - started) / 1000);
+        this.metrics.indexJobFailures.inc({ kind: job.kind });
+        if (err instanceof SupersededError) return;
+      } else {
+        await this.jobs.update(job.id, { state: IndexJobState.QUEUED, error: `attempt ${ctx.attempt} failed: ${message}`.slice(0, 1000) });
+      }
+      throw err;
+    }
+  }
+
+  private async indexDocument(job: IndexJobRecord): Promise<void> {
+    const documentId = typeof job.payload.documentId === 'string' ? job.payload.documentId : '';
+    await this.indexOne(documentId);
+  }
+
+  /**
+   * Indexes one document into the active generation and, while a rebuild runs, into the
+   * generation being built, so a document added mid-rebuild survives the switch. The share
+   * lock on the generation row keeps the switch from happening in between.
+   */
+  async indexOne(documentId: string): Promise<void> {
+    await this.knex.transaction(async (trx) => {
+      const doc = (await trx('knowledge_documents').select('business_id').where({ id: documentId }).first()) as { business_id: string } | undefined;
+      if (!doc) return; // deleted meanwhile: nothing to index
+      await ensureGenerations(trx, doc.business_id);
+      const gen = (await trx('knowledge_generations').select('active', 'building').where({ business_id: doc.business_id }).forShare().first()) as { active: number; building: number | null };
+      const generations = gen.building !== null && gen.building !== gen.active ? [gen.active, gen.building] : [gen.active];
+      const count = await writeDocumentChunks(trx, documentId, generations);
+      if (count !== null) await markIndexed(trx, documentId, count);
+    });
+  }
+
+  /**
+   * Re-indexes every document of the business into a new generation, then switches the
+   * active generation in one UPDATE. Until then the old generation answers; on a final
+   * failure the new generation is dropped and the old one stays.
+   */
+  private async rebuild(job: IndexJobRecord, progress: ProgressFn): Promise<void> {
+    const businessId = job.businessId;
+    // Allocate the generation once; a retry reuses it (rows are rewritten idempotently).
+    let generation = typeof job.payload.generation === 'number' ? job.payload.generation : null;
+    await this.knex.transaction(async (trx) => {
+      await ensureGenerations(trx, businessId);
+      const gen = (await trx('knowledge_generations').where({ business_id: businessId }).forUpdate().first()) as { active: number; building: number | null; last_allocated: number };
+      if (generation === null || gen.building !== generation) {
+        if (generation !== null && gen.active >= generation) throw new SupersededError('a newer rebuild replaced this one');
+        generation = gen.last_allocated + 1;
+        await trx('knowledge_generations').where({ business_id: businessId }).update({ building: generation, last_allocated: generation });
+      }
+    });
+    const target = generation as unknown as number;
+    await this.jobs.update(job.id, { payload: { ...job.payload, generation: target } });
+
+    const documents = (await this.knex('knowledge_documents').select('id').where({ business_id: businessId }).orderBy('id')) as Array<{ id: string }>;
+    const counts = new Map<string, number>();
+    for (let i = 0; i < documents.length; i++) {
+      await this.knex.transaction(async (trx) => {
+        const gen = (await trx('knowledge_generations').select('building').where({ business_id: businessId }).forShare().first()) as { building: number | null };
+        if (gen.building !== target) throw new SupersededError('a newer rebuild replaced this one');
+        const count = await writeDocumentChunks(trx, documents[i].id, [target]);
+        if (count !== null) counts.set(documents[i].id, count);
+      });
+      await progress((0.95 * (i + 1)) / Math.max(1, documents.length));
+    }
+
+    // The switch: one UPDATE of the active generation, in the transaction that drops the old rows.
+    await this.knex.transaction(async (trx) => {
+      const gen = (await trx('knowledge_generations').where({ business_id: businessId }).forUpdate().first()) as { building: number | null };
+      if (gen.building !== target) throw new SupersededError('a newer rebuild replaced this one');
+      await trx('knowledge_generations').where({ business_id: businessId }).update({ active: target, building: null });
+      await trx('knowledge_chunks').where({ business_id: businessId }).whereNot({ generation: target }).delete();
+      for (const [documentId, count] of counts) await markIndexed(trx, documentId, count);
+    });
+  }
+
+  /** After a rebuild's last failed attempt: forget the half-built generation. */
+  async abandonRebuild(job: IndexJobRecord): Promise<void> {
+    const generation = typeof job.payload.generation === 'number' ? job.payload.generation : null;
+    const current = await this.jobs.get(job.id);
+    const target = generation ?? (typeof current?.payload.generation === 'number' ? current.payload.generation : null);
+    if (target === null) return;
+    await this.knex.transaction(async (trx) => {
+      const gen = (await trx('knowledge_generations').where({ business_id: job.businessId }).forUpdate().first()) as { active: number; building: number | null } | undefined;
+      if (!gen || gen.active === target) return;
+      if (gen.building === target) await trx('knowledge_generations').where({ business_id: job.businessId }).update({ building: null });
+      await trx('knowledge_chunks').where({ business_id: job.businessId, generation: target }).delete();
+    });
+  }
+}

@@ -1,0 +1,111 @@
+import { Arg, Authorized, Ctx, ID, Int, Mutation, Query, Resolver, Root, Subscription, type SubscribeResolverData } from 'type-graphql';
+import type { RequestContext } from '../server/context';
+import type { DocumentRecord } from './document.store';
+import type { IndexJobRecord } from './index-job.store';
+import type { KnowledgeService } from './knowledge.service';
+import { AddKnowledgeDocumentInput, IndexJob, KnowledgeDocument, KnowledgeHit } from './knowledge.types';
+
+const toDocument = (d: DocumentRecord): KnowledgeDocument => Object.assign(new KnowledgeDocument(), d);
+const toJob = (j: IndexJobRecord): IndexJob =>
+  Object.assign(new IndexJob(), {
+    id: j.id,
+    businessId: j.businessId,
+    kind: j.kind,
+    state: j.state,
+    progress: j.progress,
+    error: j.error,
+    attempts: j.attempts,
+    createdAt: j.createdAt,
+    finishedAt: j.finishedAt,
+  });
+
+/**
+ * type-graphql calls a `subscribe` function without the resolver instance, so the
+ * subscription reaches the service of the resolver built last in this process (one app per
+ * process in production; one per test file).
+ */
+let subscriptionService: KnowledgeService | null = null;
+
+/** Admin operations of the knowledge base; every one needs an API key for the business. */
+@Resolver()
+export class KnowledgeResolver {
+  constructor(private readonly knowledge: KnowledgeService) {
+    subscriptionService = knowledge;
+  }
+
+  @Authorized()
+  @Query(() => [KnowledgeDocument], { description: 'The documents of a business\'s knowledge base, oldest first.' })
+  async knowledgeDocuments(@Arg('businessId', () => ID) businessId: string, @Ctx() ctx: RequestContext): Promise<KnowledgeDocument[]> {
+    return (await this.knowledge.documents(ctx.principal, businessId)).map(toDocument);
+  }
+
+  @Authorized()
+  @Query(() => IndexJob, { nullable: true, description: 'An index job by id; null when there is none.' })
+  async indexJob(@Arg('id', () => ID) id: string, @Ctx() ctx: RequestContext): Promise<IndexJob | null> {
+    const job = await this.knowledge.job(ctx.principal, id);
+    return job ? toJob(job) : null;
+  }
+
+  @Authorized()
+  @Query(() => [KnowledgeHit], { description: 'What the bot would retrieve for this question, best first, with scores.' })
+  async searchKnowledge(
+    @Arg('businessId', () => ID) businessId: string,
+    @Arg('query') query: string,
+    @Arg('limit', () => Int, { defaultValue: 5, description: 'Passages to return, 1–20.' }) limit: number,
+    @Ctx() ctx: RequestContext,
+  ): Promise<KnowledgeHit[]> {
+    const passages = await this.knowledge.search(ctx.principal, businessId, query, limit);
+    return passages.map((p) =>
+      Object.assign(new KnowledgeHit(), {
+        documentId: p.documentId,
+        title: p.title,
+        snippet: p.snippet,
+        score: p.score,
+        category: p.category ?? null,
+        sourceUrl: p.sourceUrl ?? null,
+        text: p.text,
+      }),
+    );
+  }
+
+  @Authorized()
+  @Mutation(() => KnowledgeDocument, { description: 'Adds a document (or replaces the one with the same sourceUrl) and queues its indexing (see indexJobId).' })
+  async addKnowledgeDocument(@Arg('input', () => AddKnowledgeDocumentInput) input: AddKnowledgeDocumentInput, @Ctx() ctx: RequestContext): Promise<KnowledgeDocument> {
+    return toDocument(await this.knowledge.addDocument(ctx.principal, input));
+  }
+
+  @Authorized()
+  @Mutation(() => Boolean, { description: 'Deletes a document and its passages; answers stop using it at once.' })
+  async deleteKnowledgeDocument(@Arg('id', () => ID) id: string, @Ctx() ctx: RequestContext): Promise<boolean> {
+    return this.knowledge.deleteDocument(ctx.principal, id);
+  }
+
+  @Authorized()
+  @Mutation(() => IndexJob, { description: 'Re-indexes every document of the business into a new index and switches to it when complete; the old index answers until then.' })
+  async rebuildIndex(@Arg('businessId', () => ID) businessId: string, @Ctx() ctx: RequestContext): Promise<IndexJob> {
+    return toJob(await this.knowledge.rebuild(ctx.principal, businessId));
+  }
+
+  @Authorized()
+  @Mutation(() => IndexJob, { description: 'Crawls a website (sitemap first, else same-site links; robots.txt honoured) into documents. One crawl per business at a time.' })
+  async crawlWebsite(
+    @Arg('businessId', () => ID) businessId: string,
+    @Arg('url', () => String, { nullable: true, description: 'Start URL; defaults to the business\'s websiteUrl.' }) url: string | null,
+    @Arg('maxPages', () => Int, { defaultValue: 200, description: 'Most pages to fetch, 1–1000.' }) maxPages: number,
+    @Ctx() ctx: RequestContext,
+  ): Promise<IndexJob> {
+    return toJob(await this.knowledge.crawl(ctx.principal, businessId, url, maxPages));
+  }
+
+  @Authorized()
+  @Subscription(() => IndexJob, {
+    description: 'The job\'s current state, then every change; completes after SUCCEEDED or FAILED.',
+    subscribe: ({ args, context }: SubscribeResolverData<unknown, Record<string, unknown>, RequestContext>) => {
+      if (!subscriptionService) throw new Error('knowledge module not started');
+      return subscriptionService.watchJob(context.principal, String(args.jobId));
+    },
+  })
+  indexJobUpdates(@Arg('jobId', () => ID) _jobId: string, @Root() job: IndexJobRecord): IndexJob {
+    return toJob(job);
+  }
+}

@@ -1,0 +1,85 @@
+import type { Knex } from '@mikro-orm/postgresql';
+import { isUuid } from '../common/ids';
+import type { Metrics } from '../observability/metrics';
+import type { RetrieveOptions, RetrievedPassage, Retriever } from './retriever';
+import { RETRIEVAL_SQL } from './retrieval.sql';
+
+export const MIN_SCORE = 0.3;
+export const MAX_LIMIT = 20;
+const MAX_QUERY_CHARS = 1000;
+const SNIPPET_CHARS = 240;
+
+export interface RetrievalRow {
+  document_id: string | null;
+  faq_index: number | null;
+  title: string;
+  text: string;
+  category: string | null;
+  source_url: string | null;
+  score: number;
+}
+
+/** The bindings of {@link RETRIEVAL_SQL}, in order; shared with the benchmark's raw run. */
+export function retrievalBindings(options: RetrieveOptions, minScore = MIN_SCORE): unknown[] {
+  const query = options.query.slice(0, MAX_QUERY_CHARS);
+  const limit = Math.max(1, Math.min(MAX_LIMIT, Math.floor(options.limit ?? 5)));
+  const categories = JSON.stringify([...(options.categories ?? [])]);
+  return [query, query, categories, query, options.businessId, options.businessId, minScore, limit];
+}
+
+/** A short excerpt around the first word of the question found in the passage. */
+export function snippetOf(text: string, query: string): string {
+  const body = text.includes('\n') && !/[.!?]$/.test(text.split('\n')[0]) ? text.slice(text.indexOf('\n') + 1) : text;
+  const words = query.toLowerCase().match(/[\p{L}\p{N}]{4,}/gu) ?? [];
+  const lower = body.toLowerCase();
+  let at = -1;
+  for (const w of words) {
+    const stem = w.slice(0, Math.max(4, w.length - 2));
+    at = lower.indexOf(stem);
+    if (at >= 0) break;
+  }
+  let start = at < 0 ? 0 : Math.max(0, at - 60);
+  if (start > 0) {
+    const space = body.indexOf(' ', start);
+    start = space >= 0 && space < at ? space + 1 : start;
+  }
+  let snippet = body.slice(start, start + SNIPPET_CHARS);
+  if (start + SNIPPET_CHARS < body.length) snippet = snippet.replace(/\s+\S*$/, '') + '…';
+  return (start > 0 ? '…' : '') + snippet.replace(/\s+/g, ' ').trim();
+}
+
+export function toPassage(row: RetrievalRow, query: string, businessId: string): RetrievedPassage {
+  return {
+    documentId: row.document_id ?? `faq:${businessId}:${row.faq_index}`,
+    title: row.title,
+    text: row.text,
+    snippet: snippetOf(row.text, query),
+    score: Math.round(Number(row.score) * 10_000) / 10_000,
+    category: row.category,
+    sourceUrl: row.source_url,
+  };
+}
+
+/**
+ * Postgres full-text retrieval for the chat turn and `searchKnowledge`: one SQL query on the
+ * ORM's connection pool (no unit of work), the business's active generation only, its
+ * enabled categories only (empty = all), its FAQs included. See {@link RETRIEVAL_SQL}.
+ */
+export class KnowledgeRetriever implements Retriever {
+  constructor(
+    private readonly knex: Knex,
+    private readonly metrics: Metrics,
+    private readonly minScore = MIN_SCORE,
+  ) {}
+
+  async retrieve(options: RetrieveOptions): Promise<RetrievedPassage[]> {
+    if (!isUuid(options.businessId) || !options.query.trim()) return [];
+    const end = this.metrics.retrievalDuration.startTimer();
+    try {
+      const result = await this.knex.raw<{ rows: RetrievalRow[] }>(RETRIEVAL_SQL, retrievalBindings(options, this.minScore) as Knex.RawBinding[]);
+      return result.rows.map((row) => toPassage(row, options.query, options.businessId));
+    } finally {
+      end();
+    }
+  }
+}

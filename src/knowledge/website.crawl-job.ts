@@ -1,0 +1,67 @@
+import type { Knex } from '@mikro-orm/postgresql';
+import type { AppConfig } from '../config/config';
+import type { Logger } from '../observability/logger';
+import type { Metrics } from '../observability/metrics';
+import { saveDocument } from './document.store';
+import type { IndexJobRecord } from './index-job.store';
+import { DocumentFormat } from './knowledge.entity';
+import { htmlToText } from './text-extract';
+import { WebsiteCrawler } from './website.crawler';
+
+export const MAX_TITLE_LENGTH = 300;
+
+/** The knowledge category of a crawled page: its first path segment ("/services/x" → "services"). */
+export function categoryFromUrl(url: string): string | null {
+  const segment = new URL(url).pathname.split('/').find((s) => s.length > 0);
+  if (!segment) return null;
+  let decoded = segment;
+  try {
+    decoded = decodeURIComponent(segment);
+  } catch {
+    // keep the raw segment
+  }
+  return decoded.replace(/\.(html?|php|aspx?)$/i, '').toLowerCase().slice(0, 100) || null;
+}
+
+export interface CrawlRunner {
+  run(job: IndexJobRecord, progress: (p: number) => Promise<void>, indexOne: (documentId: string) => Promise<void>): Promise<void>;
+}
+
+/**
+ * A crawl job: each fetched page becomes an HTML document (its URL as `sourceUrl`, replacing
+ * an earlier crawl of the same URL) indexed at once, so answers improve while it runs.
+ */
+export class WebsiteCrawlRunner implements CrawlRunner {
+  constructor(
+    private readonly knex: Knex,
+    private readonly config: AppConfig,
+    private readonly metrics: Metrics,
+    private readonly logger: Logger,
+  ) {}
+
+  async run(job: IndexJobRecord, progress: (p: number) => Promise<void>, indexOne: (documentId: string) => Promise<void>): Promise<void> {
+    const url = String(job.payload.url);
+    const maxPages = Number(job.payload.maxPages);
+    const crawler = new WebsiteCrawler({ ...this.config.knowledge.crawl, maxPages }, this.metrics, this.logger);
+    const report = await crawler.crawl(
+      url,
+      async (page) => {
+        const { title, text } = htmlToText(page.html, { mainContent: true });
+        if (!text.trim()) return;
+        const doc = await saveDocument(this.knex, {
+          businessId: job.businessId,
+          title: (title || new URL(page.url).pathname).slice(0, MAX_TITLE_LENGTH),
+          format: DocumentFormat.HTML,
+          category: categoryFromUrl(page.url),
+          sourceUrl: page.url,
+          content: text,
+          indexJobId: job.id,
+        });
+        await indexOne(doc.id);
+      },
+      (done, planned) => progress(Math.min(0.99, done / Math.max(1, planned))),
+    );
+    this.logger.info('crawl finished', { jobId: job.id, businessId: job.businessId, ...report });
+    if (report.fetched === 0) throw new Error(`no page could be fetched from ${url} (${report.failed} failed, ${report.skippedByRobots} disallowed by robots.txt)`);
+  }
+}

@@ -142,7 +142,7 @@ describe('large files go to the worker through Redis', () => {
     expect(await server.app.redis.ttl(job.audioKey)).toBeGreaterThan(0);
     expect(await waitForEmpty(server.tempRoot)).toEqual([]);
 
-    // The worker's processor (the lead registers it on the jobs queue).
+    // What the jobs queue runs for VOICE_JOB_NAME (src/worker.ts, or the inline driver).
     expect(await server.app.voice.processVoiceJob(job)).toBe('completed');
     const [transcript] = await server.visitorTexts(server.sessionId);
     expect(recognised(PHRASE, transcript)).toBeGreaterThanOrEqual(0.6);

@@ -7,6 +7,7 @@ import { streamReply, type Chunk } from '../support/chat';
 import { errorCodes, gql } from '../support/client';
 import { FakeGemini, isTranscription, type RecordedRequest } from '../support/fake-gemini';
 import { upload } from '../support/multipart';
+import { startTestServer, testConfig } from '../support/server';
 import { createTestDatabase, type TestDatabase } from '../support/stores';
 import { startVoiceServer, waitForEmpty, type VoiceTestServer } from '../support/voice-server';
 
@@ -257,20 +258,25 @@ describe('large files through the jobs queue (the app wires voice to JOB_DRIVER)
     expect(await server.visitorTexts(server.sessionId)).toEqual(['Do you offer payment plans?']);
   });
 
-  it('BullMQ driver: the job waits in Redis until a worker runs voice.jobProcessors, then the answer streams', async () => {
-    const server = await voiceServer({ ...geminiEnv(), JOB_DRIVER: 'bullmq', VOICE_WORKER_THRESHOLD_BYTES: '2048' });
+  it('BullMQ driver: the job waits in Redis until another process runs voice.jobProcessors, then the answer streams to the first', async () => {
+    const env = { ...geminiEnv(), JOB_DRIVER: 'bullmq', VOICE_WORKER_THRESHOLD_BYTES: '2048' };
+    const server = await voiceServer(env);
     const receipt = (await send(server, await speech('do you offer payment plans', 'wav'))).data!.sendVoiceMessage;
     expect(receipt.transcriptPending).toBe(true);
     const streaming = streamReply(server.ws, receipt.replyId);
     await new Promise((r) => setTimeout(r, 300));
     expect(gemini.requests).toHaveLength(0); // nothing runs the job yet
     expect(await server.app.redis.exists(`${server.app.config.redisKeyPrefix}bull:jobs:voice-${receipt.replyId}`)).toBe(1);
-    const worker = new BullMqJobWorker(server.app.config, server.app.voice.jobProcessors, { concurrency: 1, logger: createSilentLogger() });
+    // A second app on the same database and Redis prefix plays `npm run worker`.
+    const other = await startTestServer(testConfig(db, { ...env, REDIS_KEY_PREFIX: server.app.config.redisKeyPrefix, VOICE_TEMP_DIR: server.tempRoot }));
+    const worker = new BullMqJobWorker(other.app.config, other.app.voice.jobProcessors, { concurrency: 1, logger: createSilentLogger() });
     try {
       const { chunks } = await streaming;
       expect(assembled(chunks).final).toMatchObject({ done: true, error: null, message: { text: 'Yes, interest-free plans over 12 months.' } });
+      expect(await server.visitorTexts(server.sessionId)).toEqual(['Do you offer payment plans?']);
     } finally {
       await worker.close();
+      await other.close();
     }
   });
 

@@ -7,6 +7,15 @@ export function replyKeys(prefix: string, replyId: string): { stream: string; he
   return { stream, heartbeat: `${stream}:heartbeat` };
 }
 
+// A pending reply's heartbeat holds the value 'pending' (and a long lifetime) until a generator
+// claims it: replacing it with the normal heartbeat is the claim, so only one run gets it.
+const CLAIM_LUA = `
+if redis.call('GET', KEYS[1]) ~= 'pending' then return 0 end
+redis.call('SET', KEYS[1], '1', 'PX', ARGV[1])
+redis.call('EXPIRE', KEYS[2], ARGV[2])
+return 1
+`;
+
 export interface ReplyStreamSettings {
   prefix: string;
   /** Lifetime of the stream after its last write. */
@@ -55,14 +64,24 @@ export class ReplyStreamWriter {
       .multi()
       .xadd(this.keys.stream, '*', 'k', 's', 'session', sessionId, 'pending', '1')
       .expire(this.keys.stream, Math.max(this.settings.ttlSeconds, Math.ceil(holdMs / 1000)))
-      .set(this.keys.heartbeat, '1', 'PX', holdMs)
+      .set(this.keys.heartbeat, 'pending', 'PX', holdMs)
       .exec();
   }
 
-  /** Continues a reply opened with {@link startPending}: refreshed heartbeat, seq from 0. */
-  async resume(): Promise<void> {
-    await this.redis.multi().set(this.keys.heartbeat, '1', 'PX', this.settings.interruptMs).expire(this.keys.stream, this.settings.ttlSeconds).exec();
+  /**
+   * Takes over a reply opened with {@link startPending}: refreshed heartbeat, seq from 0. Atomic
+   * and once only: false when the pending hold is gone (another run took the reply over, or
+   * it ended), so a job delivered twice never generates twice.
+   */
+  async resume(): Promise<boolean> {
+    if (!(await this.claim())) return false;
     this.startHeartbeat();
+    return true;
+  }
+
+  /** The once-only takeover of a pending reply, without a heartbeat timer (to end it at once). */
+  async claim(): Promise<boolean> {
+    return (await this.redis.eval(CLAIM_LUA, 2, this.keys.heartbeat, this.keys.stream, this.settings.interruptMs, this.settings.ttlSeconds)) === 1;
   }
 
   private startHeartbeat(): void {

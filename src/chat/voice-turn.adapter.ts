@@ -80,18 +80,22 @@ export class ChatVoiceTurns implements VoiceTurnSink {
     const pending = session?.messages.find((m) => m.id === turn.userMessageId);
     const business = session ? await businesses.get(session.businessId) : null;
     if (!session || !business) return this.finish(turn, SESSION_GONE);
-    if (!pending || pending.text !== '') {
-      // A retried job whose first run already filled the message in and started the reply.
-      logger.info('pending voice turn already completed', { replyId: turn.replyId });
+    if (!pending) return this.finish(turn, SESSION_GONE);
+    let question = pending.text;
+    if (pending.text === '') {
+      const filled = await sessions.fillPending(session.id, pending, text);
+      if (filled === 'gone') return this.finish(turn, SESSION_GONE);
+      if (filled === 'ok') question = text;
+    }
+    // Already filled in: a retried job. Its first run may have died before the reply started,
+    // so the reply is started here unless another run has claimed it (resume is once only).
+    const writer = new ReplyStreamWriter(redis, turn.replyId, streams);
+    if (!question || !(await writer.resume())) {
+      logger.info('pending voice turn already answered or answering', { replyId: turn.replyId });
       return;
     }
-    const filled = await sessions.fillPending(session.id, pending, text);
-    if (filled === 'gone') return this.finish(turn, SESSION_GONE);
-    if (filled === 'absent') return;
-    const writer = new ReplyStreamWriter(redis, turn.replyId, streams);
-    await writer.resume();
     // Awaited: the worker's job spans the whole turn, so a worker shutting down waits for it.
-    await generator.run({ business, sessionId: session.id, question: text, writer, acceptedAt: Date.now() });
+    await generator.run({ business, sessionId: session.id, question, writer, acceptedAt: Date.now() });
   }
 
   async failPendingTurn(turn: PendingVoiceTurn, error: { code: string; message: string }): Promise<void> {
@@ -102,7 +106,10 @@ export class ChatVoiceTurns implements VoiceTurnSink {
     await this.finish(turn, error);
   }
 
+  /** Ends a still-pending reply with `error`; a reply already answered (or answering) is left alone. */
   private async finish(turn: PendingVoiceTurn, error: ReplyErrorData): Promise<void> {
-    await new ReplyStreamWriter(this.deps.redis, turn.replyId, this.deps.streams).finish(null, error);
+    const writer = new ReplyStreamWriter(this.deps.redis, turn.replyId, this.deps.streams);
+    if (await writer.claim()) await writer.finish(null, error);
+    else this.deps.logger.info('pending voice turn no longer pending; not failing it', { replyId: turn.replyId, code: error.code });
   }
 }

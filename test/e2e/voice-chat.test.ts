@@ -207,6 +207,31 @@ describe('large files: pending transcript, the worker processor, the same replyI
     expect(await server.app.voice.processVoiceJob(job)).toBe('completed');
     expect(gemini.of('stream')).toHaveLength(1);
     expect(await server.visitorTexts(sessionId)).toEqual(['Do you accept new patients?']);
+    // Nor does a late delivery that finds the audio gone fail the answered reply.
+    expect(await server.app.voice.processVoiceJob(job)).toBe('expired');
+    const entries = await server.app.redis.xrange(`${server.app.config.redisKeyPrefix}chat:reply:${receipt.replyId}`, '-', '+');
+    expect(entries.filter(([, fields]) => fields[1] === 'f')).toHaveLength(1);
+    expect(await server.visitorTexts(sessionId)).toEqual(['Do you accept new patients?']);
+  });
+
+  it('a retried job whose first run filled in the transcript but died before replying still answers, once', async () => {
+    const sessionId = await server.newSession();
+    const receipt = (await send(server, await speech('do you accept new patients', 'wav'), sessionId)).data!.sendVoiceMessage;
+    const job = queued.find((j) => j.replyId === receipt.replyId)!;
+    // What the first run left behind: the transcript in the session and in the model history, no reply.
+    const { redis, config } = server.app;
+    const base = `${config.redisKeyPrefix}chat:session:${sessionId}`;
+    const transcript = await redis.lrange(`${base}:transcript`, 0, -1);
+    const index = transcript.findIndex((m) => (JSON.parse(m) as { id: string }).id === receipt.userMessage.id);
+    await redis.lset(`${base}:transcript`, index, JSON.stringify({ ...JSON.parse(transcript[index]), text: 'Do you accept new patients?' }));
+    await redis.rpush(`${base}:history`, JSON.stringify({ role: 'user', text: 'Do you accept new patients?' }));
+
+    const streaming = streamReply(server.ws, receipt.replyId);
+    await Promise.all([server.app.voice.processVoiceJob(job), server.app.voice.processVoiceJob({ ...job })]);
+    const { chunks } = await streaming;
+    expect(assembled(chunks).final).toMatchObject({ done: true, error: null, message: { text: 'Yes, we welcome new patients of all ages.' } });
+    expect(gemini.of('stream')).toHaveLength(1); // two deliveries at once, one reply
+    expect(await server.visitorTexts(sessionId)).toEqual(['Do you accept new patients?']);
   });
 
   it('ends the reply with done and a ReplyError when the parked recording is damaged, and drops the empty message', async () => {

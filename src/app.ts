@@ -19,7 +19,9 @@ import { ServerInfoResolver } from './server/server-info.resolver';
 import { createChatModule, type ChatModule } from './chat/chat.module';
 import type { Retriever } from './knowledge/retriever';
 import type { SpeechRecognizer } from './llm/speech-recognizer';
-import { createVoiceModule, type VoiceModule, type VoiceModuleDeps } from './voice/voice.module';
+import { createSpeechRecognizer, createVoiceModule, voiceJobQueue, type VoiceModule, type VoiceModuleDeps } from './voice/voice.module';
+import { createJobQueue } from './jobs/create-queue';
+import type { JobProcessors } from './jobs/job-queue';
 import { createKnowledgeModule, type KnowledgeModule } from './knowledge/knowledge.module';
 
 import { readPackageVersion } from './common/version';
@@ -41,10 +43,14 @@ export interface AppOverrides {
   logger?: Logger;
   /** Knowledge retrieval for chat turns; defaults to the knowledge base (Postgres full-text search). */
   retriever?: Retriever;
-  /** Local speech recognition for the offline provider's transcribe. */
+  /** Local speech recognition for the offline provider's transcribe; default: voice's pocketsphinx. */
   speechRecognizer?: SpeechRecognizer;
-  /** Voice's seams to chat and jobs, and its transcriber (tests, and until those features are wired here). */
-  voice?: Pick<VoiceModuleDeps, 'turns' | 'queue' | 'transcriber'>;
+  /**
+   * Replaces voice's seams for tests that need to observe them: `turns` (default: the chat
+   * service), `queue` (default: the jobs queue of JOB_DRIVER; `null`: every upload is
+   * transcribed in the request), `transcriber` (default: the chat LlmProvider).
+   */
+  voice?: Partial<Pick<VoiceModuleDeps, 'turns' | 'queue' | 'transcriber'>>;
 }
 
 export interface App {
@@ -143,9 +149,6 @@ export async function buildApp(config: AppConfig, overrides: AppOverrides = {}):
   const business = createBusinessModule({ orm, businesses, apiKeys: auth.apiKeys, logger });
   const hardening = createGraphQLHardening({ isProduction: config.isProduction, authenticator: auth.apiKeys });
 
-  const voice = await createVoiceModule({ config, logger, metrics, redis, businesses, ...overrides.voice });
-  closers.unshift(() => voice.close());
-
   const knowledge = await createKnowledgeModule({ config, orm, redis, logger, metrics, businesses });
   closers.unshift(() => knowledge.close());
 
@@ -154,13 +157,35 @@ export async function buildApp(config: AppConfig, overrides: AppOverrides = {}):
     redis,
     businesses,
     retriever: overrides.retriever ?? knowledge.retriever,
-    speechRecognizer: overrides.speechRecognizer,
+    speechRecognizer: overrides.speechRecognizer ?? createSpeechRecognizer(config, logger),
     metrics,
     logger,
   });
   closers.unshift(() => chat.close());
   // A deleted business's visitors lose their transcripts now, not when the session TTL runs out.
   business.service.onDeleted(async (id) => void (await chat.sessions.deleteForBusiness(id)));
+
+  // Voice transcribes with the chat provider, continues the turn through the chat service and
+  // hands large files to the jobs queue (BullMQ: `npm run worker` runs them; inline: here, so
+  // the processor is registered below once the module exists).
+  const voiceProcessors: JobProcessors = {};
+  const voiceJobs = createJobQueue(config, voiceProcessors, logger);
+  const voice = await createVoiceModule({
+    config,
+    logger,
+    metrics,
+    redis,
+    businesses,
+    turns: chat.voiceTurns,
+    transcriber: chat.provider,
+    queue: voiceJobQueue(voiceJobs),
+    ...overrides.voice,
+  });
+  Object.assign(voiceProcessors, voice.jobProcessors);
+  // Closes before chat (unshift): no new voice turn starts while chat's generator drains, and
+  // inline voice jobs finish before that.
+  closers.unshift(() => voice.close());
+  closers.unshift(() => voiceJobs.close());
 
   const container = new ResolverContainer().register(new ServerInfoResolver(version));
   for (const resolver of [...auth.resolvers, ...business.resolvers, ...chat.resolvers, ...voice.resolvers, ...knowledge.resolvers]) container.register(resolver);

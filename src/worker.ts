@@ -3,7 +3,11 @@ import { ConfigError, describeConfig, loadConfig } from './config/config';
 import { openOrm } from './db/orm';
 import { BullMqJobWorker } from './jobs/bullmq.queue';
 import type { JobProcessors } from './jobs/job-queue';
+import { BusinessCache } from './business/business.cache';
+import { createChatModule } from './chat/chat.module';
 import { createKnowledgeProcessors } from './knowledge/knowledge.module';
+import { KnowledgeRetriever } from './knowledge/knowledge.retriever';
+import { createSpeechRecognizer, createVoiceModule } from './voice/voice.module';
 import { createLogger } from './observability/logger';
 import { Metrics } from './observability/metrics';
 import { closeRedis, connectRedis, createRedis } from './redis/redis';
@@ -38,8 +42,27 @@ async function main(): Promise<void> {
     process.exit(1);
   }
 
+  // Voice jobs end in a chat turn: the worker runs the chat service (sessions, reply streams,
+  // the provider) against the same Redis, so the api's subscribers see the reply stream in.
+  const subscriber = createRedis(config, { name: 'concierge-worker-sub', blocking: true });
+  await connectRedis(subscriber, config.redisConnectTimeoutMs);
+  subscriber.on('error', () => undefined);
+  const businesses = new BusinessCache(orm, redis, subscriber, config.redisKeyPrefix, logger);
+  await businesses.start();
+  const chat = await createChatModule({
+    config,
+    redis,
+    businesses,
+    retriever: new KnowledgeRetriever(orm.em.getKnex(), metrics),
+    speechRecognizer: createSpeechRecognizer(config, logger),
+    metrics,
+    logger,
+  });
+  const voice = await createVoiceModule({ config, logger, metrics, redis, businesses, turns: chat.voiceTurns, transcriber: chat.provider });
+
   const processors: JobProcessors = {
     ...createKnowledgeProcessors({ config, orm, redis, logger, metrics }).processors,
+    ...voice.jobProcessors,
   };
   const worker = new BullMqJobWorker(config, processors, { concurrency: config.jobs.concurrency, logger });
   await worker.waitUntilReady();
@@ -52,6 +75,9 @@ async function main(): Promise<void> {
     logger.info('worker shutting down', { signal });
     worker
       .close()
+      .then(() => voice.close())
+      .then(() => chat.close())
+      .then(() => closeRedis(subscriber))
       .then(() => orm.close(true))
       .then(() => closeRedis(redis))
       .then(() => process.exit(0))

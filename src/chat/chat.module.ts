@@ -13,6 +13,7 @@ import { RateLimitService } from './rate-limit';
 import { ReplyStreamHub } from './reply-stream.hub';
 import { ReplyGenerator } from './reply.generator';
 import { SessionStore } from './session.store';
+import { ChatVoiceTurns } from './voice-turn.adapter';
 
 export interface ChatModuleDeps {
   config: AppConfig;
@@ -31,6 +32,8 @@ export interface ChatModule {
   /** Chat sessions in Redis; deleteBusiness erases a business's sessions through it. */
   sessions: SessionStore;
   rateLimits: RateLimitService;
+  /** Chat's side of the voice seam: voice hands transcripts and pending turns to it. */
+  voiceTurns: ChatVoiceTurns;
   /** Adds the chat service and rate limits to every operation's context. */
   extendContext<T extends RequestContext>(ctx: T): T & ChatContext;
   close(): Promise<void>;
@@ -57,13 +60,18 @@ export async function createChatModule(deps: ChatModuleDeps): Promise<ChatModule
     logger,
     maxHistoryTurns: config.maxHistoryTurns,
   });
-  const chat = new ChatService({
+  const streams = { prefix, ttlSeconds: config.replyStreamTtlSeconds, interruptMs: config.replyInterruptSeconds * 1000 };
+  const chat = new ChatService({ redis, sessions, businesses: deps.businesses, hub, generator, streams });
+  const voiceTurns = new ChatVoiceTurns({
+    chat,
     redis,
     sessions,
     businesses: deps.businesses,
-    hub,
     generator,
-    streams: { prefix, ttlSeconds: config.replyStreamTtlSeconds, interruptMs: config.replyInterruptSeconds * 1000 },
+    streams,
+    // A pending voice reply waits as long as its parked audio lives (see ChatVoiceTurns).
+    pendingMs: config.voice.audioTtlSeconds * 1000,
+    logger,
   });
   const rateLimits = new RateLimitService(redis, prefix, { chat: config.rateLimitChat });
 
@@ -73,6 +81,7 @@ export async function createChatModule(deps: ChatModuleDeps): Promise<ChatModule
     provider: llm.provider,
     sessions,
     rateLimits,
+    voiceTurns,
     extendContext: <T extends RequestContext>(ctx: T) => Object.assign(ctx, { chat, rateLimits }),
     async close() {
       await generator.close();

@@ -79,7 +79,9 @@ export class MessageReceipt {
 
 @ObjectType({ description: 'Why a reply ended without a complete message.' })
 export class ReplyError {
-  @Field({ description: 'Machine-readable reason: LLM_FAILED (the model failed mid-reply), INTERRUPTED (the server generating it went away), INTERNAL.' })
+  @Field({ description: 'Machine-readable reason: LLM_FAILED (the model failed mid-reply), INTERRUPTED (the server generating it went away), INTERNAL. ' +
+      'For a pending voice message (transcriptPending): BAD_USER_INPUT (the recording could not be transcribed or expired), ' +
+      'SERVICE_UNAVAILABLE (it could not be queued), NOT_FOUND (the session ended first).' })
   code!: string;
 
   @Field({ description: 'A message that can be shown to the visitor.' })

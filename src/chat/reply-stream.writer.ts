@@ -7,6 +7,15 @@ export function replyKeys(prefix: string, replyId: string): { stream: string; he
   return { stream, heartbeat: `${stream}:heartbeat` };
 }
 
+// A pending reply's heartbeat holds the value 'pending' (and a long lifetime) until a generator
+// claims it: replacing it with the normal heartbeat is the claim, so only one run gets it.
+const CLAIM_LUA = `
+if redis.call('GET', KEYS[1]) ~= 'pending' then return 0 end
+redis.call('SET', KEYS[1], '1', 'PX', ARGV[1])
+redis.call('EXPIRE', KEYS[2], ARGV[2])
+return 1
+`;
+
 export interface ReplyStreamSettings {
   prefix: string;
   /** Lifetime of the stream after its last write. */
@@ -41,6 +50,41 @@ export class ReplyStreamWriter {
       .expire(this.keys.stream, this.settings.ttlSeconds)
       .set(this.keys.heartbeat, '1', 'PX', this.settings.interruptMs)
       .exec();
+    this.startHeartbeat();
+  }
+
+  /**
+   * Opens a reply whose generation starts later, in another process (a voice message the
+   * worker transcribes): the start entry, and one heartbeat that lives `holdMs` with no timer
+   * refreshing it. Readers wait that long before declaring the reply INTERRUPTED; the worker
+   * then takes over with {@link resume} (the normal refreshed heartbeat) on the same replyId.
+   */
+  async startPending(sessionId: string, holdMs: number): Promise<void> {
+    await this.redis
+      .multi()
+      .xadd(this.keys.stream, '*', 'k', 's', 'session', sessionId, 'pending', '1')
+      .expire(this.keys.stream, Math.max(this.settings.ttlSeconds, Math.ceil(holdMs / 1000)))
+      .set(this.keys.heartbeat, 'pending', 'PX', holdMs)
+      .exec();
+  }
+
+  /**
+   * Takes over a reply opened with {@link startPending}: refreshed heartbeat, seq from 0. Atomic
+   * and once only: false when the pending hold is gone (another run took the reply over, or
+   * it ended), so a job delivered twice never generates twice.
+   */
+  async resume(): Promise<boolean> {
+    if (!(await this.claim())) return false;
+    this.startHeartbeat();
+    return true;
+  }
+
+  /** The once-only takeover of a pending reply, without a heartbeat timer (to end it at once). */
+  async claim(): Promise<boolean> {
+    return (await this.redis.eval(CLAIM_LUA, 2, this.keys.heartbeat, this.keys.stream, this.settings.interruptMs, this.settings.ttlSeconds)) === 1;
+  }
+
+  private startHeartbeat(): void {
     this.timer = setInterval(() => {
       this.redis.set(this.keys.heartbeat, '1', 'PX', this.settings.interruptMs).catch(() => undefined);
     }, Math.max(200, Math.floor(this.settings.interruptMs / 3)));

@@ -45,7 +45,12 @@ export class ReplyGenerator {
 
   /** Starts a reply in the background; errors are handled inside. */
   start(job: GenerationJob): void {
-    this.track(this.generate(job));
+    void this.run(job);
+  }
+
+  /** Like {@link start}, but resolves when the reply has ended (a worker job awaits its turn). */
+  run(job: GenerationJob): Promise<void> {
+    return this.track(this.generate(job));
   }
 
   /** Aborts replies in flight (they end with INTERRUPTED) and waits for them and for folds. */
@@ -54,12 +59,13 @@ export class ReplyGenerator {
     await Promise.allSettled([...this.running]);
   }
 
-  private track(work: Promise<void>): void {
+  private track(work: Promise<void>): Promise<void> {
     const p = work.catch((err: unknown) => {
       this.deps.logger.error('chat background work failed', { error: String(err) });
     });
     this.running.add(p);
     void p.finally(() => this.running.delete(p));
+    return p;
   }
 
   private async retrieve(job: GenerationJob): Promise<RetrievedPassage[]> {
@@ -115,7 +121,7 @@ export class ReplyGenerator {
       const stored = await deps.sessions.append(job.sessionId, [{ message, inHistory: true }], 'reply');
       await job.writer.finish(message, null);
       outcome = 'ok';
-      if (stored.ok && stored.historyLength > 2 * deps.maxHistoryTurns) this.track(this.fold(job.sessionId, job.business));
+      if (stored.ok && stored.historyLength > 2 * deps.maxHistoryTurns) void this.track(this.fold(job.sessionId, job.business));
     } catch (err) {
       const error = replyErrorOf(err, abort.signal.aborted);
       deps.logger.warn('reply failed', { sessionId: job.sessionId, replyId: job.writer.replyId, code: error.code, error: String(err) });

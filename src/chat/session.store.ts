@@ -49,12 +49,32 @@ redis.call('HSET', KEYS[1], 'summary', ARGV[4])
 return 1
 `;
 
+// Replaces one transcript entry (matched by its exact JSON) and, when ARGV[3] is not empty,
+// appends a model-history turn; refreshes the TTLs. -1: session gone; 0: no such entry (a
+// pending voice message already filled in or removed); else the history length.
+const REPLACE_LUA = `
+if redis.call('EXISTS', KEYS[1]) == 0 then return -1 end
+local items = redis.call('LRANGE', KEYS[2], 0, -1)
+for i = #items, 1, -1 do
+  if items[i] == ARGV[1] then
+    if ARGV[2] == '' then redis.call('LREM', KEYS[2], 1, ARGV[1]) else redis.call('LSET', KEYS[2], i - 1, ARGV[2]) end
+    if ARGV[3] ~= '' then redis.call('RPUSH', KEYS[3], ARGV[3]) end
+    redis.call('EXPIRE', KEYS[1], ARGV[4])
+    redis.call('EXPIRE', KEYS[2], ARGV[4])
+    redis.call('EXPIRE', KEYS[3], ARGV[4])
+    return redis.call('LLEN', KEYS[3]) + 1
+  end
+end
+return 0
+`;
+
 const UNLOCK_LUA = `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0`;
 
 interface SessionCommands {
   chatAppend(k1: string, k2: string, k3: string, ...args: Array<string | number>): Promise<number>;
   chatFold(k1: string, k2: string, ...args: Array<string | number>): Promise<number>;
   chatUnlock(k1: string, token: string): Promise<number>;
+  chatReplace(k1: string, k2: string, k3: string, ...args: Array<string | number>): Promise<number>;
 }
 
 export interface AppendMessage {
@@ -91,6 +111,7 @@ export class SessionStore {
     redis.defineCommand('chatAppend', { numberOfKeys: 3, lua: APPEND_LUA });
     redis.defineCommand('chatFold', { numberOfKeys: 2, lua: FOLD_LUA });
     redis.defineCommand('chatUnlock', { numberOfKeys: 1, lua: UNLOCK_LUA });
+    redis.defineCommand('chatReplace', { numberOfKeys: 3, lua: REPLACE_LUA });
     this.redis = redis as RedisClient & SessionCommands;
   }
 
@@ -149,6 +170,24 @@ export class SessionStore {
     }
     const length = await this.redis.chatAppend(k.hash, k.transcript, k.history, ...args);
     return { ok: length >= 0, historyLength: Math.max(0, length) };
+  }
+
+  /**
+   * Fills in a visitor message stored with empty text (a voice message the worker just
+   * transcribed) and adds it to the model history, atomically. `gone`: the session expired or
+   * ended; `absent`: the message is no longer pending (already filled in: a retried job).
+   */
+  async fillPending(id: string, pending: MessageData, text: string): Promise<'ok' | 'gone' | 'absent'> {
+    const k = this.keys(id);
+    const filled: MessageData = { ...pending, text };
+    const n = await this.redis.chatReplace(k.hash, k.transcript, k.history, JSON.stringify(pending), JSON.stringify(filled), JSON.stringify(toTurn(filled)), this.ttlSeconds);
+    return n < 0 ? 'gone' : n === 0 ? 'absent' : 'ok';
+  }
+
+  /** Removes a pending (empty) visitor message whose voice turn failed; false when it is not there. */
+  async removePending(id: string, pending: MessageData): Promise<boolean> {
+    const k = this.keys(id);
+    return (await this.redis.chatReplace(k.hash, k.transcript, k.history, JSON.stringify(pending), '', '', this.ttlSeconds)) > 0;
   }
 
   /** What the model sees: the running summary, the last `maxTurns` turns and the current message. */

@@ -6,7 +6,8 @@ import { LlmError, type LlmProvider, type ReplyRequest, type SummaryRequest, typ
  * Gemini first, the offline provider when Gemini fails before its first token (timeout,
  * 429/5xx after retries, network, open circuit). After the first token a failure is
  * re-thrown: the visitor already saw part of an answer, so the chat service ends the reply
- * with a ReplyError instead of splicing in a different one.
+ * with a ReplyError instead of splicing in a different one. Transcription falls back the same
+ * way (see {@link FallbackProvider.transcribe}).
  */
 export class FallbackProvider implements LlmProvider {
   readonly name: string;
@@ -51,7 +52,20 @@ export class FallbackProvider implements LlmProvider {
     return this.primary.summarize(request);
   }
 
+  /**
+   * Gemini first; when it fails (after its retries, or with the circuit open) the offline
+   * provider's local recogniser, if one is installed. The fallback's own error wins then: it
+   * says what voice needs (SERVICE_UNAVAILABLE naming pocketsphinx, or LlmError `unavailable`).
+   */
   async transcribe(request: TranscriptionRequest): Promise<string> {
-    return this.primary.transcribe(request);
+    try {
+      return await this.primary.transcribe(request);
+    } catch (err) {
+      const kind = err instanceof LlmError ? err.kind : 'unknown';
+      if (kind === 'aborted' || request.signal?.aborted) throw err;
+      this.metrics.llmFallbacks.inc({ reason: kind });
+      this.logger.warn('transcription fallback to the local recogniser', { reason: kind });
+      return this.fallback.transcribe(request);
+    }
   }
 }

@@ -14,7 +14,7 @@ export interface VoiceBusinessLookup {
 export interface VoiceTurnServiceOptions {
   voice: VoiceService;
   businesses: VoiceBusinessLookup;
-  /** The chat service; null until the chat feature is wired (then: SERVICE_UNAVAILABLE). */
+  /** The chat service (ChatVoiceTurns); null only in a misconfigured app (then: SERVICE_UNAVAILABLE). */
   turns: VoiceTurnSink | null;
   /** The jobs queue; null: every upload is transcribed in the request. */
   queue: VoiceJobQueue | null;

@@ -4,8 +4,9 @@ import type { RequestContext } from '../server/context';
 /**
  * The seams between voice and the rest of the server. Voice turns a recording into text; what
  * happens to the text — history, retrieval, the streamed reply, CTAs — is the chat service's
- * job, reached only through {@link VoiceTurnSink}. The chat branch implements it
- * (`ChatService.sendText` and friends); the jobs branch provides {@link VoiceJobQueue}.
+ * job, reached only through {@link VoiceTurnSink}, which chat implements in
+ * `src/chat/voice-turn.adapter.ts` (ChatVoiceTurns). The app builds {@link VoiceJobQueue} on the
+ * jobs queue (`voiceJobQueue` in voice.module.ts); the worker registers VOICE_JOB_NAME.
  */
 
 /** The chat service's receipt: the stored visitor message and the reply id. */
@@ -44,7 +45,7 @@ export interface VoiceJobPayload extends PendingVoiceTurn {
   receivedAt: string;
 }
 
-/** The jobs queue, as voice needs it; the lead wires the BullMQ / inline driver here. */
+/** The jobs queue, as voice needs it (see `voiceJobQueue`: BullMQ or inline driver). */
 export interface VoiceJobQueue {
   enqueue(payload: VoiceJobPayload): Promise<void>;
 }

@@ -1,9 +1,9 @@
 import type { AppConfig } from '../config/config';
+import type { JobContext, JobProcessors, JobQueue } from '../jobs/job-queue';
 import type { Logger } from '../observability/logger';
 import type { Metrics } from '../observability/metrics';
 import type { RedisClient } from '../redis/redis';
 import { VoiceAudioStore } from './audio.store';
-import { GeminiTranscriber } from './gemini.transcriber';
 import { PocketsphinxRecognizer } from './pocketsphinx.recognizer';
 import { DEFAULT_VOICE_TEMP_ROOT, VoiceTempDirs } from './temp-dir';
 import { FfmpegTranscoder, resolveFfmpegPath } from './transcoder';
@@ -11,7 +11,7 @@ import { processVoiceJob, type VoiceJobOutcome } from './voice.job';
 import { VoiceResolver } from './voice.resolver';
 import { VoiceService, type Transcriber } from './voice.service';
 import { VoiceTurnService, type VoiceBusinessLookup } from './voice-turn.service';
-import type { VoiceJobPayload, VoiceJobQueue, VoiceTurnSink } from './voice-turn.sink';
+import { VOICE_JOB_NAME, type VoiceJobPayload, type VoiceJobQueue, type VoiceTurnSink } from './voice-turn.sink';
 
 export interface VoiceModuleDeps {
   config: AppConfig;
@@ -23,8 +23,11 @@ export interface VoiceModuleDeps {
   turns?: VoiceTurnSink | null;
   /** The jobs queue for large files; absent: all uploads are transcribed in the request. */
   queue?: VoiceJobQueue | null;
-  /** The app's LlmProvider; absent: Gemini when configured, else local pocketsphinx. */
-  transcriber?: Transcriber;
+  /**
+   * Speech to text: the app's LlmProvider (Gemini with the local recogniser as fallback, or
+   * the offline provider's recogniser alone).
+   */
+  transcriber: Transcriber;
 }
 
 export interface VoiceModule {
@@ -34,6 +37,12 @@ export interface VoiceModule {
   audioStore: VoiceAudioStore;
   /** The worker's processor for VOICE_JOB_NAME jobs. */
   processVoiceJob(payload: VoiceJobPayload, signal?: AbortSignal): Promise<VoiceJobOutcome>;
+  /**
+   * `{ [VOICE_JOB_NAME]: processor }` for a JobQueue driver: a thrown error means retry; when
+   * the last attempt fails too, the waiting reply is ended (SERVICE_UNAVAILABLE) and the audio
+   * deleted instead of leaving the client to the INTERRUPTED bound.
+   */
+  jobProcessors: JobProcessors;
   close(): Promise<void>;
 }
 
@@ -55,17 +64,7 @@ export async function createVoiceModule(deps: VoiceModuleDeps): Promise<VoiceMod
   const v = config.voice;
   const tempDirs = new VoiceTempDirs(v.tempDir ?? DEFAULT_VOICE_TEMP_ROOT, logger);
   await tempDirs.start();
-  const recognizer = createSpeechRecognizer(config, logger);
-  const transcriber: Transcriber =
-    deps.transcriber ??
-    (config.llm.provider === 'gemini' && config.llm.geminiApiKey
-      ? new GeminiTranscriber({
-          apiKey: config.llm.geminiApiKey,
-          model: config.llm.geminiModel,
-          baseUrl: config.llm.geminiBaseUrl,
-          timeoutMs: config.llm.geminiTimeoutMs,
-        })
-      : { name: 'offline', transcribe: ({ wav, signal }) => recognizer.recognize(wav, signal) });
+  const transcriber = deps.transcriber;
   const audioStore = new VoiceAudioStore(deps.redis, config.redisKeyPrefix, v.audioTtlSeconds);
   const voice = new VoiceService({
     tempDirs,
@@ -84,15 +83,38 @@ export async function createVoiceModule(deps: VoiceModuleDeps): Promise<VoiceMod
     queue: deps.queue ?? null,
     audioStore,
   });
+  const run = (payload: VoiceJobPayload, signal?: AbortSignal) =>
+    processVoiceJob(payload, { voice, audioStore, turns: requireTurns(deps.turns), logger }, signal);
+  const processor = async (payload: VoiceJobPayload, context: JobContext): Promise<void> => {
+    try {
+      await run(payload);
+    } catch (err) {
+      if (!context.isFinalAttempt) throw err;
+      const turn = { sessionId: payload.sessionId, replyId: payload.replyId, userMessageId: payload.userMessageId };
+      await requireTurns(deps.turns)
+        .failPendingTurn(turn, { code: 'SERVICE_UNAVAILABLE', message: 'The voice message could not be transcribed; please send it again' })
+        .catch((e: unknown) => logger.error('could not fail the pending voice turn', { replyId: payload.replyId, error: String(e) }));
+      await audioStore.delete(payload.audioKey).catch(() => undefined);
+      throw err;
+    }
+  };
   return {
     resolvers: [new VoiceResolver(turnService)],
     voice,
     tempDirs,
     audioStore,
-    processVoiceJob: (payload, signal) =>
-      processVoiceJob(payload, { voice, audioStore, turns: requireTurns(deps.turns), logger }, signal),
+    processVoiceJob: run,
+    jobProcessors: { [VOICE_JOB_NAME]: processor },
     close: () => tempDirs.close(),
   };
+}
+
+/**
+ * Voice's side of a {@link JobQueue}: large files are queued as VOICE_JOB_NAME jobs, one per
+ * reply (the replyId dedupes a repeated enqueue).
+ */
+export function voiceJobQueue(jobs: Pick<JobQueue, 'enqueue'>): VoiceJobQueue {
+  return { enqueue: (payload) => jobs.enqueue(VOICE_JOB_NAME, { ...payload }, { jobId: `voice-${payload.replyId}` }) };
 }
 
 function requireTurns(turns: VoiceTurnSink | null | undefined): VoiceTurnSink {

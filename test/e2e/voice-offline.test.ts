@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import type { VoiceJobPayload } from '../../src/voice/voice-turn.sink';
 import { SendVoiceMessageDocument } from '../generated/graphql';
 import { speech } from '../support/audio';
+import { streamReply } from '../support/chat';
 import { errorCodes } from '../support/client';
 import { upload } from '../support/multipart';
 import { createTestDatabase, type TestDatabase } from '../support/stores';
@@ -63,7 +64,7 @@ describe('offline transcription with pocketsphinx', () => {
     expect(errorCodes(res)).toEqual([]);
     const text = res.data?.sendVoiceMessage.userMessage.text ?? '';
     expect(recognised(PHRASE, text)).toBeGreaterThanOrEqual(0.6);
-    expect(server.sink.texts.map((t) => t.text)).toEqual([text]);
+    expect(await server.visitorTexts(server.sessionId)).toEqual([text]);
   });
 
   it('answers SERVICE_UNAVAILABLE naming the packages when pocketsphinx is not installed', async () => {
@@ -132,7 +133,7 @@ describe('large files go to the worker through Redis', () => {
     expect(errorCodes(res)).toEqual([]);
     const receipt = res.data?.sendVoiceMessage;
     expect(receipt).toMatchObject({ transcriptPending: true, userMessage: { text: '' } });
-    expect(server.sink.texts).toHaveLength(0);
+    expect(await server.visitorTexts(server.sessionId)).toEqual(['']); // the pending placeholder
     expect(queued).toHaveLength(1);
     const job = queued[0];
     expect(job).toMatchObject({ sessionId: server.sessionId, replyId: receipt?.replyId, userMessageId: receipt?.userMessage.id });
@@ -141,11 +142,12 @@ describe('large files go to the worker through Redis', () => {
     expect(await server.app.redis.ttl(job.audioKey)).toBeGreaterThan(0);
     expect(await waitForEmpty(server.tempRoot)).toEqual([]);
 
-    // The worker's processor (the lead registers it on the jobs queue).
+    // What the jobs queue runs for VOICE_JOB_NAME (src/worker.ts, or the inline driver).
     expect(await server.app.voice.processVoiceJob(job)).toBe('completed');
-    expect(server.sink.completed).toHaveLength(1);
-    expect(server.sink.completed[0].turn.replyId).toBe(receipt?.replyId);
-    expect(recognised(PHRASE, server.sink.completed[0].transcript)).toBeGreaterThanOrEqual(0.6);
+    const [transcript] = await server.visitorTexts(server.sessionId);
+    expect(recognised(PHRASE, transcript)).toBeGreaterThanOrEqual(0.6);
+    const { chunks } = await streamReply(server.ws, receipt?.replyId ?? '');
+    expect(chunks.at(-1)).toMatchObject({ done: true, error: null, message: { role: 'ASSISTANT' } });
     expect(await server.app.redis.exists(job.audioKey)).toBe(0);
     expect(await waitForEmpty(server.tempRoot)).toEqual([]);
   });
@@ -156,7 +158,8 @@ describe('large files go to the worker through Redis', () => {
     expect(res.data?.sendVoiceMessage.transcriptPending).toBe(true);
     const job = queued[queued.length - 1];
     expect(await server.app.voice.processVoiceJob(job)).toBe('rejected');
-    expect(server.sink.failed.at(-1)?.error.code).toBe('BAD_USER_INPUT');
+    const { chunks } = await streamReply(server.ws, job.replyId);
+    expect(chunks).toEqual([expect.objectContaining({ done: true, message: null, error: expect.objectContaining({ code: 'BAD_USER_INPUT' }) })]);
     expect(await server.app.redis.exists(job.audioKey)).toBe(0);
   });
 
@@ -165,7 +168,8 @@ describe('large files go to the worker through Redis', () => {
     const job = queued[queued.length - 1];
     await server.app.redis.del(job.audioKey);
     expect(await server.app.voice.processVoiceJob(job)).toBe('expired');
-    expect(server.sink.failed.at(-1)?.turn.replyId).toBe(job.replyId);
+    const { chunks } = await streamReply(server.ws, job.replyId);
+    expect(chunks.at(-1)?.error?.message).toMatch(/expired/);
   });
 
   it('refuses a non-audio file at upload time, before parking anything', async () => {
@@ -184,7 +188,8 @@ describe('large files go to the worker through Redis', () => {
     const job = queued[queued.length - 1];
     await expect(outage.app.voice.processVoiceJob(job)).rejects.toMatchObject({ code: 'SERVICE_UNAVAILABLE' });
     expect(await outage.app.redis.exists(job.audioKey)).toBe(1);
-    expect(outage.sink.failed).toHaveLength(0);
+    // Not failed: the placeholder stays and the reply keeps waiting for the retry.
+    expect(await outage.visitorTexts(outage.sessionId)).toEqual(['']);
     expect(await waitForEmpty(outage.tempRoot)).toEqual([]);
   });
 });
@@ -203,8 +208,7 @@ describe('when the jobs queue refuses the job', () => {
     );
     const res = await send(server, await speech(PHRASE, 'wav'));
     expect(errorCodes(res)).toEqual(['SERVICE_UNAVAILABLE']);
-    expect(server.sink.failed).toHaveLength(1);
-    expect(server.sink.failed[0].error.code).toBe('SERVICE_UNAVAILABLE');
+    expect(await server.visitorTexts(server.sessionId)).toEqual([]); // the placeholder was removed
     expect(parkedKey).not.toBe('');
     expect(await server.app.redis.exists(parkedKey)).toBe(0);
     expect(await waitForEmpty(server.tempRoot)).toEqual([]);

@@ -2,15 +2,18 @@ import { readWavInfo } from '../../src/voice/wav';
 import { SendVoiceMessageDocument } from '../generated/graphql';
 import { tone, silence, speech, type TestContainer } from '../support/audio';
 import { errorCodes } from '../support/client';
-import { startFakeGeminiAudio, type FakeGeminiAudio } from '../support/fake-gemini-audio';
+import { FakeGemini } from '../support/fake-gemini';
 import { streamUpload, upload } from '../support/multipart';
 import { createTestDatabase, type TestDatabase } from '../support/stores';
 import { leftovers, startVoiceServer, waitForEmpty, type VoiceTestServer } from '../support/voice-server';
 
 /**
  * sendVoiceMessage over the GraphQL multipart spec against the real server, with the Gemini
- * wire faked: formats, limits, bad files, CSRF, client aborts, provider failures, metrics —
- * and the private temp root empty after every one of them.
+ * wire faked (test/support/fake-gemini.ts answers an inline-audio generateContent with its
+ * `transcript`) and the real chat service behind it: formats, limits, bad files, CSRF, client
+ * aborts, provider failures, metrics — and the private temp root empty after every one of them.
+ * No local recogniser here (POCKETSPHINX_PATH points nowhere), so a Gemini failure has no
+ * fallback; voice-chat.test.ts covers the fallback.
  */
 
 const TRANSCRIPT = 'What are your opening hours on Sunday?';
@@ -18,16 +21,19 @@ const MAX_BYTES = 256 * 1024;
 const MAX_SECONDS = 8;
 
 let db: TestDatabase;
-let gemini: FakeGeminiAudio;
+let gemini: FakeGemini;
+let sessionId: string; // a fresh session per test
 let server: VoiceTestServer;
 let hello: Buffer; // espeak-ng speech, WebM/Opus, as a browser's MediaRecorder sends
 
 beforeAll(async () => {
   db = await createTestDatabase();
-  gemini = await startFakeGeminiAudio(TRANSCRIPT);
+  gemini = await FakeGemini.start();
   server = await startVoiceServer(db, {
     LLM_PROVIDER: 'gemini',
-    GEMINI_API_KEY: 'test-key',
+    GEMINI_API_KEY: 'test',
+    GEMINI_MAX_RETRIES: '0',
+    POCKETSPHINX_PATH: '/nonexistent/pocketsphinx_continuous',
     GEMINI_BASE_URL: gemini.baseUrl,
     MAX_AUDIO_BYTES: String(MAX_BYTES),
     MAX_AUDIO_SECONDS: String(MAX_SECONDS),
@@ -41,19 +47,23 @@ afterAll(async () => {
   await db?.drop();
 });
 
-beforeEach(() => {
-  gemini.reply = TRANSCRIPT;
-  gemini.requests.length = 0;
-  server.sink.texts.length = 0;
+beforeEach(async () => {
+  gemini.reset();
+  gemini.transcript = TRANSCRIPT;
+  gemini.reply = () => 'We are closed on Sundays.';
+  sessionId = await server.newSession();
 });
+
+/** Transcription requests the fake received (replies are streamGenerateContent). */
+const transcriptions = () => gemini.of('generate');
 
 afterEach(async () => {
   // Every path — success or failure — leaves the temp root empty.
   expect(await waitForEmpty(server.tempRoot)).toEqual([]);
 });
 
-const send = (file: Buffer, options: Parameters<typeof upload>[4] = {}, sessionId = server.sessionId) =>
-  upload(server.url, SendVoiceMessageDocument, { sessionId }, file, options);
+const send = (file: Buffer, options: Parameters<typeof upload>[4] = {}, session = sessionId) =>
+  upload(server.url, SendVoiceMessageDocument, { sessionId: session }, file, options);
 
 function reasonOf(res: { errors?: ReadonlyArray<{ extensions?: Record<string, unknown> }> }): unknown {
   return res.errors?.[0]?.extensions?.reason;
@@ -66,15 +76,15 @@ describe('a browser voice message (WebM/Opus)', () => {
     expect(res.data?.sendVoiceMessage.userMessage.text).toBe(TRANSCRIPT);
     expect(res.data?.sendVoiceMessage.transcriptPending).toBe(false);
     expect(res.data?.sendVoiceMessage.replyId).toEqual(expect.any(String));
-    expect(server.sink.texts).toEqual([{ sessionId: server.sessionId, text: TRANSCRIPT }]);
+    expect(await server.visitorTexts(sessionId)).toEqual([TRANSCRIPT]);
   });
 
   it('reaches Gemini as 16 kHz mono 16-bit WAV in an inline audio part', async () => {
     await send(hello);
-    expect(gemini.requests).toHaveLength(1);
-    const request = gemini.requests[0];
+    expect(transcriptions()).toHaveLength(1);
+    const request = transcriptions()[0];
     expect(request.path).toMatch(/:generateContent$/);
-    expect(request.apiKey).toBe('test-key');
+    expect(request.apiKey).toBe('test');
     const audio = request.body.contents[0].parts.find((p) => p.inlineData)?.inlineData;
     expect(audio?.mimeType).toBe('audio/wav');
     const info = readWavInfo(Buffer.from(audio?.data ?? '', 'base64'));
@@ -101,7 +111,7 @@ describe('containers, recognised from the bytes', () => {
     expect(errorCodes(res)).toEqual(['BAD_USER_INPUT']);
     expect(reasonOf(res)).toBe('unsupported_format');
     expect(res.errors?.[0].message).toMatch(/not a recording we can read.*WebM/);
-    expect(gemini.requests).toHaveLength(0);
+    expect(transcriptions()).toHaveLength(0);
   });
 
   it('refuses an audio container it does not take (FLAC) and random bytes', async () => {
@@ -125,7 +135,7 @@ describe('limits and damaged files', () => {
     expect(errorCodes(res)).toEqual(['BAD_USER_INPUT']);
     expect(reasonOf(res)).toBe('too_long');
     expect(res.errors?.[0].message).toContain(`longer than ${MAX_SECONDS} seconds`);
-    expect(gemini.requests).toHaveLength(0);
+    expect(transcriptions()).toHaveLength(0);
   });
 
   it('accepts a recording just under MAX_AUDIO_SECONDS', async () => {
@@ -144,7 +154,7 @@ describe('limits and damaged files', () => {
     const res = await send(whole.subarray(0, Math.floor(whole.length * fraction)));
     expect(errorCodes(res)).toEqual(['BAD_USER_INPUT']);
     expect(['undecodable', 'unsupported_format', 'empty']).toContain(reasonOf(res));
-    expect(gemini.requests).toHaveLength(0);
+    expect(transcriptions()).toHaveLength(0);
   });
 
   it('refuses a file over MAX_AUDIO_BYTES with PAYLOAD_TOO_LARGE', async () => {
@@ -168,7 +178,7 @@ describe('limits and damaged files', () => {
   });
 
   it('tells when nothing was said (the provider hears no speech)', async () => {
-    gemini.reply = '';
+    gemini.transcript = '';
     const res = await send(await silence(2, 'webm'));
     expect(errorCodes(res)).toEqual(['BAD_USER_INPUT']);
     expect(reasonOf(res)).toBe('no_speech');
@@ -181,8 +191,8 @@ describe('security and sessions', () => {
     expect(res.status).toBe(400);
     expect(errorCodes(res)).toEqual(['BAD_USER_INPUT']);
     expect(res.errors?.[0].message).toMatch(/CSRF/);
-    expect(gemini.requests).toHaveLength(0);
-    expect(server.sink.texts).toHaveLength(0);
+    expect(transcriptions()).toHaveLength(0);
+    expect(await server.visitorTexts(sessionId)).toEqual([]);
   });
 
   it('accepts x-apollo-operation-name as the preflight header', async () => {
@@ -193,14 +203,14 @@ describe('security and sessions', () => {
   it('refuses an unknown session with NOT_FOUND, without transcribing', async () => {
     const res = await send(hello, {}, '7b0c8f0e-0000-4000-8000-000000000000');
     expect(errorCodes(res)).toEqual(['NOT_FOUND']);
-    expect(gemini.requests).toHaveLength(0);
+    expect(transcriptions()).toHaveLength(0);
   });
 
   it('refuses voice for a business that has not enabled it', async () => {
     const res = await send(hello, {}, server.voiceOffSessionId);
     expect(errorCodes(res)).toEqual(['BAD_USER_INPUT']);
     expect(reasonOf(res)).toBe('voice_disabled');
-    expect(gemini.requests).toHaveLength(0);
+    expect(transcriptions()).toHaveLength(0);
   });
 });
 
@@ -212,15 +222,15 @@ describe('failures midway', () => {
     up.abort();
     await expect(up.response).rejects.toThrow();
     expect(await waitForEmpty(server.tempRoot)).toEqual([]);
-    expect(gemini.requests).toHaveLength(0);
-    expect(server.sink.texts).toHaveLength(0);
+    expect(transcriptions()).toHaveLength(0);
+    expect(await server.visitorTexts(sessionId)).toEqual([]);
   });
 
-  it('answers SERVICE_UNAVAILABLE when Gemini fails, and loses nothing in the session', async () => {
-    gemini.reply = 503;
+  it('answers SERVICE_UNAVAILABLE when Gemini fails (no local recogniser to fall back to), leaving the session as it was', async () => {
+    gemini.next('generate', '500');
     const res = await send(hello);
     expect(errorCodes(res)).toEqual(['SERVICE_UNAVAILABLE']);
-    expect(server.sink.texts).toHaveLength(0);
+    expect(await server.visitorTexts(sessionId)).toEqual([]);
   });
 
   it('leaves no temp dir behind after all of the above', async () => {

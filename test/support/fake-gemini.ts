@@ -27,8 +27,10 @@ export class FakeGemini {
   readonly requests: RecordedRequest[] = [];
   /** The reply text for a stream request. */
   reply: (request: RecordedRequest) => string = () => 'Hello from the fake Gemini. How can I help?';
-  /** The text for a generateContent request (summaries, transcripts). */
-  generated: (request: RecordedRequest) => string = () => 'FAKE SUMMARY of the earlier turns.';
+  /** What a transcription request (generateContent with an inline audio part) answers. */
+  transcript = 'What are your opening hours?';
+  /** The text for a generateContent request: the transcript for audio, else a summary. */
+  generated: (request: RecordedRequest) => string = (request) => (isTranscription(request) ? this.transcript : 'FAKE SUMMARY of the earlier turns.');
   /** Delay between streamed chunks. */
   chunkDelayMs = 5;
   private readonly queues: Record<EndpointKind, FakeMode[]> = { stream: [], generate: [] };
@@ -122,6 +124,18 @@ export class FakeGemini {
     res.writeHead(status, { 'content-type': 'application/json' });
     res.end(JSON.stringify({ error: { code: status, message, status: reason } }));
   }
+}
+
+/** A generateContent request carrying audio (what GeminiProvider.transcribe sends). */
+export function isTranscription(request: RecordedRequest): boolean {
+  return request.body.contents.some((c) => c.parts.some((p) => p.inlineData?.mimeType.startsWith('audio/')));
+}
+
+/** The audio of a transcription request, decoded. */
+export function inlineAudio(request: RecordedRequest): { mimeType: string; bytes: Buffer } | null {
+  for (const c of request.body.contents)
+    for (const p of c.parts) if (p.inlineData?.mimeType.startsWith('audio/')) return { mimeType: p.inlineData.mimeType, bytes: Buffer.from(p.inlineData.data, 'base64') };
+  return null;
 }
 
 function candidate(text: string, last: boolean): unknown {

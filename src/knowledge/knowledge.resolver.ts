@@ -31,13 +31,13 @@ export class KnowledgeResolver {
 
   @Authorized()
   @Query(() => [KnowledgeDocument], { description: 'The documents of a business\'s knowledge base, oldest first.' })
-  async knowledgeDocuments(@Arg('businessId', () => ID) businessId: string, @Ctx() ctx: RequestContext): Promise<KnowledgeDocument[]> {
+  async knowledgeDocuments(@Arg('businessId', () => ID, { description: 'The business whose knowledge base this is.' }) businessId: string, @Ctx() ctx: RequestContext): Promise<KnowledgeDocument[]> {
     return (await this.knowledge.documents(ctx.principal, businessId)).map(toDocument);
   }
 
   @Authorized()
   @Query(() => IndexJob, { nullable: true, description: 'An index job by id; null when there is none.' })
-  async indexJob(@Arg('id', () => ID) id: string, @Ctx() ctx: RequestContext): Promise<IndexJob | null> {
+  async indexJob(@Arg('id', () => ID, { description: 'The index job id (from addKnowledgeDocument, rebuildIndex or crawlWebsite).' }) id: string, @Ctx() ctx: RequestContext): Promise<IndexJob | null> {
     const job = await this.knowledge.job(ctx.principal, id);
     return job ? toJob(job) : null;
   }
@@ -45,8 +45,8 @@ export class KnowledgeResolver {
   @Authorized()
   @Query(() => [KnowledgeHit], { description: 'What the bot would retrieve for this question, best first, with scores.' })
   async searchKnowledge(
-    @Arg('businessId', () => ID) businessId: string,
-    @Arg('query') query: string,
+    @Arg('businessId', () => ID, { description: 'The business whose knowledge base this is.' }) businessId: string,
+    @Arg('query', { description: "A visitor's question, as the chat turn would send it." }) query: string,
     @Arg('limit', () => Int, { defaultValue: 5, description: 'Passages to return, 1–20.' }) limit: number,
     @Ctx() ctx: RequestContext,
   ): Promise<KnowledgeHit[]> {
@@ -66,26 +66,26 @@ export class KnowledgeResolver {
 
   @Authorized()
   @Mutation(() => KnowledgeDocument, { description: 'Adds a document (or replaces the one with the same sourceUrl) and queues its indexing (see indexJobId).' })
-  async addKnowledgeDocument(@Arg('input', () => AddKnowledgeDocumentInput) input: AddKnowledgeDocumentInput, @Ctx() ctx: RequestContext): Promise<KnowledgeDocument> {
+  async addKnowledgeDocument(@Arg('input', () => AddKnowledgeDocumentInput, { description: 'The document and where it belongs.' }) input: AddKnowledgeDocumentInput, @Ctx() ctx: RequestContext): Promise<KnowledgeDocument> {
     return toDocument(await this.knowledge.addDocument(ctx.principal, input));
   }
 
   @Authorized()
   @Mutation(() => Boolean, { description: 'Deletes a document and its passages; answers stop using it at once.' })
-  async deleteKnowledgeDocument(@Arg('id', () => ID) id: string, @Ctx() ctx: RequestContext): Promise<boolean> {
+  async deleteKnowledgeDocument(@Arg('id', () => ID, { description: 'The document id.' }) id: string, @Ctx() ctx: RequestContext): Promise<boolean> {
     return this.knowledge.deleteDocument(ctx.principal, id);
   }
 
   @Authorized()
   @Mutation(() => IndexJob, { description: 'Re-indexes every document of the business into a new index and switches to it when complete; the old index answers until then.' })
-  async rebuildIndex(@Arg('businessId', () => ID) businessId: string, @Ctx() ctx: RequestContext): Promise<IndexJob> {
+  async rebuildIndex(@Arg('businessId', () => ID, { description: 'The business whose knowledge base this is.' }) businessId: string, @Ctx() ctx: RequestContext): Promise<IndexJob> {
     return toJob(await this.knowledge.rebuild(ctx.principal, businessId));
   }
 
   @Authorized()
   @Mutation(() => IndexJob, { description: 'Crawls a website (sitemap first, else same-site links; robots.txt honoured) into documents. One crawl per business at a time.' })
   async crawlWebsite(
-    @Arg('businessId', () => ID) businessId: string,
+    @Arg('businessId', () => ID, { description: 'The business whose knowledge base this is.' }) businessId: string,
     @Arg('url', () => String, { nullable: true, description: 'Start URL; defaults to the business\'s websiteUrl.' }) url: string | null,
     @Arg('maxPages', () => Int, { defaultValue: 200, description: 'Most pages to fetch, 1–1000.' }) maxPages: number,
     @Ctx() ctx: RequestContext,
@@ -101,7 +101,7 @@ export class KnowledgeResolver {
     subscribe: ({ args, context }: SubscribeResolverData<unknown, Record<string, unknown>, KnowledgeContext>) =>
       context.knowledge.watchJob(context.principal, String(args.jobId)),
   })
-  indexJobUpdates(@Arg('jobId', () => ID) _jobId: string, @Root() job: IndexJobRecord): IndexJob {
+  indexJobUpdates(@Arg('jobId', () => ID, { description: 'The index job to follow.' }) _jobId: string, @Root() job: IndexJobRecord): IndexJob {
     return toJob(job);
   }
 }

@@ -132,101 +132,111 @@ export async function buildApp(config: AppConfig, overrides: AppOverrides = {}):
   closers.unshift(() => orm.close(true));
   metrics.postgresUp.set(1);
 
-  const health = new HealthService(redis, orm, metrics);
-
-  const subscriber = createRedis(config, { name: 'concierge-sub', blocking: true });
-  await connectRedis(subscriber, config.redisConnectTimeoutMs).catch((err: unknown) => {
-    throw new StartupError('Redis', err);
-  });
-  closers.unshift(() => closeRedis(subscriber));
-  subscriber.on('error', () => undefined); // the main connection logs outages
-  const businesses = new BusinessCache(orm, redis, subscriber, config.redisKeyPrefix, logger);
-  await businesses.start();
-
-  const auth = await createAuthModule({ config, orm, redis, subscriber, logger });
-  // Runs before the ORM and Redis close (closers run in order; unshift puts it first).
-  closers.unshift(() => auth.close());
-  const business = createBusinessModule({ orm, businesses, apiKeys: auth.apiKeys, logger });
-  const hardening = createGraphQLHardening({ isProduction: config.isProduction, authenticator: auth.apiKeys });
-
-  const knowledge = await createKnowledgeModule({ config, orm, redis, logger, metrics, businesses });
-  closers.unshift(() => knowledge.close());
-
-  const chat = await createChatModule({
-    config,
-    redis,
-    businesses,
-    retriever: overrides.retriever ?? knowledge.retriever,
-    speechRecognizer: overrides.speechRecognizer ?? createSpeechRecognizer(config, logger),
-    metrics,
-    logger,
-  });
-  closers.unshift(() => chat.close());
-  // A deleted business's visitors lose their transcripts now, not when the session TTL runs out.
-  business.service.onDeleted(async (id) => void (await chat.sessions.deleteForBusiness(id)));
-
-  // Voice transcribes with the chat provider, continues the turn through the chat service and
-  // hands large files to the jobs queue (BullMQ: `npm run worker` runs them; inline: here, so
-  // the processor is registered below once the module exists).
-  const voiceProcessors: JobProcessors = {};
-  const voiceJobs = createJobQueue(config, voiceProcessors, logger);
-  const voice = await createVoiceModule({
-    config,
-    logger,
-    metrics,
-    redis,
-    businesses,
-    turns: chat.voiceTurns,
-    transcriber: chat.provider,
-    queue: voiceJobQueue(voiceJobs),
-    ...overrides.voice,
-  });
-  Object.assign(voiceProcessors, voice.jobProcessors);
-  // Closes before chat (unshift): no new voice turn starts while chat's generator drains, and
-  // inline voice jobs finish before that.
-  closers.unshift(() => voice.close());
-  closers.unshift(() => voiceJobs.close());
-
-  const container = new ResolverContainer().register(new ServerInfoResolver(version));
-  for (const resolver of [...auth.resolvers, ...business.resolvers, ...chat.resolvers, ...voice.resolvers, ...knowledge.resolvers]) container.register(resolver);
-
-  const schema = await buildGraphQLSchema({ container, authChecker: auth.authChecker });
-  const http = await createHttpServer({
-    config,
-    schema,
-    logger,
-    metrics,
-    health,
-    extendContext: (ctx) => knowledge.extendContext(chat.extendContext(ctx)),
-    apolloPlugins: hardening.apolloPlugins,
-    validationRules: hardening.validationRules,
-    parseOptions: hardening.parseOptions,
-    prepareWsOperation: (schema, query, apiKey) => hardening.prepareWsOperation(schema, query, apiKey),
-  });
-
-  let closed: Promise<void> | undefined;
-  return {
-    config,
-    logger,
-    metrics,
-    redis,
-    orm,
-    businesses,
-    apiKeys: auth.apiKeys,
-    businessService: business.service,
-    chat,
-    knowledge,
-    http,
-    voice,
-    fastify: http.fastify,
-    close() {
-      closed ??= (async () => {
-        await http.close();
-        for (const close of closers) {
-          await close().catch((err: unknown) => logger.warn('error while closing', { error: String(err) }));
-        }
-      })();
-      return closed;
-    },
+  const closeAll = async (): Promise<void> => {
+    for (const close of closers) {
+      await close().catch((err: unknown) => logger.warn('error while closing', { error: String(err) }));
+    }
   };
+
+  // Whatever fails from here on, what is already open is closed before the error goes up.
+  try {
+    const health = new HealthService(redis, orm, metrics);
+
+    const subscriber = createRedis(config, { name: 'concierge-sub', blocking: true });
+    await connectRedis(subscriber, config.redisConnectTimeoutMs).catch((err: unknown) => {
+      throw new StartupError('Redis', err);
+    });
+    closers.unshift(() => closeRedis(subscriber));
+    subscriber.on('error', () => undefined); // the main connection logs outages
+    const businesses = new BusinessCache(orm, redis, subscriber, config.redisKeyPrefix, logger);
+    await businesses.start();
+
+    const auth = await createAuthModule({ config, orm, redis, subscriber, logger });
+    // Runs before the ORM and Redis close (closers run in order; unshift puts it first).
+    closers.unshift(() => auth.close());
+    const business = createBusinessModule({ orm, businesses, apiKeys: auth.apiKeys, logger });
+    const hardening = createGraphQLHardening({ isProduction: config.isProduction, authenticator: auth.apiKeys });
+
+    const knowledge = await createKnowledgeModule({ config, orm, redis, logger, metrics, businesses });
+    closers.unshift(() => knowledge.close());
+
+    const chat = await createChatModule({
+      config,
+      redis,
+      businesses,
+      retriever: overrides.retriever ?? knowledge.retriever,
+      speechRecognizer: overrides.speechRecognizer ?? createSpeechRecognizer(config, logger),
+      metrics,
+      logger,
+    });
+    closers.unshift(() => chat.close());
+    // A deleted business's visitors lose their transcripts now, not when the session TTL runs out.
+    business.service.onDeleted(async (id) => void (await chat.sessions.deleteForBusiness(id)));
+
+    // Voice transcribes with the chat provider, continues the turn through the chat service and
+    // hands large files to the jobs queue (BullMQ: `npm run worker` runs them; inline: here, so
+    // the processor is registered below once the module exists).
+    const voiceProcessors: JobProcessors = {};
+    const voiceJobs = createJobQueue(config, voiceProcessors, logger);
+    const voice = await createVoiceModule({
+      config,
+      logger,
+      metrics,
+      redis,
+      businesses,
+      turns: chat.voiceTurns,
+      transcriber: chat.provider,
+      queue: voiceJobQueue(voiceJobs),
+      ...overrides.voice,
+    });
+    Object.assign(voiceProcessors, voice.jobProcessors);
+    // Closes before chat (unshift): no new voice turn starts while chat's generator drains, and
+    // inline voice jobs finish before that.
+    closers.unshift(() => voice.close());
+    closers.unshift(() => voiceJobs.close());
+
+    const container = new ResolverContainer().register(new ServerInfoResolver(version));
+    for (const resolver of [...auth.resolvers, ...business.resolvers, ...chat.resolvers, ...voice.resolvers, ...knowledge.resolvers]) container.register(resolver);
+
+    const schema = await buildGraphQLSchema({ container, authChecker: auth.authChecker });
+    const http = await createHttpServer({
+      config,
+      schema,
+      logger,
+      metrics,
+      health,
+      extendContext: (ctx) => knowledge.extendContext(chat.extendContext(ctx)),
+      apolloPlugins: hardening.apolloPlugins,
+      validationRules: hardening.validationRules,
+      parseOptions: hardening.parseOptions,
+      prepareWsOperation: (schema, query, apiKey) => hardening.prepareWsOperation(schema, query, apiKey),
+    });
+
+    let closed: Promise<void> | undefined;
+    return {
+      config,
+      logger,
+      metrics,
+      redis,
+      orm,
+      businesses,
+      apiKeys: auth.apiKeys,
+      businessService: business.service,
+      chat,
+      knowledge,
+      http,
+      voice,
+      fastify: http.fastify,
+      close() {
+        closed ??= (async () => {
+          await http.close();
+          await closeAll();
+        })();
+        return closed;
+      },
+    };
+  } catch (err) {
+    await closeAll();
+    throw err;
+  }
 }

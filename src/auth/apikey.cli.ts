@@ -6,6 +6,7 @@ import { createLogger } from '../observability/logger';
 import { closeRedis, connectRedis, createRedis, type RedisClient } from '../redis/redis';
 import { hashSecret } from './api-key.secret';
 import { ApiKeyService } from './api-key.service';
+import { toApiKey } from './api-key.types';
 import type { Principal } from './principal';
 
 /**
@@ -65,15 +66,7 @@ async function main(): Promise<void> {
       process.stdout.write(`${secret}\n`);
     } else if (command === 'list') {
       for (const key of await keys.list(PLATFORM)) {
-        logger.info('api key', {
-          id: key.id,
-          name: key.name,
-          businessId: key.businessId ?? null,
-          prefix: key.prefix,
-          createdAt: key.createdAt,
-          lastUsedAt: key.lastUsedAt ?? null,
-          revokedAt: key.revokedAt ?? null,
-        });
+        logger.info('api key', { ...toApiKey(key) });
       }
     } else {
       if (!arg) throw new Error(USAGE);

@@ -9,7 +9,7 @@ import { assertCanAccessBusiness, assertPlatform } from './access';
 import { ApiKeyEntity } from './api-key.entity';
 import { generateSecret, hashSecret, MAX_SECRET_LENGTH, sameHash } from './api-key.secret';
 import { LastUsedTracker } from './last-used.tracker';
-import type { ApiKeyAuthenticator, Principal } from './principal';
+import type { ApiKeyAuthenticator, Principal } from '../common/principal';
 
 export interface ApiKeyServiceOptions {
   orm: Orm;

@@ -7,7 +7,7 @@ import { closeRedis, connectRedis, createRedis, type RedisClient } from '../redi
 import { hashSecret } from './api-key.secret';
 import { ApiKeyService } from './api-key.service';
 import { toApiKey } from './api-key.types';
-import type { Principal } from './principal';
+import type { Principal } from '../common/principal';
 
 /**
  * `npm run apikey -- create --name NAME [--business ID]` prints the new secret alone on the

@@ -3,7 +3,7 @@ import type { AppConfig } from '../config/config';
 import type { Orm } from '../db/orm';
 import type { Logger } from '../observability/logger';
 import type { RedisClient } from '../redis/redis';
-import type { RequestContext } from '../server/context';
+import type { RequestContext } from '../common/request-context';
 import { ApiKeyResolver } from './api-key.resolver';
 import { ApiKeyService } from './api-key.service';
 import { createAuthChecker } from './auth-checker';

@@ -6,7 +6,7 @@ import type { SpeechRecognizer } from '../llm/speech-recognizer';
 import type { Logger } from '../observability/logger';
 import type { Metrics } from '../observability/metrics';
 import { closeRedis, connectRedis, createRedis, type RedisClient } from '../redis/redis';
-import type { RequestContext } from '../server/context';
+import type { RequestContext } from '../common/request-context';
 import { ChatResolver, type ChatContext } from './chat.resolver';
 import { ChatService, type BusinessLookup } from './chat.service';
 import { RateLimitService } from './rate-limit';

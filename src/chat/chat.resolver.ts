@@ -1,5 +1,5 @@
 import { Arg, Ctx, ID, Int, Mutation, Query, Resolver, Root, Subscription } from 'type-graphql';
-import type { ReplyChunkData } from './chat.model';
+import type { ReplyChunkRecord } from './chat.records';
 import { toChatMessage, toChatSession, toReplyChunk } from './chat.mapper';
 import type { ChatService } from './chat.service';
 import { ChatMessage, ChatSession, MessageReceipt, ReplyChunk, SendMessageInput } from './chat.types';
@@ -51,7 +51,7 @@ export class ChatResolver {
     subscribe: ({ args, context }) => (context as ChatContext).chat.replyStream(String(args.replyId), Number(args.fromSeq ?? 0)),
   })
   replyStream(
-    @Root() chunk: ReplyChunkData,
+    @Root() chunk: ReplyChunkRecord,
     @Arg('replyId', () => ID, { description: 'From the MessageReceipt of sendMessage.' }) _replyId: string,
     @Arg('fromSeq', () => Int, { defaultValue: 0, description: 'First seq to deliver (0: from the start).' }) _fromSeq: number,
   ): ReplyChunk {

@@ -3,7 +3,7 @@ import { createMethodMiddlewareDecorator } from 'type-graphql';
 import type { RateLimitConfig } from '../config/config';
 import { AppError, RateLimitedError, ServiceUnavailableError } from '../common/errors';
 import type { RedisClient } from '../redis/redis';
-import type { RequestContext } from '../server/context';
+import type { RequestContext } from '../common/request-context';
 
 /** Named limits; `chat` covers sendMessage, chat and sendVoiceMessage together. */
 export type RateLimitName = 'chat';

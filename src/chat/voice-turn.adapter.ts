@@ -1,9 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { AppError, NotFoundError } from '../common/errors';
 import type { Logger } from '../observability/logger';
-import type { RequestContext } from '../server/context';
+import type { RequestContext } from '../common/request-context';
 import type { PendingVoiceTurn, VoiceReceipt, VoiceTurnSink } from '../voice/voice-turn.sink';
-import type { MessageData, ReplyErrorData } from './chat.model';
+import type { MessageRecord, ReplyErrorRecord } from './chat.records';
 import { checkMessageText } from './chat.input';
 import type { BusinessLookup, ChatService } from './chat.service';
 import { ReplyStreamWriter, type ReplyStreamSettings } from './reply-stream.writer';
@@ -28,7 +28,7 @@ export interface ChatVoiceTurnsDeps {
   logger: Logger;
 }
 
-const SESSION_GONE: ReplyErrorData = {
+const SESSION_GONE: ReplyErrorRecord = {
   code: 'NOT_FOUND',
   message: 'The conversation ended before the voice message was transcribed; start a new one.',
 };
@@ -58,7 +58,7 @@ export class ChatVoiceTurns implements VoiceTurnSink {
   async beginPendingTurn(sessionId: string, ctx: RequestContext): Promise<VoiceReceipt> {
     const { chat, sessions, redis, streams, pendingMs } = this.deps;
     const session = await chat.getSession(sessionId, ctx);
-    const user: MessageData = { id: randomUUID(), role: 'USER', text: '', createdAt: new Date().toISOString(), sources: [], ctas: [] };
+    const user: MessageRecord = { id: randomUUID(), role: 'USER', text: '', createdAt: new Date().toISOString(), sources: [], ctas: [] };
     // Out of the model history until the transcript is known (fillPending adds it).
     const stored = await sessions.append(session.id, [{ message: user, inHistory: false }], null);
     if (!stored.ok) throw new NotFoundError('Session');
@@ -107,7 +107,7 @@ export class ChatVoiceTurns implements VoiceTurnSink {
   }
 
   /** Ends a still-pending reply with `error`; a reply already answered (or answering) is left alone. */
-  private async finish(turn: PendingVoiceTurn, error: ReplyErrorData): Promise<void> {
+  private async finish(turn: PendingVoiceTurn, error: ReplyErrorRecord): Promise<void> {
     const writer = new ReplyStreamWriter(this.deps.redis, turn.replyId, this.deps.streams);
     if (await writer.claim()) await writer.finish(null, error);
     else this.deps.logger.info('pending voice turn no longer pending; not failing it', { replyId: turn.replyId, code: error.code });

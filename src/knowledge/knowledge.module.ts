@@ -1,4 +1,4 @@
-import type { RequestContext } from '../server/context';
+import type { RequestContext } from '../common/request-context';
 import type { BusinessCache } from '../business/business.cache';
 import type { AppConfig } from '../config/config';
 import type { Orm } from '../db/orm';

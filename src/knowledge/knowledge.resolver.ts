@@ -1,5 +1,5 @@
 import { Arg, Authorized, Ctx, ID, Int, Mutation, Query, Resolver, Root, Subscription, type SubscribeResolverData } from 'type-graphql';
-import type { RequestContext } from '../server/context';
+import type { RequestContext } from '../common/request-context';
 import type { DocumentRecord } from './document.store';
 import type { IndexJobRecord } from './index-job.store';
 import type { KnowledgeService } from './knowledge.service';

@@ -8,7 +8,7 @@ import { KnowledgeResolver } from '../knowledge/knowledge.resolver';
 import { ServerInfoResolver } from '../server/server-info.resolver';
 import { ChatResolver } from '../chat/chat.resolver';
 import { VoiceResolver } from '../voice/voice.resolver';
-import type { RequestContext } from '../server/context';
+import type { RequestContext } from '../common/request-context';
 
 /**
  * Every resolver class of the API. Features add theirs here; `schema.graphql` is emitted

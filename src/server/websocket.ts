@@ -8,7 +8,8 @@ import proxyAddr from 'proxy-addr';
 import { WebSocketServer, type WebSocket } from 'ws';
 import type { Logger } from '../observability/logger';
 import type { Metrics } from '../observability/metrics';
-import { apiKeyFromHeaders, type RequestContext } from './context';
+import { type RequestContext } from '../common/request-context';
+import { apiKeyFromHeaders } from './context';
 import { classifyError, toPublicError } from './format-error';
 import type { OriginPolicy } from './origins';
 

@@ -1,6 +1,6 @@
 import type { FileUpload } from 'graphql-upload-minimal';
 import { ServiceUnavailableError } from '../common/errors';
-import type { RequestContext } from '../server/context';
+import type { RequestContext } from '../common/request-context';
 import type { VoiceAudioStore } from './audio.store';
 import { discardUpload } from './upload';
 import type { VoiceJobQueue, VoiceReceipt, VoiceTurnSink } from './voice-turn.sink';

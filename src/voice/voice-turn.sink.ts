@@ -1,5 +1,5 @@
 import type { Receipt } from '../chat/chat.service';
-import type { RequestContext } from '../server/context';
+import type { RequestContext } from '../common/request-context';
 
 /**
  * The seams between voice and the rest of the server. Voice turns a recording into text; what

@@ -1,6 +1,6 @@
 import { Entity, Enum, PrimaryKey, Property } from '@mikro-orm/core';
 import { randomUUID } from 'node:crypto';
-import { CtaAction, WidgetPosition, type BusinessProfile, type CtaNodeRecord, type FaqRecord } from './business.profile';
+import { WidgetPosition, type BusinessProfile, type CtaNodeRecord, type FaqRecord } from './business.profile';
 
 /** A tenant: everything the concierge knows about one business, as stored in Postgres. */
 @Entity({ tableName: 'businesses' })

@@ -35,6 +35,12 @@ export interface SendMessageRequest {
   ctaId?: string | null;
 }
 
+/** A session and its business, loaded and checked once for one turn. */
+export interface TurnTarget {
+  session: SessionRecord;
+  business: BusinessProfile;
+}
+
 export interface Receipt {
   userMessage: MessageRecord;
   replyId: string;
@@ -69,8 +75,12 @@ export class ChatService {
     return business;
   }
 
-  /** The session and its business; NOT_FOUND when either is gone or the id is unknown. */
-  private async load(sessionId: string, caller: ChatCaller): Promise<{ session: SessionRecord; business: BusinessProfile }> {
+  /**
+   * The session and its business, origin-checked; NOT_FOUND when either is gone or the id is
+   * unknown. A caller that does work before the turn (voice transcribes) opens the turn once
+   * and continues it with {@link sendTextTo}.
+   */
+  async openTurn(sessionId: string, caller: ChatCaller): Promise<TurnTarget> {
     const session = await this.deps.sessions.get(sessionId);
     if (!session) throw new NotFoundError('Session');
     return { session, business: await this.business(session.businessId, caller) };
@@ -90,7 +100,7 @@ export class ChatService {
   }
 
   async getSession(id: string, caller: ChatCaller): Promise<SessionRecord> {
-    return (await this.load(id, caller)).session;
+    return (await this.openTurn(id, caller)).session;
   }
 
   /** Erases the session now; false when there was none. */
@@ -105,7 +115,7 @@ export class ChatService {
   async sendMessage(input: SendMessageRequest, caller: ChatCaller): Promise<Receipt> {
     const kind = checkOneOf(input.text, input.ctaId);
     if (kind === 'text') return this.sendText(input.sessionId, input.text as string, caller);
-    const { session, business } = await this.load(input.sessionId, caller);
+    const { session, business } = await this.openTurn(input.sessionId, caller);
     const node = findCta(business, input.ctaId as string);
     if (!node) throw new NotFoundError('CTA');
     return this.click(session, business, node);
@@ -117,7 +127,12 @@ export class ChatService {
    */
   async sendText(sessionId: string, rawText: string, caller: ChatCaller): Promise<Receipt> {
     const text = checkMessageText(rawText);
-    const { session, business } = await this.load(sessionId, caller);
+    return this.sendTextTo(await this.openTurn(sessionId, caller), text);
+  }
+
+  /** Continues an opened turn with the visitor's text (checked here). */
+  async sendTextTo({ session, business }: TurnTarget, rawText: string): Promise<Receipt> {
+    const text = checkMessageText(rawText);
     if (isResetMessage(text)) return this.reset(session, business, text);
     return this.modelTurn(session, business, text);
   }

@@ -175,6 +175,7 @@ export async function buildCore(config: AppConfig, overrides: CoreOverrides = {}
       publisher: commands,
       subscriber,
       keyPrefix: prefix,
+      businessExists: async (id) => (await businesses.get(id)) !== null,
     });
     await apiKeys.start();
     shutdown.add('api key last-use times', () => apiKeys.close());

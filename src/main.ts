@@ -5,11 +5,11 @@ import { ConfigError, describeConfig, loadConfig, type AppConfig } from './confi
 import { createLogger } from './observability/logger';
 
 /**
- * `npm start`: the API process. With WEB_CONCURRENCY > 1 the primary forks that many workers
+ * `npm start`: the API process. With WEB_CONCURRENCY > 1 the primary forks that many cluster workers
  * (Node cluster, sharing the port) and restarts any that crash; each worker is a full,
  * stateless API process. SIGTERM/SIGINT drain and exit 0.
  */
-async function runWorker(config: AppConfig): Promise<void> {
+async function runApiProcess(config: AppConfig): Promise<void> {
   const logger = createLogger(config.logLevel, { process: 'api' });
   let app;
   try {
@@ -106,7 +106,7 @@ function main(): void {
   if (cluster.isPrimary && config.webConcurrency > 1) {
     runPrimary(config);
   } else {
-    void runWorker(config);
+    void runApiProcess(config);
   }
 }
 

@@ -1,6 +1,6 @@
 import { ForbiddenError, UnauthenticatedError } from '../common/errors';
-import type { RequestContext } from '../server/context';
-import type { Principal } from './principal';
+import type { RequestContext } from '../common/request-context';
+import type { Principal } from '../common/principal';
 
 /**
  * The one place that decides business scope. Services call these with the principal the

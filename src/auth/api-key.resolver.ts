@@ -1,5 +1,5 @@
 import { Arg, Authorized, Ctx, ID, Mutation, Query, Resolver } from 'type-graphql';
-import type { RequestContext } from '../server/context';
+import type { RequestContext } from '../common/request-context';
 import { principalOf } from './access';
 import type { ApiKeyService } from './api-key.service';
 import { ApiKey, CreateApiKeyInput, CreatedApiKey, toApiKey } from './api-key.types';

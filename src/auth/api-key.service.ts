@@ -2,14 +2,13 @@ import type { EntityManager } from '@mikro-orm/core';
 import { BadUserInputError, NotFoundError } from '../common/errors';
 import { isUuid } from '../common/ids';
 import type { Orm } from '../db/orm';
-import { BusinessEntity } from '../business/business.entity';
 import type { Logger } from '../observability/logger';
 import type { RedisClient } from '../redis/redis';
 import { assertCanAccessBusiness, assertPlatform } from './access';
 import { ApiKeyEntity } from './api-key.entity';
 import { generateSecret, hashSecret, MAX_SECRET_LENGTH, sameHash } from './api-key.secret';
 import { LastUsedTracker } from './last-used.tracker';
-import type { ApiKeyAuthenticator, Principal } from './principal';
+import type { ApiKeyAuthenticator, Principal } from '../common/principal';
 
 export interface ApiKeyServiceOptions {
   orm: Orm;
@@ -21,6 +20,8 @@ export interface ApiKeyServiceOptions {
   /** Receives revocations from other processes (shared with the business cache). */
   subscriber?: RedisClient;
   keyPrefix: string;
+  /** Whether a business exists (a business key is created only for one that does). */
+  businessExists(id: string): Promise<boolean>;
   /** How long a positive lookup is reused on this process. */
   cacheTtlMs?: number;
   /** How often buffered `lastUsedAt` times are written. */
@@ -117,7 +118,7 @@ export class ApiKeyService implements ApiKeyAuthenticator {
     if (businessId === null) assertPlatform(principal);
     else assertCanAccessBusiness(principal, businessId);
     const em = this.options.orm.em.fork();
-    if (businessId !== null && (!isUuid(businessId) || !(await em.count(BusinessEntity, { id: businessId })))) {
+    if (businessId !== null && (!isUuid(businessId) || !(await this.options.businessExists(businessId)))) {
       throw new NotFoundError('Business');
     }
     const { secret, prefix, hash } = generateSecret();

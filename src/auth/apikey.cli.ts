@@ -5,9 +5,10 @@ import { openOrm } from '../db/orm';
 import { createLogger } from '../observability/logger';
 import { closeRedis, connectRedis, createRedis, type RedisClient } from '../redis/redis';
 import { hashSecret } from './api-key.secret';
+import { BusinessEntity } from '../business/business.entity';
 import { ApiKeyService } from './api-key.service';
 import { toApiKey } from './api-key.types';
-import type { Principal } from './principal';
+import type { Principal } from '../common/principal';
 
 /**
  * `npm run apikey -- create --name NAME [--business ID]` prints the new secret alone on the
@@ -52,7 +53,8 @@ async function main(): Promise<void> {
     redis.disconnect(false);
     redis = undefined;
   }
-  const keys = new ApiKeyService({ orm, logger, configuredHashes: [], publisher: redis, keyPrefix: config.redisKeyPrefix });
+  const businessExists = async (id: string) => (await orm.em.fork().count(BusinessEntity, { id })) > 0;
+  const keys = new ApiKeyService({ orm, logger, configuredHashes: [], publisher: redis, keyPrefix: config.redisKeyPrefix, businessExists });
   try {
     if (command === 'create') {
       if (!values.name) throw new Error(USAGE);

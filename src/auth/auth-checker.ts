@@ -1,7 +1,7 @@
 import type { AuthChecker } from 'type-graphql';
 import { ForbiddenError, UnauthenticatedError } from '../common/errors';
-import type { RequestContext } from '../server/context';
-import type { ApiKeyAuthenticator, Principal } from './principal';
+import type { RequestContext } from '../common/request-context';
+import type { ApiKeyAuthenticator, Principal } from '../common/principal';
 
 /** Role for `@Authorized(PLATFORM)`: operations no business key may run. */
 export const PLATFORM = 'PLATFORM';

@@ -3,12 +3,11 @@ import type { Orm } from '../db/orm';
 import type { Logger } from '../observability/logger';
 import type { RedisClient } from '../redis/redis';
 import { BusinessEntity } from './business.entity';
+import type { BusinessProfile } from './business.profile';
 
-/** A read-only snapshot of a business row, as the chat hot path sees it. */
-export type BusinessRecord = Readonly<BusinessEntity>;
 
 interface Entry {
-  value: BusinessRecord | null;
+  value: BusinessProfile | null;
   expiresAt: number;
 }
 
@@ -45,7 +44,7 @@ export class BusinessCache {
   }
 
   /** The business, or null when there is no such business. */
-  async get(id: string): Promise<BusinessRecord | null> {
+  async get(id: string): Promise<BusinessProfile | null> {
     if (!isUuid(id)) return null;
     const hit = this.entries.get(id);
     if (hit && hit.expiresAt > Date.now()) return hit.value;

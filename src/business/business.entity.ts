@@ -1,35 +1,10 @@
 import { Entity, Enum, PrimaryKey, Property } from '@mikro-orm/core';
 import { randomUUID } from 'node:crypto';
-
-export enum WidgetPosition {
-  CENTER = 'CENTER',
-  BOTTOM_RIGHT = 'BOTTOM_RIGHT',
-  BOTTOM_LEFT = 'BOTTOM_LEFT',
-}
-
-export enum CtaAction {
-  SHOW_CHILDREN = 'SHOW_CHILDREN',
-  SEND = 'SEND',
-  LINK = 'LINK',
-}
-
-export interface FaqRecord {
-  question: string;
-  answer: string;
-}
-
-export interface CtaNodeRecord {
-  id: string;
-  label: string;
-  action: CtaAction;
-  children: string[];
-  message?: string | null;
-  url?: string | null;
-}
+import { WidgetPosition, type BusinessProfile, type CtaNodeRecord, type FaqRecord } from './business.profile';
 
 /** A tenant: everything the concierge knows about one business, as stored in Postgres. */
 @Entity({ tableName: 'businesses' })
-export class BusinessEntity {
+export class BusinessEntity implements BusinessProfile {
   @PrimaryKey({ type: 'uuid' })
   id: string = randomUUID();
 

@@ -1,11 +1,6 @@
 import type { BusinessEntity } from './business.entity';
 import type { Business, CtaNode, PublicBusiness } from './business.types';
-import type { Cta } from './cta.types';
-
-/** Shown when a business has no greeting of its own. */
-export const DEFAULT_GREETING = 'Hi! How can I help you today?';
-/** The CTA node whose children are a widget's entry buttons. */
-export const ENTRY_CTA_NODE = 'main_menu';
+import { entryCtas, greetingText, type BusinessProfile } from './business.profile';
 
 type BusinessRow = Readonly<BusinessEntity>;
 
@@ -17,7 +12,7 @@ export function toBusiness(e: BusinessRow): Business {
     primaryGoal: e.primaryGoal ?? null,
     personality: e.personality ?? null,
     instructions: e.instructions ?? null,
-    greeting: e.greeting ?? DEFAULT_GREETING,
+    greeting: greetingText(e),
     secondaryGreeting: e.secondaryGreeting ?? null,
     privacyStatement: e.privacyStatement ?? null,
     services: [...e.services],
@@ -43,23 +38,12 @@ export function toBusiness(e: BusinessRow): Business {
   };
 }
 
-/** The children of "main_menu", as buttons; empty when the tree has no such node. */
-export function entryCtas(e: BusinessRow): Cta[] {
-  const byId = new Map(e.ctaTree.map((n) => [n.id, n]));
-  const root = byId.get(ENTRY_CTA_NODE);
-  if (!root) return [];
-  return root.children
-    .map((id) => byId.get(id))
-    .filter((n) => n !== undefined)
-    .map((n) => ({ id: n.id, label: n.label, action: n.action, url: n.url ?? null, message: n.message ?? null }));
-}
-
 /** Only what a widget renders: never instructions, contact data or the full tree. */
-export function toPublicBusiness(e: BusinessRow): PublicBusiness {
+export function toPublicBusiness(e: BusinessProfile): PublicBusiness {
   return {
     id: e.id,
     name: e.name,
-    greeting: e.greeting ?? DEFAULT_GREETING,
+    greeting: greetingText(e),
     secondaryGreeting: e.secondaryGreeting ?? null,
     privacyStatement: e.privacyStatement ?? null,
     themeColor: e.themeColor,

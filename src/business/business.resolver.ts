@@ -1,7 +1,7 @@
 import { Arg, Authorized, Ctx, ID, Mutation, Query, Resolver } from 'type-graphql';
 import { principalOf } from '../auth/access';
 import { PLATFORM } from '../auth/auth-checker';
-import type { RequestContext } from '../server/context';
+import type { RequestContext } from '../common/request-context';
 import { toBusiness, toPublicBusiness } from './business.mapper';
 import type { BusinessService } from './business.service';
 import { Business, CreateBusinessInput, PublicBusiness, UpdateBusinessInput } from './business.types';

@@ -1,11 +1,12 @@
 import type { EntityManager } from '@mikro-orm/core';
 import { assertCanAccessBusiness, assertPlatform } from '../auth/access';
-import type { Principal } from '../auth/principal';
+import type { Principal } from '../common/principal';
 import { NotFoundError } from '../common/errors';
 import { isUuid } from '../common/ids';
 import type { Orm } from '../db/orm';
 import type { Logger } from '../observability/logger';
 import type { BusinessCache } from './business.cache';
+import type { BusinessProfile } from './business.profile';
 import { BusinessEntity } from './business.entity';
 import { businessPatch } from './business.validation';
 import type { CreateBusinessInput, UpdateBusinessInput } from './business.types';
@@ -106,7 +107,7 @@ export class BusinessService {
   }
 
   /** For the public widget: served from the in-process cache. */
-  async getPublic(id: string): Promise<Readonly<BusinessEntity> | null> {
+  async getPublic(id: string): Promise<BusinessProfile | null> {
     return this.businesses.get(id);
   }
 }

@@ -1,5 +1,6 @@
 import { Field, ID, InputType, ObjectType } from 'type-graphql';
-import { Cta, CtaAction, WidgetPosition } from './cta.types';
+import { CtaAction, WidgetPosition } from './business.profile';
+import { Cta } from './cta.types';
 
 /** Field descriptions shared by the inputs and the output type, so they cannot drift apart. */
 const D = {

@@ -1,5 +1,6 @@
 import { BadUserInputError } from '../common/errors';
-import { CtaAction, WidgetPosition, type BusinessEntity, type CtaNodeRecord, type FaqRecord } from './business.entity';
+import type { BusinessEntity } from './business.entity';
+import { CtaAction, WidgetPosition, type CtaNodeRecord, type FaqRecord } from './business.profile';
 import type { BusinessFieldsInput, CtaNodeInput, FaqInput } from './business.types';
 
 /**

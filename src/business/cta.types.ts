@@ -1,5 +1,5 @@
 import { Field, ID, ObjectType, registerEnumType } from 'type-graphql';
-import { CtaAction, WidgetPosition } from './business.entity';
+import { CtaAction, WidgetPosition } from './business.profile';
 
 registerEnumType(CtaAction, {
   name: 'CtaAction',
@@ -35,4 +35,3 @@ export class Cta {
   message?: string | null;
 }
 
-export { CtaAction, WidgetPosition };

@@ -1,4 +1,4 @@
-import type { BusinessRecord } from './business.cache';
+import type { BusinessProfile } from './business.profile';
 
 /**
  * The system instruction for a business's concierge, built on the server from the business
@@ -6,7 +6,7 @@ import type { BusinessRecord } from './business.cache';
  * and the history travel in the conversation (`contents`). It holds no secrets (no keys, no
  * internal ids beyond what the widget shows anyway).
  */
-export function buildSystemPrompt(business: BusinessRecord): string {
+export function buildSystemPrompt(business: BusinessProfile): string {
   const sections: string[] = [];
   sections.push(
     `You are the website concierge of ${business.name}. You talk with visitors of its website on its behalf.` +

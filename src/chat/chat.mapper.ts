@@ -1,7 +1,7 @@
-import type { MessageData, ReplyChunkData, SessionData } from './chat.model';
+import type { MessageRecord, ReplyChunkRecord, SessionRecord } from './chat.records';
 import { ChatMessage, ChatSession, ReplyChunk, Role } from './chat.types';
 
-export function toChatMessage(m: MessageData): ChatMessage {
+export function toChatMessage(m: MessageRecord): ChatMessage {
   return {
     id: m.id,
     role: m.role === 'USER' ? Role.USER : Role.ASSISTANT,
@@ -12,10 +12,10 @@ export function toChatMessage(m: MessageData): ChatMessage {
   };
 }
 
-export function toChatSession(s: SessionData): ChatSession {
+export function toChatSession(s: SessionRecord): ChatSession {
   return { id: s.id, businessId: s.businessId, messages: s.messages.map(toChatMessage), expiresAt: s.expiresAt };
 }
 
-export function toReplyChunk(c: ReplyChunkData): ReplyChunk {
+export function toReplyChunk(c: ReplyChunkRecord): ReplyChunk {
   return { ...c, message: c.message ? toChatMessage(c.message) : null, error: c.error ? { ...c.error } : null };
 }

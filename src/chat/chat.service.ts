@@ -1,19 +1,19 @@
 import { randomUUID } from 'node:crypto';
-import type { BusinessRecord } from '../business/business.cache';
-import { CtaAction, type CtaNodeRecord } from '../business/business.entity';
-import { AppError, NotFoundError } from '../common/errors';
-import type { RequestContext } from '../server/context';
-import type { CtaData, LastKind, MessageData, ReplyChunkData, SessionData } from './chat.model';
 import {
-  assertOriginAllowed,
   childCtas,
+  CtaAction,
   entryCtas,
   findCta,
-  greetingAgainText,
   greetingText,
-  isResetMessage,
-  toCta,
-} from './chat.guards';
+  toCtaButton,
+  type BusinessProfile,
+  type CtaButton,
+  type CtaNodeRecord,
+} from '../business/business.profile';
+import { AppError, NotFoundError } from '../common/errors';
+import type { RequestContext } from '../common/request-context';
+import type { LastKind, MessageRecord, ReplyChunkRecord, SessionRecord } from './chat.records';
+import { assertOriginAllowed, greetingAgainText, isResetMessage } from './chat.navigation';
 import { checkMessageText, checkOneOf } from './chat.input';
 import type { ReplyStreamHub } from './reply-stream.hub';
 import { ReplyStreamWriter, type ReplyStreamSettings } from './reply-stream.writer';
@@ -23,7 +23,7 @@ import type { RedisClient } from '../redis/redis';
 
 /** Anything that can look a business up by id (the in-process BusinessCache). */
 export interface BusinessLookup {
-  get(id: string): Promise<BusinessRecord | null>;
+  get(id: string): Promise<BusinessProfile | null>;
 }
 
 /** The caller, as far as the chat needs it (origin narrowing, logging). */
@@ -35,12 +35,18 @@ export interface SendMessageRequest {
   ctaId?: string | null;
 }
 
+/** A session and its business, loaded and checked once for one turn. */
+export interface TurnTarget {
+  session: SessionRecord;
+  business: BusinessProfile;
+}
+
 export interface Receipt {
-  userMessage: MessageData;
+  userMessage: MessageRecord;
   replyId: string;
 }
 
-function message(role: MessageData['role'], text: string, ctas: CtaData[] = []): MessageData {
+function message(role: MessageRecord['role'], text: string, ctas: CtaButton[] = []): MessageRecord {
   return { id: randomUUID(), role, text, createdAt: new Date().toISOString(), sources: [], ctas };
 }
 
@@ -62,21 +68,25 @@ export class ChatService {
     },
   ) {}
 
-  private async business(id: string, caller: ChatCaller): Promise<BusinessRecord> {
+  private async business(id: string, caller: ChatCaller): Promise<BusinessProfile> {
     const business = await this.deps.businesses.get(id);
     if (!business) throw new NotFoundError('Business');
     assertOriginAllowed(business, caller.origin);
     return business;
   }
 
-  /** The session and its business; NOT_FOUND when either is gone or the id is unknown. */
-  private async load(sessionId: string, caller: ChatCaller): Promise<{ session: SessionData; business: BusinessRecord }> {
+  /**
+   * The session and its business, origin-checked; NOT_FOUND when either is gone or the id is
+   * unknown. A caller that does work before the turn (voice transcribes) opens the turn once
+   * and continues it with {@link sendTextTo}.
+   */
+  async openTurn(sessionId: string, caller: ChatCaller): Promise<TurnTarget> {
     const session = await this.deps.sessions.get(sessionId);
     if (!session) throw new NotFoundError('Session');
     return { session, business: await this.business(session.businessId, caller) };
   }
 
-  private opening(business: BusinessRecord): MessageData[] {
+  private opening(business: BusinessProfile): MessageRecord[] {
     const ctas = entryCtas(business);
     const second = business.secondaryGreeting?.trim();
     if (!second) return [message('ASSISTANT', greetingText(business), ctas)];
@@ -84,13 +94,13 @@ export class ChatService {
   }
 
   /** A new session for `businessId`, opening with the greeting and the entry CTAs. */
-  async startSession(businessId: string, caller: ChatCaller): Promise<SessionData> {
+  async startSession(businessId: string, caller: ChatCaller): Promise<SessionRecord> {
     const business = await this.business(businessId, caller);
     return this.deps.sessions.create(business.id, this.opening(business));
   }
 
-  async getSession(id: string, caller: ChatCaller): Promise<SessionData> {
-    return (await this.load(id, caller)).session;
+  async getSession(id: string, caller: ChatCaller): Promise<SessionRecord> {
+    return (await this.openTurn(id, caller)).session;
   }
 
   /** Erases the session now; false when there was none. */
@@ -105,7 +115,7 @@ export class ChatService {
   async sendMessage(input: SendMessageRequest, caller: ChatCaller): Promise<Receipt> {
     const kind = checkOneOf(input.text, input.ctaId);
     if (kind === 'text') return this.sendText(input.sessionId, input.text as string, caller);
-    const { session, business } = await this.load(input.sessionId, caller);
+    const { session, business } = await this.openTurn(input.sessionId, caller);
     const node = findCta(business, input.ctaId as string);
     if (!node) throw new NotFoundError('CTA');
     return this.click(session, business, node);
@@ -117,13 +127,18 @@ export class ChatService {
    */
   async sendText(sessionId: string, rawText: string, caller: ChatCaller): Promise<Receipt> {
     const text = checkMessageText(rawText);
-    const { session, business } = await this.load(sessionId, caller);
+    return this.sendTextTo(await this.openTurn(sessionId, caller), text);
+  }
+
+  /** Continues an opened turn with the visitor's text (checked here). */
+  async sendTextTo({ session, business }: TurnTarget, rawText: string): Promise<Receipt> {
+    const text = checkMessageText(rawText);
     if (isResetMessage(text)) return this.reset(session, business, text);
     return this.modelTurn(session, business, text);
   }
 
   /** Sends and waits for the whole reply (for clients without WebSocket). */
-  async chat(input: SendMessageRequest, caller: ChatCaller): Promise<MessageData> {
+  async chat(input: SendMessageRequest, caller: ChatCaller): Promise<MessageRecord> {
     const receipt = await this.sendMessage(input, caller);
     for await (const chunk of await this.deps.hub.subscribe(receipt.replyId, 0)) {
       if (!chunk.done) continue;
@@ -133,18 +148,18 @@ export class ChatService {
     throw new AppError('SERVICE_UNAVAILABLE', 'The reply ended without a message', {}, 'warn');
   }
 
-  replyStream(replyId: string, fromSeq = 0): Promise<AsyncIterableIterator<ReplyChunkData>> {
+  replyStream(replyId: string, fromSeq = 0): Promise<AsyncIterableIterator<ReplyChunkRecord>> {
     return this.deps.hub.subscribe(replyId, Math.max(0, fromSeq));
   }
 
-  private async click(session: SessionData, business: BusinessRecord, node: CtaNodeRecord): Promise<Receipt> {
+  private async click(session: SessionRecord, business: BusinessProfile, node: CtaNodeRecord): Promise<Receipt> {
     if (node.action === CtaAction.SEND) {
       const text = node.message?.trim() || node.label;
       if (isResetMessage(text)) return this.reset(session, business, text);
       return this.modelTurn(session, business, text);
     }
     if (node.action === CtaAction.LINK) {
-      const reply = message('ASSISTANT', node.url ? `Here you go: ${node.url}` : node.label, [toCta(node)]);
+      const reply = message('ASSISTANT', node.url ? `Here you go: ${node.url}` : node.label, [toCtaButton(node)]);
       return this.canned(session, message('USER', node.label), reply, 'menu');
     }
     const children = childCtas(business, node.id);
@@ -153,7 +168,7 @@ export class ChatService {
   }
 
   /** "hi", "menu", "start over": the greeting again, but never twice in a row. */
-  private reset(session: SessionData, business: BusinessRecord, text: string): Promise<Receipt> {
+  private reset(session: SessionRecord, business: BusinessProfile, text: string): Promise<Receipt> {
     const user = message('USER', text);
     if (session.lastKind === 'greeting' || session.lastKind === 'greeting-again') {
       return this.canned(session, user, message('ASSISTANT', greetingAgainText(business), entryCtas(business)), 'greeting-again');
@@ -163,7 +178,7 @@ export class ChatService {
   }
 
   /** A reply that needs no model: stored with the visitor message, streamed in one piece. */
-  private async canned(session: SessionData, user: MessageData, reply: MessageData, kind: LastKind): Promise<Receipt> {
+  private async canned(session: SessionRecord, user: MessageRecord, reply: MessageRecord, kind: LastKind): Promise<Receipt> {
     const stored = await this.deps.sessions.append(
       session.id,
       [
@@ -184,7 +199,7 @@ export class ChatService {
     return { userMessage: user, replyId: writer.replyId };
   }
 
-  private async modelTurn(session: SessionData, business: BusinessRecord, text: string): Promise<Receipt> {
+  private async modelTurn(session: SessionRecord, business: BusinessProfile, text: string): Promise<Receipt> {
     const acceptedAt = Date.now();
     const user = message('USER', text);
     const stored = await this.deps.sessions.append(session.id, [{ message: user, inHistory: true }], null);

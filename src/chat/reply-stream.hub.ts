@@ -2,7 +2,7 @@ import { NotFoundError } from '../common/errors';
 import type { Logger } from '../observability/logger';
 import type { Metrics } from '../observability/metrics';
 import type { RedisClient } from '../redis/redis';
-import type { MessageData, ReplyChunkData, ReplyErrorData } from './chat.model';
+import type { MessageRecord, ReplyChunkRecord, ReplyErrorRecord } from './chat.records';
 import { PushIterator } from './push-iterator';
 import { replyKeys } from './reply-stream.writer';
 import { isOpaqueId } from './session.store';
@@ -15,14 +15,14 @@ interface Feed {
   key: string;
   heartbeat: string;
   lastId: string;
-  chunks: ReplyChunkData[];
+  chunks: ReplyChunkRecord[];
   done: boolean;
-  subscribers: Set<PushIterator<ReplyChunkData>>;
+  subscribers: Set<PushIterator<ReplyChunkRecord>>;
   /** Consecutive checks that found no heartbeat and no final entry. */
   missedHeartbeats: number;
 }
 
-const INTERRUPTED: ReplyErrorData = {
+const INTERRUPTED: ReplyErrorRecord = {
   code: 'INTERRUPTED',
   message: 'The reply stopped because the server generating it went away; please send your message again.',
 };
@@ -44,7 +44,7 @@ function fieldsOf(raw: string[]): Record<string, string> {
 export class ReplyStreamHub {
   private readonly feeds = new Map<string, Feed>();
   /** Each subscriber's `fromSeq`, for live chunks. */
-  private readonly fromSeqs = new WeakMap<PushIterator<ReplyChunkData>, number>();
+  private readonly fromSeqs = new WeakMap<PushIterator<ReplyChunkRecord>, number>();
   private blockingClientId: number | null = null;
   private blocked = false;
   private closed = false;
@@ -72,7 +72,7 @@ export class ReplyStreamHub {
    * The chunks of reply `replyId` from `fromSeq` on, live until done. Throws NOT_FOUND when
    * the reply is unknown or has expired.
    */
-  async subscribe(replyId: string, fromSeq = 0): Promise<AsyncIterableIterator<ReplyChunkData>> {
+  async subscribe(replyId: string, fromSeq = 0): Promise<AsyncIterableIterator<ReplyChunkRecord>> {
     if (!isOpaqueId(replyId)) throw new NotFoundError('Reply');
     const keys = replyKeys(this.prefix, replyId);
     if ((await this.redis.exists(keys.stream)) === 0) throw new NotFoundError('Reply');
@@ -93,7 +93,7 @@ export class ReplyStreamHub {
       this.interrupt();
     }
     const current = feed;
-    const iterator: PushIterator<ReplyChunkData> = new PushIterator(() => {
+    const iterator: PushIterator<ReplyChunkRecord> = new PushIterator(() => {
       current.subscribers.delete(iterator);
       if (current.subscribers.size === 0 && this.feeds.get(replyId) === current) {
         this.feeds.delete(replyId);
@@ -177,18 +177,18 @@ export class ReplyStreamHub {
       if (f.k === 'd') {
         this.deliver(feed, { replyId: feed.replyId, seq: Number(f.seq), delta: f.d ?? '', done: false, message: null, error: null });
       } else if (f.k === 'f') {
-        this.finish(feed, Number(f.seq), f.m ? (JSON.parse(f.m) as MessageData) : null, f.e ? (JSON.parse(f.e) as ReplyErrorData) : null);
+        this.finish(feed, Number(f.seq), f.m ? (JSON.parse(f.m) as MessageRecord) : null, f.e ? (JSON.parse(f.e) as ReplyErrorRecord) : null);
         return;
       }
     }
   }
 
-  private deliver(feed: Feed, chunk: ReplyChunkData): void {
+  private deliver(feed: Feed, chunk: ReplyChunkRecord): void {
     feed.chunks.push(chunk);
     for (const s of feed.subscribers) if (chunk.done || chunk.seq >= (this.fromSeqs.get(s) ?? 0)) s.push(chunk);
   }
 
-  private finish(feed: Feed, seq: number, message: MessageData | null, error: ReplyErrorData | null): void {
+  private finish(feed: Feed, seq: number, message: MessageRecord | null, error: ReplyErrorRecord | null): void {
     this.deliver(feed, { replyId: feed.replyId, seq, delta: '', done: true, message, error });
     feed.done = true;
     for (const s of feed.subscribers) s.end();

@@ -1,5 +1,5 @@
 import type { RedisClient } from '../redis/redis';
-import type { MessageData, ReplyErrorData } from './chat.model';
+import type { MessageRecord, ReplyErrorRecord } from './chat.records';
 
 /** Redis keys of one reply: its stream and the generator's heartbeat. */
 export function replyKeys(prefix: string, replyId: string): { stream: string; heartbeat: string } {
@@ -96,7 +96,7 @@ export class ReplyStreamWriter {
   }
 
   /** The final entry; also stops the heartbeat. Exactly one of `message`/`error` is usually set. */
-  async finish(message: MessageData | null, error: ReplyErrorData | null): Promise<void> {
+  async finish(message: MessageRecord | null, error: ReplyErrorRecord | null): Promise<void> {
     this.stopHeartbeat();
     const fields = ['k', 'f', 'seq', String(this.seq++)];
     if (message) fields.push('m', JSON.stringify(message));

@@ -1,16 +1,16 @@
-import type { BusinessRecord } from '../business/business.cache';
+import type { BusinessProfile } from '../business/business.profile';
 import { buildSystemPrompt } from '../business/system-prompt';
 import type { RetrievedPassage, Retriever } from '../knowledge/retriever';
 import { LlmError, type LlmProvider } from '../llm/llm.provider';
 import type { Logger } from '../observability/logger';
 import type { Metrics } from '../observability/metrics';
-import type { MessageData, ReplyErrorData, SourceData } from './chat.model';
+import type { MessageRecord, ReplyErrorRecord, SourceRecord } from './chat.records';
 import type { ReplyStreamWriter } from './reply-stream.writer';
 import type { SessionStore } from './session.store';
 import { randomUUID } from 'node:crypto';
 
 export interface GenerationJob {
-  business: BusinessRecord;
+  business: BusinessProfile;
   sessionId: string;
   question: string;
   writer: ReplyStreamWriter;
@@ -110,7 +110,7 @@ export class ReplyGenerator {
         text += delta;
         await job.writer.delta(delta);
       }
-      const message: MessageData = {
+      const message: MessageRecord = {
         id: randomUUID(),
         role: 'ASSISTANT',
         text: text.trim(),
@@ -140,7 +140,7 @@ export class ReplyGenerator {
    * Folds the turns that left the window into the running summary. Off the reply's path;
    * if the provider fails the turns stay in the history and the next reply tries again.
    */
-  private async fold(sessionId: string, business: BusinessRecord): Promise<void> {
+  private async fold(sessionId: string, business: BusinessProfile): Promise<void> {
     const { deps } = this;
     const fold = await deps.sessions.beginFold(sessionId, deps.maxHistoryTurns);
     if (!fold) return;
@@ -163,9 +163,9 @@ export class ReplyGenerator {
   }
 }
 
-function toSources(passages: RetrievedPassage[]): SourceData[] {
+function toSources(passages: RetrievedPassage[]): SourceRecord[] {
   const seen = new Set<string>();
-  const out: SourceData[] = [];
+  const out: SourceRecord[] = [];
   for (const p of passages) {
     if (seen.has(p.documentId)) continue;
     seen.add(p.documentId);
@@ -174,7 +174,7 @@ function toSources(passages: RetrievedPassage[]): SourceData[] {
   return out;
 }
 
-function replyErrorOf(err: unknown, aborted: boolean): ReplyErrorData {
+function replyErrorOf(err: unknown, aborted: boolean): ReplyErrorRecord {
   if (aborted) return { code: 'INTERRUPTED', message: 'The reply stopped because the server is shutting down; please send your message again.' };
   if (err instanceof LlmError) {
     return { code: 'LLM_FAILED', message: 'Sorry, the answer was cut off. Please send your message again.' };

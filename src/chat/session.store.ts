@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { LlmTurn } from '../llm/llm.provider';
 import type { RedisClient } from '../redis/redis';
-import type { LastKind, MessageData, SessionData } from './chat.model';
+import type { LastKind, MessageRecord, SessionRecord } from './chat.records';
 
 /** Messages a session keeps for the widget's transcript; older ones leave the display only. */
 export const TRANSCRIPT_MAX = 200;
@@ -78,7 +78,7 @@ interface SessionCommands {
 }
 
 export interface AppendMessage {
-  message: MessageData;
+  message: MessageRecord;
   /** False for greetings and menus: they stay out of the model's history. */
   inHistory: boolean;
 }
@@ -121,7 +121,7 @@ export class SessionStore {
   }
 
   /** Creates a session bound to `businessId`, opening with `opening` (the greeting). */
-  async create(businessId: string, opening: MessageData[]): Promise<SessionData> {
+  async create(businessId: string, opening: MessageRecord[]): Promise<SessionRecord> {
     const id = newOpaqueId();
     const k = this.keys(id);
     const multi = this.redis.multi().hset(k.hash, { businessId, createdAt: new Date().toISOString(), lastKind: 'greeting' });
@@ -138,7 +138,7 @@ export class SessionStore {
   }
 
   /** The session, or null when it is unknown or expired. */
-  async get(id: string): Promise<SessionData | null> {
+  async get(id: string): Promise<SessionRecord | null> {
     if (!isOpaqueId(id)) return null;
     const k = this.keys(id);
     const res = await this.redis.multi().hgetall(k.hash).lrange(k.transcript, 0, -1).pttl(k.hash).exec();
@@ -152,7 +152,7 @@ export class SessionStore {
       businessId: hash.businessId,
       summary: hash.summary || null,
       lastKind: (hash.lastKind as LastKind) || null,
-      messages: (res[1][1] as string[]).map((m) => JSON.parse(m) as MessageData),
+      messages: (res[1][1] as string[]).map((m) => JSON.parse(m) as MessageRecord),
       expiresAt: new Date(Date.now() + Math.max(0, pttl)),
     };
   }
@@ -177,15 +177,15 @@ export class SessionStore {
    * transcribed) and adds it to the model history, atomically. `gone`: the session expired or
    * ended; `absent`: the message is no longer pending (already filled in: a retried job).
    */
-  async fillPending(id: string, pending: MessageData, text: string): Promise<'ok' | 'gone' | 'absent'> {
+  async fillPending(id: string, pending: MessageRecord, text: string): Promise<'ok' | 'gone' | 'absent'> {
     const k = this.keys(id);
-    const filled: MessageData = { ...pending, text };
+    const filled: MessageRecord = { ...pending, text };
     const n = await this.redis.chatReplace(k.hash, k.transcript, k.history, JSON.stringify(pending), JSON.stringify(filled), JSON.stringify(toTurn(filled)), this.ttlSeconds);
     return n < 0 ? 'gone' : n === 0 ? 'absent' : 'ok';
   }
 
   /** Removes a pending (empty) visitor message whose voice turn failed; false when it is not there. */
-  async removePending(id: string, pending: MessageData): Promise<boolean> {
+  async removePending(id: string, pending: MessageRecord): Promise<boolean> {
     const k = this.keys(id);
     return (await this.redis.chatReplace(k.hash, k.transcript, k.history, JSON.stringify(pending), '', '', this.ttlSeconds)) > 0;
   }
@@ -257,6 +257,6 @@ export class SessionStore {
   }
 }
 
-function toTurn(message: MessageData): LlmTurn {
+function toTurn(message: MessageRecord): LlmTurn {
   return { role: message.role === 'USER' ? 'user' : 'model', text: message.text };
 }

@@ -2,8 +2,7 @@ import { Queue, Worker, type Job } from 'bullmq';
 import Redis from 'ioredis';
 import type { AppConfig } from '../config/config';
 import type { Logger } from '../observability/logger';
-import { closeRedis } from '../redis/redis';
-import type { EnqueueOptions, JobProcessors, JobQueue, RetryPolicy } from './job-queue';
+import type { EnqueueOptions, JobQueue, JobRegistry, RetryPolicy } from './job-queue';
 
 /** One BullMQ queue carries every job name; processors are looked up by `job.name`. */
 export const QUEUE_NAME = 'jobs';
@@ -12,9 +11,10 @@ type QueueConfig = Pick<AppConfig, 'redisUrl' | 'redisKeyPrefix' | 'redisConnect
 
 /**
  * BullMQ wants connections of its own: `maxRetriesPerRequest: null` (blocking commands wait
- * through reconnects) and an offline queue, unlike the app's fail-fast connection.
+ * through reconnects) and an offline queue, unlike the app's fail-fast connection. The
+ * composition root opens it and closes it after the queue or worker.
  */
-function bullConnection(config: QueueConfig, name: string): Redis {
+export function bullConnection(config: QueueConfig, name: string): Redis {
   return new Redis(config.redisUrl, {
     maxRetriesPerRequest: null,
     enableReadyCheck: true,
@@ -34,16 +34,15 @@ export function bullPrefix(config: Pick<AppConfig, 'redisKeyPrefix'>): string {
  * with exponential backoff; finished jobs are trimmed (the index_jobs rows are the record).
  */
 export class BullMqJobQueue implements JobQueue {
-  private readonly connection: Redis;
   private readonly queue: Queue;
 
   constructor(
-    config: QueueConfig,
+    connection: Redis,
+    config: Pick<AppConfig, 'redisKeyPrefix'>,
     private readonly retry: RetryPolicy,
     private readonly enqueueTimeoutMs = 5_000,
   ) {
-    this.connection = bullConnection(config, 'concierge-jobs');
-    this.queue = new Queue(QUEUE_NAME, { connection: this.connection, prefix: bullPrefix(config) });
+    this.queue = new Queue(QUEUE_NAME, { connection, prefix: bullPrefix(config) });
     // Errors surface on enqueue; the event only keeps an outage from crashing the process.
     this.queue.on('error', () => undefined);
   }
@@ -73,9 +72,9 @@ export class BullMqJobQueue implements JobQueue {
     }
   }
 
+  /** Stops the queue; its connection belongs to the caller. */
   async close(): Promise<void> {
     await this.queue.close();
-    await closeRedis(this.connection);
   }
 }
 
@@ -84,21 +83,22 @@ export class BullMqJobQueue implements JobQueue {
  * `concurrency` jobs at a time.
  */
 export class BullMqJobWorker {
-  private readonly connection: Redis;
   private readonly worker: Worker;
 
-  constructor(config: QueueConfig, processors: JobProcessors, options: { concurrency: number; logger: Logger }) {
-    this.connection = bullConnection(config, 'concierge-worker');
+  constructor(
+    connection: Redis,
+    config: Pick<AppConfig, 'redisKeyPrefix'>,
+    registry: JobRegistry,
+    options: { concurrency: number; logger: Logger },
+  ) {
     this.worker = new Worker(
       QUEUE_NAME,
       async (job: Job) => {
-        const processor = processors[job.name];
-        if (!processor) throw new Error(`no processor registered for job "${job.name}"`);
         const maxAttempts = job.opts.attempts ?? 1;
         const attempt = job.attemptsMade + 1;
-        await (processor as (d: unknown, c: unknown) => Promise<void>)(job.data, { attempt, maxAttempts, isFinalAttempt: attempt >= maxAttempts });
+        await registry.run(job.name, job.data, { attempt, maxAttempts, isFinalAttempt: attempt >= maxAttempts });
       },
-      { connection: this.connection, prefix: bullPrefix(config), concurrency: options.concurrency, autorun: true },
+      { connection, prefix: bullPrefix(config), concurrency: options.concurrency, autorun: true },
     );
     this.worker.on('failed', (job, err) => options.logger.warn('job attempt failed', { job: job?.name, id: job?.id, attempt: job?.attemptsMade, error: err.message }));
     this.worker.on('error', (err) => options.logger.error('job worker error', { error: err.message }));
@@ -108,9 +108,8 @@ export class BullMqJobWorker {
     await this.worker.waitUntilReady();
   }
 
-  /** Lets running jobs finish, then disconnects. */
+  /** Lets running jobs finish; the connection belongs to the caller. */
   async close(): Promise<void> {
     await this.worker.close();
-    await closeRedis(this.connection);
   }
 }

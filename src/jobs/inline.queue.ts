@@ -1,5 +1,5 @@
 import type { Logger } from '../observability/logger';
-import type { EnqueueOptions, JobProcessors, JobQueue, RetryPolicy } from './job-queue';
+import type { EnqueueOptions, JobQueue, JobRegistry, RetryPolicy } from './job-queue';
 
 /**
  * Runs jobs in this process, asynchronously (never inside the caller's await) and with the
@@ -12,15 +12,14 @@ export class InlineJobQueue implements JobQueue {
   private closed = false;
 
   constructor(
-    private readonly processors: JobProcessors,
+    private readonly registry: JobRegistry,
     private readonly retry: RetryPolicy,
     private readonly logger: Logger,
   ) {}
 
   async enqueue(name: string, data: Record<string, unknown>, options: EnqueueOptions = {}): Promise<void> {
     if (this.closed) throw new Error('job queue is closed');
-    const processor = this.processors[name];
-    if (!processor) throw new Error(`no processor registered for job "${name}"`);
+    if (!this.registry.has(name)) throw new Error(`no processor registered for job "${name}"`);
     if (options.jobId && this.activeIds.has(options.jobId)) return;
     if (options.jobId) this.activeIds.add(options.jobId);
     const run = (async () => {
@@ -28,7 +27,7 @@ export class InlineJobQueue implements JobQueue {
       for (let attempt = 1; attempt <= this.retry.attempts; attempt++) {
         const isFinalAttempt = attempt === this.retry.attempts;
         try {
-          await (processor as (d: unknown, c: unknown) => Promise<void>)(data, { attempt, maxAttempts: this.retry.attempts, isFinalAttempt });
+          await this.registry.run(name, data, { attempt, maxAttempts: this.retry.attempts, isFinalAttempt });
           return;
         } catch (err) {
           this.logger.warn('job attempt failed', { job: name, attempt, error: err instanceof Error ? err.message : String(err) });

@@ -1,6 +1,7 @@
 /**
  * A small queue seam (after Twenty's MessageQueueDriver): features enqueue named jobs with
- * JSON data and register processors by name; a driver decides where they run. The BullMQ
+ * JSON data and register processors by name in the {@link JobRegistry}; a driver decides where
+ * they run. The BullMQ
  * driver runs them in `npm run worker`; the inline driver runs them in-process (tests).
  */
 export interface JobContext {
@@ -15,6 +16,41 @@ export type JobProcessor<T = Record<string, unknown>> = (data: T, context: JobCo
 
 /** Processors by job name. */
 export type JobProcessors = Record<string, JobProcessor<never>>;
+
+/**
+ * The one processor registry of a process. The composition root builds it; each feature
+ * registers its processors by job name at start-up; every queue driver (inline, the BullMQ
+ * worker) runs jobs from it. A name registered twice is a wiring mistake and throws.
+ */
+export class JobRegistry {
+  private readonly processors = new Map<string, JobProcessor<never>>();
+
+  register<T>(name: string, processor: JobProcessor<T>): this {
+    if (this.processors.has(name)) throw new Error(`a processor for job "${name}" is already registered`);
+    this.processors.set(name, processor);
+    return this;
+  }
+
+  registerAll(processors: JobProcessors): this {
+    for (const [name, processor] of Object.entries(processors)) this.register(name, processor);
+    return this;
+  }
+
+  /** Runs the processor registered for `name`; throws when there is none. */
+  run(name: string, data: unknown, context: JobContext): Promise<void> {
+    const processor = this.processors.get(name);
+    if (!processor) throw new Error(`no processor registered for job "${name}"`);
+    return (processor as (d: unknown, c: JobContext) => Promise<void>)(data, context);
+  }
+
+  has(name: string): boolean {
+    return this.processors.has(name);
+  }
+
+  names(): string[] {
+    return [...this.processors.keys()];
+  }
+}
 
 export interface EnqueueOptions {
   /**

@@ -1,5 +1,5 @@
 import { assertCanAccessBusiness } from '../auth/access';
-import type { Principal } from '../auth/principal';
+import type { Principal } from '../common/principal';
 import { UnauthenticatedError } from '../common/errors';
 
 /**

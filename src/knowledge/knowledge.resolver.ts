@@ -1,5 +1,6 @@
 import { Arg, Authorized, Ctx, ID, Int, Mutation, Query, Resolver, Root, Subscription, type SubscribeResolverData } from 'type-graphql';
-import type { RequestContext } from '../server/context';
+import type { RequestContext } from '../common/request-context';
+import { resolverOf } from '../common/resolver-container';
 import type { DocumentRecord } from './document.store';
 import type { IndexJobRecord } from './index-job.store';
 import type { KnowledgeService } from './knowledge.service';
@@ -18,11 +19,6 @@ const toJob = (j: IndexJobRecord): IndexJob =>
     createdAt: j.createdAt,
     finishedAt: j.finishedAt,
   });
-
-/** What the knowledge module adds to every operation's context (see createKnowledgeModule). */
-export interface KnowledgeContext extends RequestContext {
-  knowledge: KnowledgeService;
-}
 
 /** Admin operations of the knowledge base; every one needs an API key for the business. */
 @Resolver()
@@ -93,13 +89,16 @@ export class KnowledgeResolver {
     return toJob(await this.knowledge.crawl(ctx.principal, businessId, url, maxPages));
   }
 
+  /** The source of `indexJobUpdates`: the stored state, then every change. */
+  jobUpdates(ctx: RequestContext, jobId: string): AsyncGenerator<IndexJobRecord> {
+    return this.knowledge.watchJob(ctx.principal, jobId);
+  }
+
   @Authorized()
   @Subscription(() => IndexJob, {
     description: 'The job\'s current state, then every change; completes after SUCCEEDED or FAILED.',
-    // type-graphql calls `subscribe` without the resolver instance: the service comes from
-    // this app's context, so several apps in one process (tests) never cross.
-    subscribe: ({ args, context }: SubscribeResolverData<unknown, Record<string, unknown>, KnowledgeContext>) =>
-      context.knowledge.watchJob(context.principal, String(args.jobId)),
+    subscribe: (data: SubscribeResolverData<unknown, Record<string, unknown>, RequestContext>) =>
+      resolverOf(data, KnowledgeResolver).jobUpdates(data.context, String(data.args.jobId)),
   })
   indexJobUpdates(@Arg('jobId', () => ID, { description: 'The index job to follow.' }) _jobId: string, @Root() job: IndexJobRecord): IndexJob {
     return toJob(job);

@@ -1,6 +1,6 @@
 import type { Knex } from '@mikro-orm/postgresql';
 import { randomUUID } from 'node:crypto';
-import type { Principal } from '../auth/principal';
+import type { Principal } from '../common/principal';
 import type { BusinessCache } from '../business/business.cache';
 import { BadUserInputError, NotFoundError, PayloadTooLargeError, ServiceUnavailableError } from '../common/errors';
 import { isUuid } from '../common/ids';

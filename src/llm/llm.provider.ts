@@ -5,7 +5,7 @@
  * `systemInstruction`.
  */
 
-import type { BusinessRecord } from '../business/business.cache';
+import type { BusinessProfile } from '../business/business.profile';
 
 export interface LlmTurn {
   role: 'user' | 'model';
@@ -34,7 +34,7 @@ export interface ReplyRequest {
    * The business record itself, for providers that answer without a model (offline): they
    * read facts and FAQs from it. Model providers use `systemInstruction` only.
    */
-  business?: BusinessRecord;
+  business?: BusinessProfile;
 }
 
 export interface SummaryRequest {

@@ -1,4 +1,4 @@
-import type { BusinessRecord } from '../business/business.cache';
+import type { BusinessProfile } from '../business/business.profile';
 import type { SpeechRecognizer } from './speech-recognizer';
 import { LlmError, type LlmPassage, type LlmProvider, type ReplyRequest, type SummaryRequest, type TranscriptionRequest } from './llm.provider';
 
@@ -22,7 +22,7 @@ function overlap(question: string[], candidate: string[]): number {
   return hits / question.length;
 }
 
-const TOPICS: Array<{ words: RegExp; answer: (b: BusinessRecord) => string | null }> = [
+const TOPICS: Array<{ words: RegExp; answer: (b: BusinessProfile) => string | null }> = [
   { words: /\b(hours?|open|opening|close|closing|closed)\b/i, answer: (b) => (b.hours ? `Our opening hours: ${b.hours}.` : null) },
   {
     words: /\b(where|address|located|location|directions|find you)\b/i,
@@ -54,7 +54,7 @@ function splitHeading(text: string): { heading: string; body: string } {
 }
 
 /** The deterministic answer to the visitor's last message; exported for unit use. */
-export function offlineAnswer(business: BusinessRecord | undefined, passages: readonly LlmPassage[], question: string): string {
+export function offlineAnswer(business: BusinessProfile | undefined, passages: readonly LlmPassage[], question: string): string {
   const name = business?.name ?? 'the business';
   const words = contentWords(question);
   if (business) {

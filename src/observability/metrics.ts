@@ -74,6 +74,7 @@ export class Metrics {
   readonly chatSummaryFolds = new Counter({
     name: 'chat_summary_folds_total',
     help: 'Attempts to fold old turns into a session summary, by outcome',
+    labelNames: ['outcome'] as const,
     registers: [this.registry],
   });
 

@@ -3,7 +3,7 @@ import { lexicographicSortSchema, printSchema } from 'graphql';
 import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { createLogger } from '../observability/logger';
-import { buildGraphQLSchema } from './schema';
+import { buildGraphQLSchema, createResolvers, type ResolverServices } from './schema';
 
 /**
  * Writes schema.graphql from the code (`npm run schema:emit`), or with `--check` exits 1
@@ -11,8 +11,14 @@ import { buildGraphQLSchema } from './schema';
  */
 export const SCHEMA_FILE = path.resolve(__dirname, __dirname.includes(`${path.sep}dist${path.sep}`) ? '../../../schema.graphql' : '../../schema.graphql');
 
+/**
+ * Emission needs the resolver classes, not working services: the resolvers are built on a
+ * placeholder that answers every property with itself, and no operation ever runs on them.
+ */
+const PLACEHOLDER: ResolverServices = new Proxy(() => PLACEHOLDER, { get: () => PLACEHOLDER }) as unknown as ResolverServices;
+
 export async function printCurrentSchema(): Promise<string> {
-  const schema = await buildGraphQLSchema();
+  const schema = await buildGraphQLSchema(createResolvers(PLACEHOLDER));
   return `${printSchema(lexicographicSortSchema(schema))}\n`;
 }
 

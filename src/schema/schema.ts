@@ -1,25 +1,45 @@
 import 'reflect-metadata';
 import type { GraphQLSchema } from 'graphql';
-import { buildSchema, type AuthChecker, type ContainerType, type PubSub } from 'type-graphql';
+import { DateTimeResolver } from 'graphql-scalars';
+import { buildSchema, type AuthChecker, type NonEmptyArray, type PubSub } from 'type-graphql';
 import { ApiKeyResolver } from '../auth/api-key.resolver';
 import { BusinessResolver } from '../business/business.resolver';
-import { DateTimeResolver } from 'graphql-scalars';
+import { ChatResolver } from '../chat/chat.resolver';
+import { rateLimitMiddlewares } from '../common/rate-limit';
+import type { RequestContext } from '../common/request-context';
+import { bindContainer, ResolverContainer } from '../common/resolver-container';
+import { readPackageVersion } from '../common/version';
+import type { Core } from '../core';
 import { KnowledgeResolver } from '../knowledge/knowledge.resolver';
 import { ServerInfoResolver } from '../server/server-info.resolver';
-import { ChatResolver } from '../chat/chat.resolver';
 import { VoiceResolver } from '../voice/voice.resolver';
-import type { RequestContext } from '../server/context';
+
+/** What the resolvers are built from: the core's services. */
+export type ResolverServices = Pick<Core, 'apiKeys' | 'businessService' | 'chat' | 'knowledge' | 'voice'>;
+
+export interface ApiResolvers {
+  resolvers: object[];
+  /** Class middlewares (rate limits), built by type-graphql through the same container. */
+  middlewares: object[];
+}
 
 /**
- * Every resolver class of the API. Features add theirs here; `schema.graphql` is emitted
- * from this list (npm run schema:emit) and CI fails when the committed file drifts.
+ * Every resolver of the API, each built once with its service. Features add theirs here;
+ * `schema.graphql` is emitted from this list (npm run schema:emit) and CI fails when the
+ * committed file drifts.
  */
-export const RESOLVERS = [ServerInfoResolver, BusinessResolver, ApiKeyResolver, ChatResolver, VoiceResolver, KnowledgeResolver] as const;
-
-export interface SchemaOptions {
-  /** Resolves resolver instances (built by hand in app.ts with their collaborators). */
-  container?: ContainerType;
-  authChecker?: AuthChecker<RequestContext>;
+export function createResolvers(services: ResolverServices): ApiResolvers {
+  return {
+    resolvers: [
+      new ServerInfoResolver(readPackageVersion()),
+      new BusinessResolver(services.businessService),
+      new ApiKeyResolver(services.apiKeys),
+      new ChatResolver(services.chat.service),
+      new VoiceResolver(services.voice.turns),
+      new KnowledgeResolver(services.knowledge.service),
+    ],
+    middlewares: rateLimitMiddlewares(services.chat.rateLimits),
+  };
 }
 
 /**
@@ -35,11 +55,12 @@ const NO_TOPICS: PubSub = {
   },
 };
 
-export async function buildGraphQLSchema(options: SchemaOptions = {}): Promise<GraphQLSchema> {
-  return buildSchema({
-    resolvers: RESOLVERS,
-    container: options.container,
-    authChecker: options.authChecker ?? (() => false),
+export async function buildGraphQLSchema(api: ApiResolvers, authChecker: AuthChecker<RequestContext> = () => false): Promise<GraphQLSchema> {
+  const container = new ResolverContainer([...api.resolvers, ...api.middlewares]);
+  const schema = await buildSchema({
+    resolvers: api.resolvers.map((r) => r.constructor) as NonEmptyArray<() => unknown>,
+    container,
+    authChecker,
     authMode: 'error',
     // API.md names the scalar `DateTime` (ISO 8601 strings); type-graphql's default is `DateTimeISO`.
     scalarsMap: [{ type: Date, scalar: DateTimeResolver }],
@@ -47,4 +68,6 @@ export async function buildGraphQLSchema(options: SchemaOptions = {}): Promise<G
     emitSchemaFile: false,
     pubSub: NO_TOPICS,
   });
+  bindContainer(schema, container);
+  return schema;
 }

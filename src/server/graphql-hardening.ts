@@ -19,8 +19,8 @@ import {
   type ValidationRule,
 } from 'graphql';
 import { resolvePrincipal } from '../auth/auth-checker';
-import type { ApiKeyAuthenticator } from '../auth/principal';
-import type { RequestContext } from './context';
+import type { ApiKeyAuthenticator } from '../common/principal';
+import type { RequestContext } from '../common/request-context';
 
 /**
  * Query limits (graphql-armor; tokens: graphql-js), hidden field suggestions and the introspection policy, for

@@ -8,13 +8,14 @@ import { randomUUID } from 'node:crypto';
 import type { AppConfig } from '../config/config';
 import type { Logger } from '../observability/logger';
 import type { Metrics } from '../observability/metrics';
-import { apiKeyFromHeaders, type RequestContext, type RequestMeta } from './context';
+import { type RequestContext, type RequestMeta } from '../common/request-context';
+import { apiKeyFromHeaders } from './context';
 import { classifyError, toPublicError } from './format-error';
 import type { HealthService } from './health';
 import { OriginPolicy } from './origins';
 import { PLAYGROUND_HTML, playgroundAsset, wantsPlayground } from './playground';
 import { GraphQLWebSocketServer } from './websocket';
-import { registerMultipartUploads } from '../voice/upload';
+import { registerMultipartUploads } from './multipart';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -30,8 +31,6 @@ export interface HttpServerOptions {
   logger: Logger;
   metrics: Metrics;
   health: HealthService;
-  /** Adds services to each operation's context (HTTP and WebSocket alike). */
-  extendContext?: (ctx: RequestContext) => RequestContext;
   /** Extra Apollo plugins (query limits, introspection policy). */
   apolloPlugins?: ApolloServerPlugin<RequestContext>[];
   /** Extra validation rules for HTTP operations (query limits). */
@@ -147,7 +146,6 @@ export async function createHttpServer(options: HttpServerOptions): Promise<Http
     metrics,
     isProduction: config.isProduction,
     trustProxy: config.trustProxy,
-    extendContext: options.extendContext,
     prepareOperation: options.prepareWsOperation,
   });
 
@@ -194,7 +192,7 @@ export async function createHttpServer(options: HttpServerOptions): Promise<Http
         signal: aborter.signal,
         meta,
       };
-      return options.extendContext ? options.extendContext(ctx) : ctx;
+      return ctx;
     },
   });
 

@@ -8,7 +8,8 @@ import proxyAddr from 'proxy-addr';
 import { WebSocketServer, type WebSocket } from 'ws';
 import type { Logger } from '../observability/logger';
 import type { Metrics } from '../observability/metrics';
-import { apiKeyFromHeaders, type RequestContext } from './context';
+import { type RequestContext } from '../common/request-context';
+import { apiKeyFromHeaders } from './context';
 import { classifyError, toPublicError } from './format-error';
 import type { OriginPolicy } from './origins';
 
@@ -24,8 +25,6 @@ export interface WebSocketOptions {
   maxPayloadBytes?: number;
   /** Subscriptions one socket may hold at once. */
   maxSubscriptionsPerSocket?: number;
-  /** Extra context (services) merged into each operation's context. */
-  extendContext?: (ctx: RequestContext) => RequestContext;
   /**
    * Parses and validates a document with the same limits and introspection policy as HTTP
    * (server/graphql-hardening.ts); returns the document or the errors to send.
@@ -106,7 +105,7 @@ export class GraphQLWebSocketServer {
             apiKey: apiKeyFromHeaders(params),
             meta: { errorCodes: [] },
           };
-          return options.extendContext ? options.extendContext(base) : base;
+          return base;
         },
         // Parse and validate here, so that only operations that will run are counted. (When
         // graphql-ws validates, an invalid document ends without onComplete, and the count

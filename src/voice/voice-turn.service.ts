@@ -1,21 +1,19 @@
 import type { FileUpload } from 'graphql-upload-minimal';
-import { ServiceUnavailableError } from '../common/errors';
-import type { RequestContext } from '../server/context';
+import type { RequestContext } from '../common/request-context';
 import type { VoiceAudioStore } from './audio.store';
 import { discardUpload } from './upload';
-import type { VoiceJobQueue, VoiceReceipt, VoiceTurnSink } from './voice-turn.sink';
+import type { ChatService, Receipt } from '../chat/chat.service';
+import type { PendingTurns } from '../chat/pending-turns';
+import type { VoiceJobQueue } from './voice.job';
 import { VoiceInputError } from './voice.errors';
 import type { VoiceService } from './voice.service';
 
-export interface VoiceBusinessLookup {
-  get(id: string): Promise<{ voiceEnabled: boolean } | null>;
-}
-
 export interface VoiceTurnServiceOptions {
   voice: VoiceService;
-  businesses: VoiceBusinessLookup;
-  /** The chat service (ChatVoiceTurns); null only in a misconfigured app (then: SERVICE_UNAVAILABLE). */
-  turns: VoiceTurnSink | null;
+  /** Continues the transcript as a typed turn. */
+  chat: Pick<ChatService, 'openTurn' | 'sendTextTo'>;
+  /** Opens and fails turns whose transcript the worker delivers later. */
+  pendingTurns: Pick<PendingTurns, 'begin' | 'fail'>;
   /** The jobs queue; null: every upload is transcribed in the request. */
   queue: VoiceJobQueue | null;
   audioStore: VoiceAudioStore;
@@ -35,7 +33,7 @@ export interface VoiceTurnServiceOptions {
 export class VoiceTurnService {
   constructor(private readonly options: VoiceTurnServiceOptions) {}
 
-  async sendVoiceMessage(sessionId: string, audio: Promise<FileUpload>, ctx: RequestContext): Promise<VoiceReceipt & { transcriptPending: boolean }> {
+  async sendVoiceMessage(sessionId: string, audio: Promise<FileUpload>, ctx: RequestContext): Promise<Receipt & { transcriptPending: boolean }> {
     try {
       return await this.send(sessionId, audio, ctx);
     } finally {
@@ -43,32 +41,31 @@ export class VoiceTurnService {
     }
   }
 
-  private async send(sessionId: string, audio: Promise<FileUpload>, ctx: RequestContext): Promise<VoiceReceipt & { transcriptPending: boolean }> {
-    const { voice, businesses, turns, queue, audioStore } = this.options;
-    if (!turns) throw new ServiceUnavailableError('Chat');
-    const businessId = await turns.sessionBusiness(sessionId, ctx);
-    const business = await businesses.get(businessId);
-    if (!business?.voiceEnabled) {
+  private async send(sessionId: string, audio: Promise<FileUpload>, ctx: RequestContext): Promise<Receipt & { transcriptPending: boolean }> {
+    const { voice, chat, pendingTurns, queue, audioStore } = this.options;
+    // The session and business are loaded once, before any byte of audio is processed.
+    const target = await chat.openTurn(sessionId, ctx);
+    if (!target.business.voiceEnabled) {
       throw new VoiceInputError('voice_disabled', 'Voice messages are not enabled for this business; type your message instead');
     }
 
     if (!queue) {
       const { transcript } = await voice.transcribeUpload(audio, ctx.signal);
-      return { ...(await turns.sendText(sessionId, transcript, ctx)), transcriptPending: false };
+      return { ...(await chat.sendTextTo(target, transcript)), transcriptPending: false };
     }
 
     const received = await voice.receiveUpload(audio, ctx.signal);
     if (received.kind === 'transcribed') {
-      return { ...(await turns.sendText(sessionId, received.transcript, ctx)), transcriptPending: false };
+      return { ...(await chat.sendTextTo(target, received.transcript)), transcriptPending: false };
     }
-    const receipt = await turns.beginPendingTurn(sessionId, ctx);
+    const receipt = await pendingTurns.begin(target);
     const pending = { sessionId, replyId: receipt.replyId, userMessageId: receipt.userMessage.id };
     try {
       await queue.enqueue({ ...pending, audioKey: received.audioKey, bytes: received.bytes, requestId: ctx.requestId, receivedAt: new Date().toISOString() });
     } catch (err) {
       await audioStore.delete(received.audioKey).catch(() => undefined);
-      await turns
-        .failPendingTurn(pending, { code: 'SERVICE_UNAVAILABLE', message: 'The voice message could not be queued; send it again' })
+      await pendingTurns
+        .fail(pending, { code: 'SERVICE_UNAVAILABLE', message: 'The voice message could not be queued; send it again' })
         .catch(() => undefined);
       throw err;
     }

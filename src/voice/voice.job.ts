@@ -1,13 +1,40 @@
 import { AppError } from '../common/errors';
 import type { Logger } from '../observability/logger';
 import type { VoiceAudioStore } from './audio.store';
-import type { VoiceJobPayload, VoiceTurnSink } from './voice-turn.sink';
+import type { PendingTurn, PendingTurns } from '../chat/pending-turns';
+import type { JobContext, JobQueue } from '../jobs/job-queue';
 import type { VoiceService } from './voice.service';
+
+/** The job name of a large voice file, transcribed by the worker. */
+export const VOICE_JOB_NAME = 'voice.transcribe';
+
+/** What the worker receives for a large voice file (JSON; no local path, the audio is in Redis). */
+export interface VoiceJobPayload extends PendingTurn {
+  /** The Redis key (already prefixed) holding the uploaded bytes. */
+  audioKey: string;
+  bytes: number;
+  requestId: string;
+  /** ISO time the upload finished. */
+  receivedAt: string;
+}
+
+/** The jobs queue, as voice needs it (see {@link voiceJobQueue}). */
+export interface VoiceJobQueue {
+  enqueue(payload: VoiceJobPayload): Promise<void>;
+}
+
+/**
+ * Voice's side of the {@link JobQueue}: large files are queued as VOICE_JOB_NAME jobs, one per
+ * reply (the replyId dedupes a repeated enqueue).
+ */
+export function voiceJobQueue(jobs: Pick<JobQueue, 'enqueue'>): VoiceJobQueue {
+  return { enqueue: (payload) => jobs.enqueue(VOICE_JOB_NAME, { ...payload }, { jobId: `voice-${payload.replyId}` }) };
+}
 
 export interface VoiceJobDeps {
   voice: VoiceService;
   audioStore: VoiceAudioStore;
-  turns: Pick<VoiceTurnSink, 'completePendingTurn' | 'failPendingTurn'>;
+  pendingTurns: Pick<PendingTurns, 'complete' | 'fail'>;
   logger: Logger;
 }
 
@@ -21,11 +48,11 @@ export type VoiceJobOutcome = 'completed' | 'rejected' | 'expired';
  * Redis down) is rethrown so the queue retries, and the audio stays until its TTL.
  */
 export async function processVoiceJob(payload: VoiceJobPayload, deps: VoiceJobDeps, signal?: AbortSignal): Promise<VoiceJobOutcome> {
-  const { voice, audioStore, turns, logger } = deps;
+  const { voice, audioStore, pendingTurns, logger } = deps;
   const turn = { sessionId: payload.sessionId, replyId: payload.replyId, userMessageId: payload.userMessageId };
   const audio = await audioStore.get(payload.audioKey);
   if (!audio) {
-    await turns.failPendingTurn(turn, { code: 'BAD_USER_INPUT', message: 'The voice message expired before it could be transcribed; send it again' });
+    await pendingTurns.fail(turn, { code: 'BAD_USER_INPUT', message: 'The voice message expired before it could be transcribed; send it again' });
     return 'expired';
   }
   let transcript: string;
@@ -33,14 +60,35 @@ export async function processVoiceJob(payload: VoiceJobPayload, deps: VoiceJobDe
     ({ transcript } = await voice.transcribeBytes(audio, signal));
   } catch (err) {
     if (err instanceof AppError && (err.code === 'BAD_USER_INPUT' || err.code === 'PAYLOAD_TOO_LARGE')) {
-      await turns.failPendingTurn(turn, { code: err.code, message: err.message });
+      await pendingTurns.fail(turn, { code: err.code, message: err.message });
       await audioStore.delete(payload.audioKey);
       logger.info('voice job rejected the recording', { requestId: payload.requestId, reason: err.extensions.reason });
       return 'rejected';
     }
     throw err;
   }
-  await turns.completePendingTurn(turn, transcript);
+  await pendingTurns.complete(turn, transcript);
   await audioStore.delete(payload.audioKey);
   return 'completed';
+}
+
+/**
+ * The VOICE_JOB_NAME processor for a JobQueue driver: a thrown error means retry; when the last
+ * attempt fails too, the waiting reply is ended (SERVICE_UNAVAILABLE) and the audio deleted
+ * instead of leaving the client to the INTERRUPTED bound.
+ */
+export function voiceJobProcessor(deps: VoiceJobDeps): (payload: VoiceJobPayload, context: JobContext) => Promise<void> {
+  return async (payload, context) => {
+    try {
+      await processVoiceJob(payload, deps);
+    } catch (err) {
+      if (!context.isFinalAttempt) throw err;
+      const turn = { sessionId: payload.sessionId, replyId: payload.replyId, userMessageId: payload.userMessageId };
+      await deps.pendingTurns
+        .fail(turn, { code: 'SERVICE_UNAVAILABLE', message: 'The voice message could not be transcribed; please send it again' })
+        .catch((e: unknown) => deps.logger.error('could not fail the pending voice turn', { replyId: payload.replyId, error: String(e) }));
+      await deps.audioStore.delete(payload.audioKey).catch(() => undefined);
+      throw err;
+    }
+  };
 }

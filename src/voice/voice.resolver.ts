@@ -1,10 +1,10 @@
 import type { FileUpload } from 'graphql-upload-minimal';
 import { GraphQLUpload } from 'graphql-upload-minimal';
 import { Arg, Ctx, ID, Mutation, Resolver } from 'type-graphql';
-import type { RequestContext } from '../server/context';
+import type { RequestContext } from '../common/request-context';
 import { toChatMessage } from '../chat/chat.mapper';
 import { MessageReceipt } from '../chat/chat.types';
-import { RateLimited } from '../chat/rate-limit';
+import { RateLimited } from '../common/rate-limit';
 import type { VoiceTurnService } from './voice-turn.service';
 
 /** `sendVoiceMessage`: adapts the multipart upload to {@link VoiceTurnService}. */

@@ -243,6 +243,18 @@ describe('history and summary (MAX_HISTORY_TURNS=2)', () => {
     expect(texts).toContain('first question about cleanings');
   });
 
+  it('counts every fold in chat_summary_folds_total by outcome (the counter declares its label)', async () => {
+    const folded = async () => (await server.app.metrics.chatSummaryFolds.get()).values.find((v) => v.labels.outcome === 'ok')?.value ?? 0;
+    const before = await folded();
+    fake.reply = () => 'An answer.';
+    const id = await start();
+    for (const q of ['one question', 'two questions', 'three questions']) await gql(server.url, ChatDocument, { input: { sessionId: id, text: q } });
+    const historyKey = `${config.redisKeyPrefix}chat:session:${id}:history`;
+    await until(async () => ((await server.app.redis.llen(historyKey)) === 4 ? true : undefined));
+    await until(async () => ((await folded()) > before ? true : undefined));
+    expect(await folded()).toBeGreaterThan(before);
+  });
+
   it('keeps the turns when summarising fails and folds them on the next reply', async () => {
     const id = await start();
     fake.next('generate', '500');

@@ -1,5 +1,5 @@
 import type { Client } from 'graphql-ws';
-import { ChatDocument, EndSessionDocument, SendMessageDocument, SessionDocument, StartSessionDocument } from '../generated/graphql';
+import { ChatDocument, EndSessionDocument, PublicBusinessDocument, SendMessageDocument, SessionDocument, StartSessionDocument } from '../generated/graphql';
 import { seedBusiness, streamReply } from '../support/chat';
 import { errorCodes, gql, wsClient } from '../support/client';
 import { startTestServer, testConfig, type TestServer } from '../support/server';
@@ -36,6 +36,17 @@ afterAll(async () => {
   await ws?.dispose();
   await server?.close();
   await db?.drop();
+});
+
+describe('the default greeting', () => {
+  it('is the same in publicBusiness and as the first message of a session when the business set none', async () => {
+    const plain = await seedBusiness(server.app, { name: 'No Greeting Cafe', greeting: null, secondaryGreeting: null });
+    const pub = await gql(server.url, PublicBusinessDocument, { id: plain.id });
+    const started = await gql(server.url, StartSessionDocument, { businessId: plain.id });
+    expect(pub.errors).toBeUndefined();
+    expect(started.data?.startSession.messages[0]?.text).toBe(pub.data?.publicBusiness?.greeting);
+    expect(pub.data?.publicBusiness?.greeting).toBe('Hi! How can I help you today?');
+  });
 });
 
 describe('startSession', () => {

@@ -5,7 +5,7 @@ import { seedBusiness } from '../support/chat';
 import { errorCodes, gql } from '../support/client';
 import { startTestServer, testConfig, type TestServer } from '../support/server';
 import { createTestDatabase, REDIS_URL, uniqueName, type TestDatabase } from '../support/stores';
-import { RateLimitService } from '../../src/chat/rate-limit';
+import { RateLimitService } from '../../src/common/rate-limit';
 import { closeRedis, connectRedis, createRedis, type RedisClient } from '../../src/redis/redis';
 import type { BusinessEntity } from '../../src/business/business.entity';
 

@@ -1,9 +1,7 @@
 import Redis from 'ioredis';
 import { Client } from 'pg';
-import { BullMqJobWorker } from '../../src/jobs/bullmq.queue';
-import { createKnowledgeProcessors } from '../../src/knowledge/knowledge.module';
 import { createSilentLogger } from '../../src/observability/logger';
-import { Metrics } from '../../src/observability/metrics';
+import { buildWorker, type WorkerApp } from '../../src/worker-app';
 import { AddKnowledgeDocumentDocument, IndexJobDocument, IndexJobUpdatesDocument, RebuildIndexDocument, SearchKnowledgeDocument } from '../generated/graphql';
 import { collect, gql, wsClient } from '../support/client';
 import { ADMIN, ADMIN_HASH, ADMIN_SECRET, seedBusiness, waitForJob } from '../support/knowledge';
@@ -12,7 +10,7 @@ import { createTestDatabase, REDIS_URL, type TestDatabase } from '../support/sto
 
 let db: TestDatabase;
 let server: TestServer;
-let worker: BullMqJobWorker | undefined;
+let worker: WorkerApp | undefined;
 let redis: Redis;
 
 beforeAll(async () => {
@@ -34,10 +32,9 @@ afterAll(async () => {
   await db?.drop();
 });
 
-function startWorker() {
-  const app = server.app;
-  const { processors } = createKnowledgeProcessors({ config: app.config, orm: app.orm, redis: app.redis, logger: createSilentLogger(), metrics: new Metrics() });
-  return new BullMqJobWorker(app.config, processors, { concurrency: 2, logger: createSilentLogger() });
+/** `npm run worker`'s process, on the api's database and Redis prefix. */
+function startWorker(): Promise<WorkerApp> {
+  return buildWorker(server.app.config, { logger: createSilentLogger() });
 }
 
 describe('BullMQ job driver with a real Worker', () => {
@@ -53,7 +50,7 @@ describe('BullMQ job driver with a real Worker', () => {
     try {
       const stream = collect(client, IndexJobUpdatesDocument, { jobId });
       await new Promise((r) => setTimeout(r, 100));
-      worker = startWorker();
+      worker = await startWorker();
       const { results, error } = await stream;
       expect(error).toBeUndefined();
       const states = results.map((r) => r.data!.indexJobUpdates.state);
@@ -68,7 +65,7 @@ describe('BullMQ job driver with a real Worker', () => {
   });
 
   it('retries a failing job with backoff and marks it FAILED after the last attempt', async () => {
-    worker ??= startWorker();
+    worker ??= await startWorker();
     const biz = (await seedBusiness(server.app)).id;
     const res = await gql(server.url, AddKnowledgeDocumentDocument, { input: { businessId: biz, title: 'Doc', content: 'Some text.' } }, ADMIN);
     await waitForJob(server.url, res.data!.addKnowledgeDocument.indexJobId!);

@@ -1,13 +1,13 @@
 import { SendMessageDocument, SendVoiceMessageDocument, SessionDocument } from '../generated/graphql';
-import type { VoiceJobPayload } from '../../src/voice/voice-turn.sink';
-import { BullMqJobWorker } from '../../src/jobs/bullmq.queue';
+import type { VoiceJobPayload } from '../../src/voice/voice.job';
+import { buildWorker } from '../../src/worker-app';
 import { createSilentLogger } from '../../src/observability/logger';
 import { speech } from '../support/audio';
 import { streamReply, type Chunk } from '../support/chat';
 import { errorCodes, gql } from '../support/client';
 import { FakeGemini, isTranscription, type RecordedRequest } from '../support/fake-gemini';
 import { upload } from '../support/multipart';
-import { startTestServer, testConfig } from '../support/server';
+import { testConfig } from '../support/server';
 import { createTestDatabase, type TestDatabase } from '../support/stores';
 import { startVoiceServer, waitForEmpty, type VoiceTestServer } from '../support/voice-server';
 
@@ -292,16 +292,16 @@ describe('large files through the jobs queue (the app wires voice to JOB_DRIVER)
     await new Promise((r) => setTimeout(r, 300));
     expect(gemini.requests).toHaveLength(0); // nothing runs the job yet
     expect(await server.app.redis.exists(`${server.app.config.redisKeyPrefix}bull:jobs:voice-${receipt.replyId}`)).toBe(1);
-    // A second app on the same database and Redis prefix plays `npm run worker`.
-    const other = await startTestServer(testConfig(db, { ...env, REDIS_KEY_PREFIX: server.app.config.redisKeyPrefix, VOICE_TEMP_DIR: server.tempRoot }));
-    const worker = new BullMqJobWorker(other.app.config, other.app.voice.jobProcessors, { concurrency: 1, logger: createSilentLogger() });
+    // `npm run worker`'s process on the same database and Redis prefix.
+    const worker = await buildWorker(testConfig(db, { ...env, REDIS_KEY_PREFIX: server.app.config.redisKeyPrefix, VOICE_TEMP_DIR: server.tempRoot }), {
+      logger: createSilentLogger(),
+    });
     try {
       const { chunks } = await streaming;
       expect(assembled(chunks).final).toMatchObject({ done: true, error: null, message: { text: 'Yes, interest-free plans over 12 months.' } });
       expect(await server.visitorTexts(server.sessionId)).toEqual(['Do you offer payment plans?']);
     } finally {
       await worker.close();
-      await other.close();
     }
   });
 

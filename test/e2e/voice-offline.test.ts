@@ -2,7 +2,7 @@ import { print } from 'graphql';
 import { chmod, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { VoiceJobPayload } from '../../src/voice/voice-turn.sink';
+import type { VoiceJobPayload } from '../../src/voice/voice.job';
 import { SendVoiceMessageDocument } from '../generated/graphql';
 import { speech } from '../support/audio';
 import { streamReply } from '../support/chat';

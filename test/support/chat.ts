@@ -1,5 +1,6 @@
 import type { Client } from 'graphql-ws';
-import { BusinessEntity, CtaAction } from '../../src/business/business.entity';
+import { BusinessEntity } from '../../src/business/business.entity';
+import { CtaAction } from '../../src/business/business.profile';
 import type { App } from '../../src/app';
 import { ReplyStreamDocument, type ReplyStreamSubscription } from '../generated/graphql';
 import { collect } from './client';

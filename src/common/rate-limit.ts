@@ -1,9 +1,9 @@
 import { RateLimiterRedis, RateLimiterRes } from 'rate-limiter-flexible';
-import { createMethodMiddlewareDecorator } from 'type-graphql';
+import { UseMiddleware, type MiddlewareInterface, type NextFn, type ResolverData } from 'type-graphql';
 import type { RateLimitConfig } from '../config/config';
-import { AppError, RateLimitedError, ServiceUnavailableError } from '../common/errors';
+import { RateLimitedError, ServiceUnavailableError } from './errors';
 import type { RedisClient } from '../redis/redis';
-import type { RequestContext } from '../server/context';
+import type { RequestContext } from './request-context';
 
 /** Named limits; `chat` covers sendMessage, chat and sendVoiceMessage together. */
 export type RateLimitName = 'chat';
@@ -46,9 +46,31 @@ export class RateLimitService {
   }
 }
 
-/** What a resolver's context must carry for {@link RateLimited}. */
-export interface RateLimitedContext extends RequestContext {
-  rateLimits: RateLimitService;
+/**
+ * The type-graphql middleware of one named limit. type-graphql builds class middlewares through
+ * the resolver container, so the composition root registers one instance per limit with the
+ * service ({@link rateLimitMiddlewares}); no service travels in the request context.
+ */
+abstract class RateLimitMiddleware implements MiddlewareInterface<RequestContext> {
+  protected abstract readonly limit: RateLimitName;
+
+  constructor(private readonly limits: RateLimitService) {}
+
+  async use({ context }: ResolverData<RequestContext>, next: NextFn): Promise<unknown> {
+    await this.limits.consume(this.limit, context.clientIp);
+    return next();
+  }
+}
+
+class ChatTurnRateLimit extends RateLimitMiddleware {
+  protected readonly limit = 'chat';
+}
+
+const MIDDLEWARE: Record<RateLimitName, new (limits: RateLimitService) => RateLimitMiddleware> = { chat: ChatTurnRateLimit };
+
+/** One middleware instance per named limit, for the resolver container. */
+export function rateLimitMiddlewares(limits: RateLimitService): object[] {
+  return Object.values(MIDDLEWARE).map((Middleware) => new Middleware(limits));
 }
 
 /**
@@ -57,9 +79,5 @@ export interface RateLimitedContext extends RequestContext {
  * honoured in the request context).
  */
 export function RateLimited(name: RateLimitName): MethodDecorator {
-  return createMethodMiddlewareDecorator<RateLimitedContext>(async ({ context }, next) => {
-    if (!context.rateLimits) throw new AppError('INTERNAL_SERVER_ERROR', 'Rate limits are not configured', {}, 'error');
-    await context.rateLimits.consume(name, context.clientIp);
-    return next();
-  });
+  return UseMiddleware(MIDDLEWARE[name]);
 }

@@ -1,0 +1,111 @@
+/**
+ * A business as chat, the LLM providers and the system prompt see it: plain data, no ORM.
+ * The entity (business.entity.ts) implements this shape; the business cache hands out frozen
+ * snapshots of it. The helpers below are the one definition of the entry buttons, the default
+ * greeting and the CTA button shape, shared by `publicBusiness` and the chat session.
+ */
+
+export enum WidgetPosition {
+  CENTER = 'CENTER',
+  BOTTOM_RIGHT = 'BOTTOM_RIGHT',
+  BOTTOM_LEFT = 'BOTTOM_LEFT',
+}
+
+export enum CtaAction {
+  SHOW_CHILDREN = 'SHOW_CHILDREN',
+  SEND = 'SEND',
+  LINK = 'LINK',
+}
+
+/** An FAQ as stored in the business row. */
+export interface FaqRecord {
+  question: string;
+  answer: string;
+}
+
+/** A node of the business's CTA tree as stored in the business row. */
+export interface CtaNodeRecord {
+  id: string;
+  label: string;
+  action: CtaAction;
+  children: string[];
+  message?: string | null;
+  url?: string | null;
+}
+
+/** A quick-reply button as a message or the widget carries it (a tree node without its children). */
+export interface CtaButton {
+  id: string;
+  label: string;
+  action: CtaAction;
+  url: string | null;
+  message: string | null;
+}
+
+export interface BusinessProfile {
+  readonly id: string;
+  readonly name: string;
+  readonly description?: string | null;
+  readonly primaryGoal?: string | null;
+  readonly personality?: string | null;
+  readonly instructions?: string | null;
+  readonly greeting?: string | null;
+  readonly secondaryGreeting?: string | null;
+  readonly privacyStatement?: string | null;
+  readonly services: readonly string[];
+  readonly hours?: string | null;
+  readonly location?: string | null;
+  readonly contactEmail?: string | null;
+  readonly contactPhone?: string | null;
+  readonly websiteUrl?: string | null;
+  readonly faqs: readonly FaqRecord[];
+  readonly suggestedQuestions: readonly string[];
+  readonly ctaTree: readonly CtaNodeRecord[];
+  readonly enabledCategories: readonly string[];
+  readonly themeColor: string;
+  readonly widgetPosition: WidgetPosition;
+  readonly buttonText?: string | null;
+  readonly logoUrl?: string | null;
+  readonly voiceEnabled: boolean;
+  readonly allowedOrigins: readonly string[];
+}
+
+/** Shown when a business has no greeting of its own (publicBusiness and a new session alike). */
+export const DEFAULT_GREETING = 'Hi! How can I help you today?';
+
+/** The CTA node whose children are the entry buttons. */
+export const ENTRY_NODE_ID = 'main_menu';
+
+export function greetingText(business: Pick<BusinessProfile, 'greeting'>): string {
+  return business.greeting?.trim() || DEFAULT_GREETING;
+}
+
+export function toCtaButton(node: CtaNodeRecord): CtaButton {
+  return { id: node.id, label: node.label, action: node.action, url: node.url ?? null, message: node.message ?? null };
+}
+
+export function findCta(business: Pick<BusinessProfile, 'ctaTree'>, id: string): CtaNodeRecord | undefined {
+  return business.ctaTree.find((n) => n.id === id);
+}
+
+/** The buttons a node opens onto (its children that exist). */
+export function childCtas(business: Pick<BusinessProfile, 'ctaTree'>, nodeId: string): CtaButton[] {
+  const node = findCta(business, nodeId);
+  if (!node) return [];
+  return node.children.map((id) => findCta(business, id)).filter((n): n is CtaNodeRecord => n !== undefined).map(toCtaButton);
+}
+
+/** The children of "main_menu", as buttons; empty when the tree has no such node. */
+export function entryCtas(business: Pick<BusinessProfile, 'ctaTree'>): CtaButton[] {
+  return childCtas(business, ENTRY_NODE_ID);
+}
+
+/**
+ * A business's own `allowedOrigins` narrows the server-wide list for its chat operations.
+ * A request without an Origin header is not a browser page and is not narrowed (the global
+ * CORS/WebSocket policy already let it in).
+ */
+export function acceptsOrigin(business: Pick<BusinessProfile, 'allowedOrigins'>, origin: string | null): boolean {
+  if (!origin || business.allowedOrigins.length === 0) return true;
+  return business.allowedOrigins.map((o) => o.replace(/\/$/, '')).includes(origin);
+}

@@ -1,0 +1,29 @@
+import type { Logger } from '../observability/logger';
+import type { Principal } from './principal';
+
+/**
+ * Per-request (HTTP) or per-operation (WebSocket) context handed to every resolver. It carries
+ * only what describes the caller; services reach resolvers through their constructors.
+ */
+export interface RequestContext {
+  requestId: string;
+  logger: Logger;
+  transport: 'http' | 'ws';
+  /** The client address, honouring TRUST_PROXY hops. */
+  clientIp: string;
+  /** The browser Origin header, if any. */
+  origin: string | null;
+  /** The admin key presented (header or connectionParams). Never logged. */
+  apiKey: string | null;
+  /** Set by the auth checker the first time it resolves `apiKey`. */
+  principal?: Principal | null;
+  /** Aborted when the HTTP client goes away before its response is sent (long work stops). */
+  signal?: AbortSignal;
+  /** Filled in while the request runs, read by the request log line. */
+  meta: RequestMeta;
+}
+
+export interface RequestMeta {
+  operationName?: string;
+  errorCodes: string[];
+}

@@ -1,0 +1,296 @@
+import 'reflect-metadata';
+import type { AppConfig } from './config/config';
+import { openOrm, type Orm } from './db/orm';
+import { createLogger, type Logger } from './observability/logger';
+import { Metrics } from './observability/metrics';
+import { closeRedis, connectRedis, createRedis, type RedisClient } from './redis/redis';
+import { ShutdownList } from './common/shutdown-list';
+import { RateLimitService } from './common/rate-limit';
+import { bullConnection, BullMqJobQueue } from './jobs/bullmq.queue';
+import { InlineJobQueue } from './jobs/inline.queue';
+import { JobRegistry, type JobQueue } from './jobs/job-queue';
+import { ApiKeyService } from './auth/api-key.service';
+import { BusinessCache } from './business/business.cache';
+import { BusinessService } from './business/business.service';
+import { createLlmProvider, type LlmSetup } from './llm/llm.factory';
+import type { SpeechRecognizer } from './llm/speech-recognizer';
+import { ChatService } from './chat/chat.service';
+import { PendingTurns } from './chat/pending-turns';
+import { ReplyStreamHub } from './chat/reply-stream.hub';
+import { ReplyGenerator } from './chat/reply.generator';
+import { SessionStore } from './chat/session.store';
+import { IndexJobStore } from './knowledge/index-job.store';
+import { IndexJobUpdates } from './knowledge/index-job.updates';
+import { KnowledgeIndexer } from './knowledge/knowledge.indexer';
+import { KnowledgeRetriever } from './knowledge/knowledge.retriever';
+import { KnowledgeService } from './knowledge/knowledge.service';
+import type { Retriever } from './knowledge/retriever';
+import { WebsiteCrawlRunner } from './knowledge/website.crawl-job';
+import { VoiceAudioStore } from './voice/audio.store';
+import { PocketsphinxRecognizer } from './voice/pocketsphinx.recognizer';
+import { DEFAULT_VOICE_TEMP_ROOT, VoiceTempDirs } from './voice/temp-dir';
+import { FfmpegTranscoder, resolveFfmpegPath } from './voice/transcoder';
+import { processVoiceJob, VOICE_JOB_NAME, voiceJobProcessor, voiceJobQueue, type VoiceJobOutcome, type VoiceJobPayload, type VoiceJobQueue } from './voice/voice.job';
+import { VoiceService, type Transcriber } from './voice/voice.service';
+import { VoiceTurnService } from './voice/voice-turn.service';
+
+/** A store the server cannot run without did not answer at start-up. */
+export class StartupError extends Error {
+  constructor(
+    readonly service: 'Redis' | 'Postgres',
+    cause: unknown,
+  ) {
+    super(`${service} is unreachable: ${cause instanceof Error ? cause.message : String(cause)}`, { cause });
+    this.name = 'StartupError';
+  }
+}
+
+/** Seams tests (and only tests) replace. */
+export interface CoreOverrides {
+  logger?: Logger;
+  /** Knowledge retrieval for chat turns; default: the knowledge base (Postgres full-text search). */
+  retriever?: Retriever;
+  /** Local speech recognition for the offline provider; default: pocketsphinx. */
+  speechRecognizer?: SpeechRecognizer;
+  /**
+   * Voice's seams: `queue` (default: the jobs queue; present but null or undefined: every upload
+   * is transcribed in the request), `transcriber` (default: the LLM provider).
+   */
+  voice?: { queue?: VoiceJobQueue | null; transcriber?: Transcriber };
+}
+
+/**
+ * The Redis connections of a process, a fixed set: `commands` (fail-fast, every ordinary
+ * command and publish), `subscriber` (every pub/sub channel of the process), `blocking` (the
+ * reply streams' XREAD BLOCK), and `jobs` (BullMQ's own, which must wait through outages).
+ */
+export interface RedisConnections {
+  commands: RedisClient;
+  subscriber: RedisClient;
+  blocking: RedisClient;
+  jobs: RedisClient;
+}
+
+export interface Core {
+  config: AppConfig;
+  logger: Logger;
+  metrics: Metrics;
+  /** The commands connection (see {@link RedisConnections}). */
+  redis: RedisClient;
+  connections: RedisConnections;
+  orm: Orm;
+  /** Every job processor of the process, by name; the queue drivers run jobs from it. */
+  jobRegistry: JobRegistry;
+  /** The one job queue (BullMQ producer, or the inline driver that runs jobs here). */
+  jobs: JobQueue;
+  /** Business rows for the chat hot path, invalidated across processes. */
+  businesses: BusinessCache;
+  apiKeys: ApiKeyService;
+  businessService: BusinessService;
+  llm: LlmSetup;
+  chat: {
+    service: ChatService;
+    sessions: SessionStore;
+    pendingTurns: PendingTurns;
+    rateLimits: RateLimitService;
+  };
+  knowledge: {
+    service: KnowledgeService;
+    /** What chat retrieves with. */
+    retriever: Retriever;
+  };
+  voice: {
+    turns: VoiceTurnService;
+    service: VoiceService;
+    audioStore: VoiceAudioStore;
+    tempDirs: VoiceTempDirs;
+    /** The worker's processing of one large voice file (what VOICE_JOB_NAME runs). */
+    processVoiceJob(payload: VoiceJobPayload, signal?: AbortSignal): Promise<VoiceJobOutcome>;
+  };
+  /** Closes everything the core opened, last opened first. Idempotent. */
+  close(): Promise<void>;
+}
+
+async function connect(client: RedisClient, timeoutMs: number): Promise<void> {
+  try {
+    await connectRedis(client, timeoutMs);
+  } catch (err) {
+    throw new StartupError('Redis', err);
+  }
+}
+
+/**
+ * The composition root: builds, with plain `new`, every store and service of a process
+ * (api or worker) and registers every job processor. Nothing else opens a connection.
+ * `buildApp` adds HTTP, GraphQL and WebSocket; `buildWorker` adds the queue consumer.
+ * Throws {@link StartupError} when Redis or Postgres does not answer; whatever was opened
+ * before a failure is closed again.
+ */
+export async function buildCore(config: AppConfig, overrides: CoreOverrides = {}): Promise<Core> {
+  const logger = overrides.logger ?? createLogger(config.logLevel);
+  const metrics = new Metrics();
+  const shutdown = new ShutdownList(logger);
+  const prefix = config.redisKeyPrefix;
+
+  try {
+    // ---- stores ----
+    const commands = createRedis(config, { name: 'concierge' });
+    shutdown.add('redis', () => closeRedis(commands));
+    await connect(commands, Math.max(config.redisConnectTimeoutMs, 1_000));
+    watchRedis(commands, metrics, logger);
+
+    let orm: Orm;
+    try {
+      orm = await openOrm(config);
+    } catch (err) {
+      throw new StartupError('Postgres', err);
+    }
+    shutdown.add('postgres', () => orm.close(true));
+    metrics.postgresUp.set(1);
+
+    const subscriber = createRedis(config, { name: 'concierge-sub', blocking: true });
+    shutdown.add('redis subscriber', () => closeRedis(subscriber));
+    await connect(subscriber, config.redisConnectTimeoutMs);
+    subscriber.on('error', () => undefined); // the commands connection logs outages
+
+    const blocking = createRedis(config, { name: 'concierge-blocking', blocking: true });
+    shutdown.add('redis blocking', () => closeRedis(blocking));
+    await connect(blocking, config.redisConnectTimeoutMs);
+    blocking.on('error', () => undefined);
+
+    const jobsConnection = bullConnection(config, 'concierge-jobs');
+    shutdown.add('redis jobs', () => closeRedis(jobsConnection));
+    const jobRegistry = new JobRegistry();
+    const retry = { attempts: config.jobs.attempts, backoffMs: config.jobs.backoffMs };
+    const jobs: JobQueue =
+      config.jobs.driver === 'inline' ? new InlineJobQueue(jobRegistry, retry, logger) : new BullMqJobQueue(jobsConnection, config, retry);
+
+    // ---- businesses and keys ----
+    const businesses = new BusinessCache(orm, commands, subscriber, prefix, logger);
+    await businesses.start();
+    const apiKeys = new ApiKeyService({
+      orm,
+      logger,
+      configuredHashes: config.adminApiKeyHashes,
+      publisher: commands,
+      subscriber,
+      keyPrefix: prefix,
+      businessExists: async (id) => (await businesses.get(id)) !== null,
+    });
+    await apiKeys.start();
+    shutdown.add('api key last-use times', () => apiKeys.close());
+    const businessService = new BusinessService(orm, businesses, logger);
+    businessService.onDelete((em, businessId) => apiKeys.deleteForBusiness(em, businessId));
+    // Deleted keys may sit in key caches on any process: drop those caches after the commit.
+    businessService.onDeleted(() => apiKeys.forgetAll());
+
+    // ---- language model (voice's recogniser serves the offline provider's transcribe) ----
+    const tempDirs = new VoiceTempDirs(config.voice.tempDir ?? DEFAULT_VOICE_TEMP_ROOT, logger);
+    const speechRecognizer =
+      overrides.speechRecognizer ??
+      new PocketsphinxRecognizer({ binary: config.voice.pocketsphinxPath, timeoutMs: config.voice.ffmpegTimeoutMs, tempDirs });
+    const llm = createLlmProvider(config, { metrics, logger, speechRecognizer });
+    shutdown.add('llm', async () => llm.close());
+
+    // ---- knowledge ----
+    const knex = orm.em.getKnex();
+    const indexJobs = new IndexJobStore(knex, commands, prefix, logger);
+    const indexJobUpdates = new IndexJobUpdates(subscriber, indexJobs);
+    await indexJobUpdates.start();
+    const retriever = overrides.retriever ?? new KnowledgeRetriever(knex, metrics);
+    const indexer = new KnowledgeIndexer(knex, indexJobs, metrics, logger, new WebsiteCrawlRunner(knex, config, metrics, logger));
+    jobRegistry.registerAll(indexer.processors());
+    const knowledge = new KnowledgeService(knex, config, jobs, indexJobs, indexJobUpdates, retriever, businesses, logger);
+
+    // ---- chat ----
+    const sessions = new SessionStore(commands, prefix, config.sessionTtlSeconds);
+    const hub = new ReplyStreamHub(commands, blocking, prefix, metrics, logger);
+    await hub.start();
+    shutdown.add('reply stream readers', () => hub.close());
+    const generator = new ReplyGenerator({
+      sessions,
+      provider: llm.provider,
+      fallbackSummarizer: llm.offline === llm.provider ? undefined : llm.offline,
+      retriever,
+      metrics,
+      logger,
+      maxHistoryTurns: config.maxHistoryTurns,
+    });
+    shutdown.add('replies being generated', () => generator.close());
+    const streams = { prefix, ttlSeconds: config.replyStreamTtlSeconds, interruptMs: config.replyInterruptSeconds * 1000 };
+    const chat = new ChatService({ redis: commands, sessions, businesses, hub, generator, streams });
+    // A pending voice reply waits as long as its parked audio lives (see PendingTurns).
+    const pendingMs = config.voice.audioTtlSeconds * 1000;
+    const pendingTurns = new PendingTurns({ redis: commands, sessions, businesses, generator, streams, pendingMs, logger });
+    const rateLimits = new RateLimitService(commands, prefix, { chat: config.rateLimitChat });
+    // A deleted business's visitors lose their transcripts now, not when the session TTL runs out.
+    businessService.onDeleted(async (id) => void (await sessions.deleteForBusiness(id)));
+
+    // ---- voice ----
+    await tempDirs.start();
+    shutdown.add('voice temp dirs', () => tempDirs.close());
+    const audioStore = new VoiceAudioStore(commands, prefix, config.voice.audioTtlSeconds);
+    const voice = new VoiceService({
+      tempDirs,
+      transcoder: new FfmpegTranscoder({ ffmpegPath: resolveFfmpegPath(config), timeoutMs: config.voice.ffmpegTimeoutMs, maxSeconds: config.voice.maxAudioSeconds }),
+      transcriber: overrides.voice?.transcriber ?? llm.provider,
+      metrics,
+      logger,
+      maxAudioBytes: config.voice.maxAudioBytes,
+      workerThresholdBytes: config.voice.workerThresholdBytes,
+      audioStore,
+    });
+    const voiceQueue = overrides.voice && 'queue' in overrides.voice ? (overrides.voice.queue ?? null) : voiceJobQueue(jobs);
+    const voiceTurns = new VoiceTurnService({ voice, chat, pendingTurns, queue: voiceQueue, audioStore });
+    const voiceJobDeps = { voice, audioStore, pendingTurns, logger };
+    jobRegistry.register(VOICE_JOB_NAME, voiceJobProcessor(voiceJobDeps));
+
+    // Last opened, first closed: inline jobs (voice turns, index builds) finish before the
+    // generator, temp dirs, Postgres and Redis they use go away.
+    shutdown.add('job queue', () => jobs.close());
+
+    return {
+      config,
+      logger,
+      metrics,
+      redis: commands,
+      connections: { commands, subscriber, blocking, jobs: jobsConnection },
+      orm,
+      jobRegistry,
+      jobs,
+      businesses,
+      apiKeys,
+      businessService,
+      llm,
+      chat: { service: chat, sessions, pendingTurns, rateLimits },
+      knowledge: { service: knowledge, retriever },
+      voice: {
+        turns: voiceTurns,
+        service: voice,
+        audioStore,
+        tempDirs,
+        processVoiceJob: (payload, signal) => processVoiceJob(payload, voiceJobDeps, signal),
+      },
+      close: () => shutdown.closeAll(),
+    };
+  } catch (err) {
+    await shutdown.closeAll();
+    throw err;
+  }
+}
+
+/** `redis_up` and one log line per outage and recovery, from the commands connection. */
+function watchRedis(redis: RedisClient, metrics: Metrics, logger: Logger): void {
+  let wasReady = true;
+  metrics.redisUp.set(1);
+  redis.on('ready', () => {
+    metrics.redisUp.set(1);
+    if (!wasReady) logger.info('redis connection restored');
+    wasReady = true;
+  });
+  redis.on('error', (err: Error) => {
+    metrics.redisUp.set(0);
+    if (wasReady) logger.error('redis connection lost', { error: err.message });
+    wasReady = false;
+  });
+}

@@ -284,6 +284,7 @@ describe('two servers on the same database and Redis', () => {
     await other?.close();
   });
 
+  /** The other server hears of the change over Redis pub/sub, which tells the test nothing: look again. */
   async function eventually<T>(read: () => Promise<T>, ok: (v: T) => boolean): Promise<T> {
     let value = await read();
     for (let i = 0; i < 50 && !ok(value); i++) {

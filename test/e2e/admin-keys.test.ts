@@ -228,7 +228,8 @@ describe('npm run apikey (compiled CLI)', () => {
     expect(listed.stdout).not.toContain(secret);
 
     await cli(['revoke', mine!.id!]);
-    // The revocation reaches the running server over Redis pub/sub.
+    // The revocation reaches the running server over Redis pub/sub (from the CLI process: no
+    // event the test could wait on), so ask again until it has.
     let codes: string[] = [];
     for (let i = 0; i < 50; i++) {
       codes = errorCodes(await gql(server.url, BusinessesDocument, {}, keyHeader(secret)));

@@ -35,6 +35,7 @@ async function metric(name: string): Promise<number> {
   return line ? Number(line.split(' ').pop()) : 0;
 }
 
+/** Summary folds run in the background after the reply, with no event: look again until done. */
 async function until<T>(what: () => Promise<T | undefined> | T | undefined, ms = 5000): Promise<T> {
   const deadline = Date.now() + ms;
   for (;;) {

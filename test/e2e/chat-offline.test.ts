@@ -300,6 +300,7 @@ describe('restarts and expiry', () => {
     const short = await startTestServer(testConfig(db, { ...env, SESSION_TTL_SECONDS: '2' }));
     try {
       const id = (await gql(short.url, StartSessionDocument, { businessId: business.id })).data!.startSession.id;
+      // These waits are the subject: Redis expires the session by the clock, nothing signals it.
       await new Promise((r) => setTimeout(r, 1200));
       // A turn refreshes the TTL: the session outlives its first two seconds.
       await gql(short.url, ChatDocument, { input: { sessionId: id, text: 'Where are you located?' } });

@@ -239,6 +239,7 @@ describe('WebSocket connection rules', () => {
     const client = wsClient(dev.wsUrl, { 'x-api-key': boot.secret });
     try {
       const held = Array.from({ length: 20 }, () => collect(client, BusinessesDocument, {}));
+      // The gauge is the only sign that the server has started all 20.
       for (let i = 0; i < 100 && (await metricValue()) < base + 20; i++) await new Promise((r) => setTimeout(r, 20));
       expect(await metricValue()).toBe(base + 20);
 

@@ -42,14 +42,18 @@ describe('BullMQ job driver with a real Worker', () => {
     const biz = (await seedBusiness(server.app)).id;
     const res = await gql(server.url, AddKnowledgeDocumentDocument, { input: { businessId: biz, title: 'Hours', content: 'We open at 9 am on weekdays.' } }, ADMIN);
     const jobId = res.data!.addKnowledgeDocument.indexJobId!;
+    // No event says "nothing picked the job up": give a wrongly wired consumer time to show itself.
     await new Promise((r) => setTimeout(r, 300));
     expect((await gql(server.url, IndexJobDocument, { id: jobId }, ADMIN)).data!.indexJob!.state).toBe('QUEUED');
     expect(await redis.exists(`${server.app.config.redisKeyPrefix}bull:jobs:${jobId}`)).toBe(1);
 
     const client = wsClient(server.wsUrl, { 'x-api-key': ADMIN_SECRET });
     try {
-      const stream = collect(client, IndexJobUpdatesDocument, { jobId });
-      await new Promise((r) => setTimeout(r, 100));
+      let subscribed!: () => void;
+      const firstUpdate = new Promise<void>((resolve) => (subscribed = resolve));
+      const stream = collect(client, IndexJobUpdatesDocument, { jobId }, () => subscribed());
+      // The stored state has arrived, so the subscription listens before the worker starts.
+      await firstUpdate;
       worker = await startWorker();
       const { results, error } = await stream;
       expect(error).toBeUndefined();

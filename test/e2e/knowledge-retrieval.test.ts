@@ -1,7 +1,7 @@
 import { Client } from 'pg';
 import { AddKnowledgeDocumentDocument, IndexJobDocument, RebuildIndexDocument, SearchKnowledgeDocument, type AddKnowledgeDocumentMutationVariables } from '../generated/graphql';
 import { gql } from '../support/client';
-import { ADMIN, ADMIN_HASH, seedBusiness, waitForJob } from '../support/knowledge';
+import { ADMIN, ADMIN_HASH, seedBusiness, waitForJob, waitForJobState } from '../support/knowledge';
 import { startTestServer, testConfig, type TestServer } from '../support/server';
 import { createTestDatabase, type TestDatabase } from '../support/stores';
 
@@ -137,13 +137,14 @@ describe('rebuildIndex', () => {
       create trigger test_rebuild_gate before insert on knowledge_chunks for each row execute function test_rebuild_gate();`);
   });
 
-  const waitForState = async (id: string, state: string) => {
-    for (let i = 0; i < 200; i++) {
-      const job = (await gql(server.url, IndexJobDocument, { id }, ADMIN)).data!.indexJob!;
-      if (job.state === state) return job;
-      await new Promise((r) => setTimeout(r, 25));
+  /** Postgres has no event for a session starting to wait on a lock: look until one does. */
+  const waitForBlockedOnGate = async () => {
+    for (let i = 0; i < 500; i++) {
+      const waiting = await pg.query("select 1 from pg_locks l join pg_database d on d.oid = l.database where d.datname = current_database() and l.locktype = 'advisory' and l.objid = 4242 and not l.granted");
+      if (waiting.rowCount) return;
+      await new Promise((r) => setTimeout(r, 10));
     }
-    throw new Error(`job never reached ${state}`);
+    throw new Error('the rebuild never reached the gate');
   };
 
   it('keeps the old index answering until the new one is complete, then switches atomically', async () => {
@@ -156,8 +157,9 @@ describe('rebuildIndex', () => {
     try {
       await gate.query('select pg_advisory_lock(4242)');
       const job = (await gql(server.url, RebuildIndexDocument, { businessId: biz }, ADMIN)).data!.rebuildIndex;
-      await waitForState(job.id, 'RUNNING');
-      await new Promise((r) => setTimeout(r, 200));
+      await waitForJobState(server.url, job.id, 'RUNNING');
+      // The rebuild is now writing its new generation, held at the gate.
+      await waitForBlockedOnGate();
       // Mid-rebuild: the old generation answers; the new text is not visible yet.
       const during = await search(biz, 'mascot');
       expect(during.map((h) => h.text).join(' ')).toContain('blue heron');

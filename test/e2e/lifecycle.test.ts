@@ -93,6 +93,7 @@ describe('SIGTERM', () => {
     });
 
     const inflight = slowRequest(port, JSON.stringify({ query: 'query Slow { serverInfo { name } }' }));
+    // The child process says nothing when it has read the first half: give it a moment.
     await new Promise((r) => setTimeout(r, 200));
 
     const signalledAt = Date.now();

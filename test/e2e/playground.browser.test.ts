@@ -169,11 +169,17 @@ describeInBrowser('Playground in headless Chromium', () => {
   it('runs a subscription over graphql-transport-ws with the headers as connectionParams', async () => {
     const sent: Array<{ type: string; payload?: unknown }> = [];
     const received: Array<{ type: string; payload: unknown }> = [];
+    let resultArrived!: () => void;
+    const resultFrame = new Promise<void>((resolve) => (resultArrived = resolve));
     // Frame listeners must be attached in the event itself: the exchange is over in milliseconds.
     const socketOpened = new Promise<PwWebSocket>((resolve) =>
       page.once('websocket', (ws) => {
         ws.on('framesent', (f) => sent.push(JSON.parse(String(f.payload)) as never));
-        ws.on('framereceived', (f) => received.push(JSON.parse(String(f.payload)) as never));
+        ws.on('framereceived', (f) => {
+          const frame = JSON.parse(String(f.payload)) as { type: string; payload: unknown };
+          received.push(frame);
+          if (frame.type === 'next' || frame.type === 'error') resultArrived();
+        });
         resolve(ws);
       }),
     );
@@ -184,10 +190,8 @@ describeInBrowser('Playground in headless Chromium', () => {
     const socket = await within(socketOpened, 10_000, 'GraphiQL opening a WebSocket');
     expect(socket.url()).toBe(server.wsUrl.replace('127.0.0.1', new URL(server.base).hostname));
 
-    const deadline = Date.now() + 10_000;
-    while (!received.some((m) => m.type === 'next' || m.type === 'error') && Date.now() < deadline) {
-      await new Promise((r) => setTimeout(r, 100));
-    }
+    // Without a result in time, the checks below say what did arrive.
+    await within(resultFrame, 10_000, 'the subscription result').catch(() => undefined);
     // graphql-transport-ws: connection_init (with the headers as payload), ack, subscribe.
     expect(sent.map((m) => m.type).slice(0, 2)).toEqual(['connection_init', 'subscribe']);
     expect(sent[0].payload).toMatchObject({ 'x-api-key': API_KEY });
@@ -209,10 +213,17 @@ describeInBrowser('Playground in headless Chromium', () => {
 
   it('sends the headers editor content as connectionParams in connection_init', async () => {
     const frames: Array<{ type: string; payload?: Record<string, unknown> }> = [];
-    page.once('websocket', (ws) => ws.on('framesent', (f) => frames.push(JSON.parse(String(f.payload)) as never)));
+    let subscribed!: () => void;
+    const subscribeFrame = new Promise<void>((resolve) => (subscribed = resolve));
+    page.once('websocket', (ws) =>
+      ws.on('framesent', (f) => {
+        const frame = JSON.parse(String(f.payload)) as { type: string; payload?: Record<string, unknown> };
+        frames.push(frame);
+        if (frame.type === 'subscribe') subscribed();
+      }),
+    );
     await run(page);
-    const deadline = Date.now() + 10_000;
-    while (!frames.some((m) => m.type === 'subscribe') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+    await within(subscribeFrame, 10_000, 'the subscribe frame').catch(() => undefined);
     const init = frames.find((m) => m.type === 'connection_init');
     expect(init?.payload).toMatchObject({ 'x-api-key': API_KEY });
   });

@@ -63,7 +63,7 @@ describeWithOwnRedis('Redis outage and recovery', () => {
     return Number(m[1]);
   }
 
-  /** Polls until `check` holds or the deadline passes; returns whether it held. */
+  /** Polls until `check` holds or the deadline passes (ioredis reconnects on its own backoff schedule); returns whether it held. */
   async function eventually(check: () => Promise<boolean>, deadlineMs: number): Promise<boolean> {
     const end = Date.now() + deadlineMs;
     while (Date.now() < end) {

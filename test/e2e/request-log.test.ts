@@ -12,15 +12,23 @@ import { createTestDatabase, type TestDatabase } from '../support/stores';
 
 const API_KEY = 'wpk_test_secret_4f3e2d1c0b9a8776';
 
+type Entry = Record<string, unknown>;
+
 interface Captured {
   logger: winston.Logger;
   lines: string[];
-  entries(): Array<Record<string, unknown>>;
+  entries(): Entry[];
+  /**
+   * Waits until `logged` holds for the entries, re-checking on every line written. The request
+   * line comes from the onResponse hook, which runs after the client got the response.
+   */
+  until(logged: (entries: Entry[]) => boolean, timeoutMs?: number): Promise<void>;
 }
 
 function capturingLogger(): Captured {
   const stream = new PassThrough();
   const lines: string[] = [];
+  const waiters = new Set<() => void>();
   let buffered = '';
   stream.on('data', (chunk: Buffer) => {
     buffered += chunk.toString('utf8');
@@ -29,19 +37,34 @@ function capturingLogger(): Captured {
       lines.push(buffered.slice(0, i));
       buffered = buffered.slice(i + 1);
     }
+    for (const wake of waiters) wake();
   });
   const logger = winston.createLogger({
     level: 'debug',
     format: winston.format.combine(winston.format.timestamp(), winston.format.json()),
     transports: [new winston.transports.Stream({ stream })],
   });
-  return { logger, lines, entries: () => lines.map((l) => JSON.parse(l) as Record<string, unknown>) };
+  const entries = () => lines.map((l) => JSON.parse(l) as Entry);
+  const until = (logged: (entries: Entry[]) => boolean, timeoutMs = 5000) =>
+    new Promise<void>((resolve) => {
+      // On timeout it returns too: the test's own assertion then says what is missing.
+      const timer = setTimeout(done, timeoutMs);
+      function check() {
+        if (logged(entries())) done();
+      }
+      function done() {
+        clearTimeout(timer);
+        waiters.delete(check);
+        resolve();
+      }
+      waiters.add(check);
+      check();
+    });
+  return { logger, lines, entries, until };
 }
 
-/** Waits a moment for the onResponse hook (it runs after the client got the response). */
-async function settle(): Promise<void> {
-  await new Promise((r) => setTimeout(r, 100));
-}
+const requestLines = (entries: Entry[]) => entries.filter((e) => e.message === 'request');
+const wsOperationLines = (entries: Entry[]) => entries.filter((e) => e.message === 'operation' && e.transport === 'ws');
 
 let db: TestDatabase;
 
@@ -68,7 +91,7 @@ describe('request log lines', () => {
   it('writes one JSON line per request with requestId, operationName, durationMs and outcome', async () => {
     const res = await gql(server.url, ServerInfoDocument, {}, { headers: { 'x-api-key': API_KEY } });
     expect(res.status).toBe(200);
-    await settle();
+    await log.until((e) => requestLines(e).some((l) => l.operationName === 'ServerInfo'));
     const lines = log.entries().filter((e) => e.message === 'request' && e.operationName === 'ServerInfo');
     expect(lines).toHaveLength(1);
     expect(lines[0]).toMatchObject({ level: 'info', method: 'POST', path: '/graphql', status: 200, outcome: 'ok' });
@@ -77,9 +100,10 @@ describe('request log lines', () => {
   });
 
   it('gives each request its own requestId', async () => {
+    const before = requestLines(log.entries()).length;
     await gql(server.url, ServerInfoDocument);
     await gql(server.url, ServerInfoDocument);
-    await settle();
+    await log.until((e) => requestLines(e).length >= before + 2);
     const ids = log.entries().filter((e) => e.message === 'request').map((e) => e.requestId);
     expect(new Set(ids).size).toBe(ids.length);
   });
@@ -90,7 +114,7 @@ describe('request log lines', () => {
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify({ query: 'query Broken { nope }', operationName: 'Broken' }),
     });
-    await settle();
+    await log.until((e) => requestLines(e).some((l) => l.outcome === 'graphql_error'));
     const line = log.entries().find((e) => e.message === 'request' && e.outcome === 'graphql_error');
     expect(line).toMatchObject({ status: 400, errorCodes: ['BAD_USER_INPUT'] });
   });
@@ -102,13 +126,15 @@ describe('request log lines', () => {
     } finally {
       await client.dispose();
     }
-    await settle();
+    await log.until((e) => wsOperationLines(e).some((l) => l.operationName === 'ServerInfo'));
     const lines = log.entries().filter((e) => e.message === 'operation' && e.transport === 'ws' && e.operationName === 'ServerInfo');
     expect(lines).toHaveLength(1);
     expect(lines[0]).toMatchObject({ outcome: 'ok', durationMs: expect.any(Number), requestId: expect.stringMatching(/^[0-9a-f-]{36}$/) });
   });
 
   it('never writes an API key, from a header, a Bearer token or WebSocket connectionParams', async () => {
+    const requestsBefore = requestLines(log.entries()).length;
+    const operationsBefore = wsOperationLines(log.entries()).length;
     await gql(server.url, ServerInfoDocument, {}, { headers: { authorization: `Bearer ${API_KEY}-bearer` } });
     const client = wsClient(server.wsUrl, { 'x-api-key': `${API_KEY}-ws` });
     try {
@@ -116,7 +142,7 @@ describe('request log lines', () => {
     } finally {
       await client.dispose();
     }
-    await settle();
+    await log.until((e) => requestLines(e).length > requestsBefore && wsOperationLines(e).length > operationsBefore);
     expect(log.lines.length).toBeGreaterThan(0);
     for (const line of log.lines) expect(line).not.toContain(API_KEY);
   });

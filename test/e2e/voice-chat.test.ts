@@ -289,6 +289,7 @@ describe('large files through the jobs queue (the app wires voice to JOB_DRIVER)
     const receipt = (await send(server, await speech('do you offer payment plans', 'wav'))).data!.sendVoiceMessage;
     expect(receipt.transcriptPending).toBe(true);
     const streaming = streamReply(server.ws, receipt.replyId);
+    // No event says "nothing ran the job": give a wrongly wired in-process consumer time to show itself.
     await new Promise((r) => setTimeout(r, 300));
     expect(gemini.requests).toHaveLength(0); // nothing runs the job yet
     expect(await server.app.redis.exists(`${server.app.config.redisKeyPrefix}bull:jobs:voice-${receipt.replyId}`)).toBe(1);

@@ -7,6 +7,7 @@ import { SendVoiceMessageDocument } from '../generated/graphql';
 import { speech } from '../support/audio';
 import { streamReply } from '../support/chat';
 import { errorCodes } from '../support/client';
+import { whenDir } from '../support/files';
 import { upload } from '../support/multipart';
 import { createTestDatabase, type TestDatabase } from '../support/stores';
 import { startVoiceServer, waitForEmpty, type VoiceTestServer } from '../support/voice-server';
@@ -108,11 +109,9 @@ describe('ffmpeg failures', () => {
     form.append('map', JSON.stringify({ 0: ['variables.audio'] }));
     form.append('0', new Blob([new Uint8Array(await speech(PHRASE, 'webm'))]), 'voice.webm');
     const pending = fetch(server.url, { method: 'POST', body: form, headers: { 'apollo-require-preflight': 'true' }, signal: controller.signal });
-    let pid = 0;
-    for (let i = 0; i < 100 && !pid; i++) {
-      await new Promise((r) => setTimeout(r, 50));
-      pid = Number((await readFile(pidFile, 'utf8').catch(() => '')).trim()) || 0;
-    }
+    // The fake ffmpeg writes its pid when it starts.
+    const readPid = async () => Number((await readFile(pidFile, 'utf8').catch(() => '')).trim()) || 0;
+    const pid = await whenDir(scripts, readPid, (p) => p > 0);
     expect(pid).toBeGreaterThan(0);
     controller.abort();
     await expect(pending).rejects.toThrow();

@@ -5,7 +5,7 @@ import { errorCodes } from '../support/client';
 import { FakeGemini } from '../support/fake-gemini';
 import { streamUpload, upload } from '../support/multipart';
 import { createTestDatabase, type TestDatabase } from '../support/stores';
-import { leftovers, startVoiceServer, waitForEmpty, type VoiceTestServer } from '../support/voice-server';
+import { leftovers, startVoiceServer, waitForEmpty, waitForRequestDir, type VoiceTestServer } from '../support/voice-server';
 
 /**
  * sendVoiceMessage over the GraphQL multipart spec against the real server, with the Gemini
@@ -218,7 +218,7 @@ describe('failures midway', () => {
   it('cleans up when the client disconnects in the middle of the upload', async () => {
     const up = streamUpload(server.url, SendVoiceMessageDocument, { sessionId: server.sessionId }, 200 * 1024);
     await up.write(hello.subarray(0, 2048));
-    await new Promise((r) => setTimeout(r, 150)); // the resolver is now streaming to the temp dir
+    await waitForRequestDir(server.tempRoot); // the resolver is now streaming to the temp dir
     up.abort();
     await expect(up.response).rejects.toThrow();
     expect(await waitForEmpty(server.tempRoot)).toEqual([]);

@@ -50,18 +50,26 @@ export function wsClient(url: string, connectionParams: Record<string, unknown> 
   });
 }
 
-/** Runs a subscription to completion (or error) and returns every payload it received. */
+/**
+ * Runs a subscription to completion (or error) and returns every payload it received.
+ * `onNext` sees each payload as it arrives (a test waits on the first one, say, before it
+ * makes the next change).
+ */
 export function collect<TResult, TVariables extends Record<string, unknown>>(
   client: Client,
   document: TypedDocumentNode<TResult, TVariables>,
   variables: TVariables,
+  onNext?: (value: { data?: TResult | null; errors?: readonly GraphQLFormattedError[] }) => void,
 ): Promise<{ results: Array<{ data?: TResult | null; errors?: readonly GraphQLFormattedError[] }>; error?: unknown }> {
   const results: Array<{ data?: TResult | null; errors?: readonly GraphQLFormattedError[] }> = [];
   return new Promise((resolve) => {
     client.subscribe<TResult>(
       { query: print(document), variables },
       {
-        next: (value) => results.push(value),
+        next: (value) => {
+          results.push(value);
+          onNext?.(value);
+        },
         error: (error) => resolve({ results, error }),
         complete: () => resolve({ results }),
       },

@@ -46,8 +46,10 @@ export class ChildServer {
       env: { PATH: process.env.PATH ?? '/usr/bin:/bin', ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
+    const ended: Array<Promise<void>> = [];
     for (const stream of [this.child.stdout, this.child.stderr]) {
       let buffered = '';
+      if (stream) ended.push(new Promise<void>((resolve) => stream.once('close', () => resolve())));
       stream?.setEncoding('utf8');
       stream?.on('data', (chunk: string) => {
         buffered += chunk;
@@ -66,11 +68,14 @@ export class ChildServer {
     }
     this.exited = new Promise((resolve) => {
       this.child.once('exit', (code, signal) => {
-        // Let the pipes flush their last lines before anyone reads `lines`.
-        setTimeout(() => {
+        // Let the pipes deliver their last lines before anyone reads `lines`: both end right
+        // after the exit, unless a grandchild (a cluster worker) still holds them; then 50 ms.
+        let timer: NodeJS.Timeout | undefined;
+        void Promise.race([Promise.all(ended), new Promise((r) => (timer = setTimeout(r, 50)))]).then(() => {
+          clearTimeout(timer);
           this.notify();
           resolve({ code, signal });
-        }, 50);
+        });
       });
     });
   }

@@ -6,6 +6,7 @@ import type { BusinessEntity } from '../../src/business/business.entity';
 import type { AppOverrides } from '../../src/app';
 import { SessionDocument, StartSessionDocument } from '../generated/graphql';
 import { seedBusiness } from './chat';
+import { whenDir } from './files';
 import { gql, wsClient } from './client';
 import { startTestServer, testConfig, type TestServer } from './server';
 import type { TestDatabase } from './stores';
@@ -72,11 +73,10 @@ export async function leftovers(root: string): Promise<string[]> {
 
 /** Waits until the temp root is empty (work after a client abort ends asynchronously). */
 export async function waitForEmpty(root: string, timeoutMs = 5000): Promise<string[]> {
-  const until = Date.now() + timeoutMs;
-  let entries = await readdir(root);
-  while (entries.length > 0 && Date.now() < until) {
-    await new Promise((r) => setTimeout(r, 50));
-    entries = await readdir(root);
-  }
-  return entries;
+  return whenDir(root, () => readdir(root), (entries) => entries.length === 0, timeoutMs);
+}
+
+/** Waits until a request has its private directory under the temp root (it is receiving the upload). */
+export async function waitForRequestDir(root: string, timeoutMs = 5000): Promise<string[]> {
+  return whenDir(root, () => readdir(root), (entries) => entries.length > 0, timeoutMs);
 }

@@ -71,6 +71,7 @@ describe('the sweeper', () => {
   it('keeps sweeping periodically after start-up, until closed', async () => {
     await dirs.start();
     await leftover('req-later', 3 * 60 * 60 * 1000);
+    // The subject is the sweeper's timer (every 50 ms here): these waits are about time.
     for (let i = 0; i < 40 && (await readdir(root)).length > 0; i++) await new Promise((r) => setTimeout(r, 25));
     expect(await readdir(root)).toEqual([]);
 

@@ -30,7 +30,7 @@ export function whenDir<T>(dir: string, read: () => Promise<T>, done: (value: T)
           if (done(value)) return finish(() => resolve(value));
         } while (changedWhileReading && !finished);
       } catch (err) {
-        finish(() => reject(err as Error));
+        finish(() => reject(asError(err)));
       } finally {
         reading = false;
       }
@@ -41,9 +41,13 @@ export function whenDir<T>(dir: string, read: () => Promise<T>, done: (value: T)
     const timer = setTimeout(() => {
       read().then(
         (value) => finish(() => resolve(value)),
-        (err: unknown) => finish(() => reject(err as Error)),
+        (err: unknown) => finish(() => reject(asError(err))),
       );
     }, timeoutMs);
     void check();
   });
+}
+
+function asError(err: unknown): Error {
+  return err instanceof Error ? err : new Error(String(err));
 }

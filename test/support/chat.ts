@@ -1,14 +1,14 @@
 import type { Client } from 'graphql-ws';
 import { BusinessEntity } from '../../src/business/business.entity';
 import { CtaAction } from '../../src/business/business.profile';
-import type { App } from '../../src/app';
+import type { Core } from '../../src/core';
 import { ReplyStreamDocument, type ReplyStreamSubscription } from '../generated/graphql';
 import { collect } from './client';
 
 /**
  * Seeds a business straight through the ORM (the admin mutations live on another branch).
  */
-export async function seedBusiness(app: App, fields: Partial<BusinessEntity> = {}): Promise<BusinessEntity> {
+export async function seedBusiness(app: Pick<Core, 'orm'>, fields: Partial<BusinessEntity> = {}): Promise<BusinessEntity> {
   const em = app.orm.em.fork();
   const business = em.create(BusinessEntity, {
     name: 'Harbor Dental',

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { BusinessEntity } from '../../src/business/business.entity';
-import type { App } from '../../src/app';
+import type { Core } from '../../src/core';
 import { IndexJobDocument, IndexJobUpdatesDocument, type IndexJobQuery } from '../generated/graphql';
 import { collect, gql, wsClient } from './client';
 
@@ -10,7 +10,7 @@ export const ADMIN_HASH = createHash('sha256').update(ADMIN_SECRET).digest('hex'
 export const ADMIN = { headers: { 'x-api-key': ADMIN_SECRET } };
 
 /** Seeds a business through the ORM (the createBusiness mutation lives on the admin branch). */
-export async function seedBusiness(app: App, fields: Partial<BusinessEntity> = {}): Promise<BusinessEntity> {
+export async function seedBusiness(app: Pick<Core, 'orm'>, fields: Partial<BusinessEntity> = {}): Promise<BusinessEntity> {
   const em = app.orm.em.fork();
   const business = Object.assign(new BusinessEntity(), { name: 'Test business', ...fields });
   await em.persistAndFlush(business);

@@ -3,6 +3,7 @@ import type { AppConfig } from './config/config';
 import { openOrm, type Orm } from './db/orm';
 import { createLogger, type Logger } from './observability/logger';
 import { Metrics } from './observability/metrics';
+import { RedisBroadcast } from './redis/broadcast';
 import { closeRedis, connectRedis, createRedis, type RedisClient } from './redis/redis';
 import { ShutdownList } from './common/shutdown-list';
 import { RateLimitService } from './common/rate-limit';
@@ -166,15 +167,15 @@ export async function buildCore(config: AppConfig, overrides: CoreOverrides = {}
       config.jobs.driver === 'inline' ? new InlineJobQueue(jobRegistry, retry, logger) : new BullMqJobQueue(jobsConnection, config, retry);
 
     // ---- businesses and keys ----
-    const businesses = new BusinessCache(orm, commands, subscriber, prefix, logger);
+    // Every pub/sub channel of the process on the one subscriber (cache invalidations, job updates).
+    const broadcast = new RedisBroadcast(commands, subscriber, prefix, logger);
+    const businesses = new BusinessCache(orm, broadcast);
     await businesses.start();
     const apiKeys = new ApiKeyService({
       orm,
       logger,
       configuredHashes: config.adminApiKeyHashes,
-      publisher: commands,
-      subscriber,
-      keyPrefix: prefix,
+      broadcast,
       businessExists: async (id) => (await businesses.get(id)) !== null,
     });
     await apiKeys.start();
@@ -194,9 +195,10 @@ export async function buildCore(config: AppConfig, overrides: CoreOverrides = {}
 
     // ---- knowledge ----
     const knex = orm.em.getKnex();
-    const indexJobs = new IndexJobStore(knex, commands, prefix, logger);
-    const indexJobUpdates = new IndexJobUpdates(subscriber, indexJobs);
+    const indexJobs = new IndexJobStore(knex, broadcast);
+    const indexJobUpdates = new IndexJobUpdates(broadcast, indexJobs);
     await indexJobUpdates.start();
+    await broadcast.start();
     const retriever = overrides.retriever ?? new KnowledgeRetriever(knex, metrics);
     const indexer = new KnowledgeIndexer(knex, indexJobs, metrics, logger, new WebsiteCrawlRunner(knex, config, metrics, logger));
     jobRegistry.registerAll(indexer.processors());

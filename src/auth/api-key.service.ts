@@ -3,7 +3,8 @@ import { BadUserInputError, NotFoundError } from '../common/errors';
 import { isUuid } from '../common/ids';
 import type { Orm } from '../db/orm';
 import type { Logger } from '../observability/logger';
-import type { RedisClient } from '../redis/redis';
+import { LRUCache } from 'lru-cache';
+import type { RedisBroadcast } from '../redis/broadcast';
 import { assertCanAccessBusiness, assertPlatform } from './access';
 import { ApiKeyEntity } from './api-key.entity';
 import { generateSecret, hashSecret, MAX_SECRET_LENGTH, sameHash } from './api-key.secret';
@@ -15,11 +16,8 @@ export interface ApiKeyServiceOptions {
   logger: Logger;
   /** sha256 hex digests of platform keys from ADMIN_API_KEY_HASHES. */
   configuredHashes: readonly string[];
-  /** Publishes revocations to every process; absent in the CLI when Redis is unreachable. */
-  publisher?: RedisClient;
-  /** Receives revocations from other processes (shared with the business cache). */
-  subscriber?: RedisClient;
-  keyPrefix: string;
+  /** Revocations to and from every process; absent in the CLI when Redis is unreachable. */
+  broadcast?: RedisBroadcast;
   /** Whether a business exists (a business key is created only for one that does). */
   businessExists(id: string): Promise<boolean>;
   /** How long a positive lookup is reused on this process. */
@@ -28,12 +26,8 @@ export interface ApiKeyServiceOptions {
   lastUsedFlushMs?: number;
 }
 
-interface CacheEntry {
-  principal: Principal;
-  expiresAt: number;
-}
-
 const MAX_CACHE_ENTRIES = 1_000;
+const CHANNEL = 'apikey:revoked';
 const NAME_MAX = 100;
 
 /**
@@ -47,32 +41,25 @@ const NAME_MAX = 100;
  * (default 30 s) and on close: a crash loses at most that window of last-use times.
  */
 export class ApiKeyService implements ApiKeyAuthenticator {
-  private readonly cache = new Map<string, CacheEntry>();
-  private readonly channel: string;
+  private readonly cache: LRUCache<string, Principal>;
   private readonly configured: readonly string[];
   private readonly cacheTtlMs: number;
   readonly lastUsed: LastUsedTracker;
 
   constructor(private readonly options: ApiKeyServiceOptions) {
-    this.channel = `${options.keyPrefix}apikey:revoked`;
     this.configured = options.configuredHashes;
     this.cacheTtlMs = options.cacheTtlMs ?? 5_000;
+    this.cache = new LRUCache({ max: MAX_CACHE_ENTRIES, ttl: this.cacheTtlMs });
     this.lastUsed = new LastUsedTracker(options.orm, options.logger, options.lastUsedFlushMs ?? 30_000);
   }
 
   /** Subscribes to revocations from other processes and starts the last-use flusher. */
   async start(): Promise<void> {
-    const { subscriber } = this.options;
-    if (subscriber) {
-      subscriber.on('message', (channel: string, hash: string) => {
-        if (channel !== this.channel) return;
-        if (hash === '*') this.cache.clear();
-        else this.cache.delete(hash);
-      });
-      // Revocations published while we were disconnected are lost: start over.
-      subscriber.on('ready', () => this.cache.clear());
-      await subscriber.subscribe(this.channel);
-    }
+    // Revocations published while the subscriber was disconnected are lost: start over then.
+    await this.options.broadcast?.listen(CHANNEL, {
+      message: (hash) => (hash === '*' ? this.cache.clear() : this.cache.delete(hash)),
+      reset: () => this.cache.clear(),
+    });
     this.lastUsed.start();
   }
 
@@ -90,19 +77,14 @@ export class ApiKeyService implements ApiKeyAuthenticator {
     if (configured) return { kind: 'platform', keyId: null };
 
     const hit = this.cache.get(hash);
-    if (hit && hit.expiresAt > Date.now()) {
-      this.lastUsed.touch(hit.principal.keyId);
-      return hit.principal;
+    if (hit) {
+      this.lastUsed.touch(hit.keyId);
+      return hit;
     }
-    this.cache.delete(hash);
     const row = await this.options.orm.em.fork().findOne(ApiKeyEntity, { hash }, { disableIdentityMap: true });
     if (!row || row.revokedAt || !sameHash(row.hash, hash)) return null;
     const principal: Principal = row.businessId ? { kind: 'business', businessId: row.businessId, keyId: row.id } : { kind: 'platform', keyId: row.id };
-    if (this.cache.size >= MAX_CACHE_ENTRIES) {
-      const oldest = this.cache.keys().next().value;
-      if (oldest !== undefined) this.cache.delete(oldest);
-    }
-    this.cache.set(hash, { principal, expiresAt: Date.now() + this.cacheTtlMs });
+    this.cache.set(hash, principal);
     this.lastUsed.touch(row.id);
     return principal;
   }
@@ -168,15 +150,13 @@ export class ApiKeyService implements ApiKeyAuthenticator {
       if (h === '*') this.cache.clear();
       else this.cache.delete(h);
     }
-    const { publisher } = this.options;
-    if (!publisher || hashes.length === 0) return;
-    try {
-      for (const h of hashes) await publisher.publish(this.channel, h);
-    } catch (err) {
-      this.options.logger.warn('api key revocation not published; other processes honour the key until their cache expires', {
-        ttlMs: this.cacheTtlMs,
-        error: String(err),
-      });
+    const { broadcast } = this.options;
+    if (!broadcast) return;
+    for (const h of hashes) {
+      if (!(await broadcast.publish(CHANNEL, h))) {
+        this.options.logger.warn('api key revocation not published; other processes honour the key until their cache expires', { ttlMs: this.cacheTtlMs });
+        return;
+      }
     }
   }
 }

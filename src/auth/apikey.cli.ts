@@ -6,6 +6,7 @@ import { createLogger } from '../observability/logger';
 import { closeRedis, connectRedis, createRedis, type RedisClient } from '../redis/redis';
 import { hashSecret } from './api-key.secret';
 import { BusinessEntity } from '../business/business.entity';
+import { RedisBroadcast } from '../redis/broadcast';
 import { ApiKeyService } from './api-key.service';
 import { toApiKey } from './api-key.types';
 import type { Principal } from '../common/principal';
@@ -53,8 +54,10 @@ async function main(): Promise<void> {
     redis.disconnect(false);
     redis = undefined;
   }
+  // Publishes the revocation only; the CLI never listens.
+  const broadcast = redis ? new RedisBroadcast(redis, redis, config.redisKeyPrefix, logger) : undefined;
   const businessExists = async (id: string) => (await orm.em.fork().count(BusinessEntity, { id })) > 0;
-  const keys = new ApiKeyService({ orm, logger, configuredHashes: [], publisher: redis, keyPrefix: config.redisKeyPrefix, businessExists });
+  const keys = new ApiKeyService({ orm, logger, configuredHashes: [], broadcast, businessExists });
   try {
     if (command === 'create') {
       if (!values.name) throw new Error(USAGE);

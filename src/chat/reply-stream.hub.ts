@@ -3,7 +3,7 @@ import type { Logger } from '../observability/logger';
 import type { Metrics } from '../observability/metrics';
 import type { RedisClient } from '../redis/redis';
 import type { MessageRecord, ReplyChunkRecord, ReplyErrorRecord } from './chat.records';
-import { PushIterator } from './push-iterator';
+import { PushIterator } from '../common/push-iterator';
 import { replyKeys } from './reply-stream.writer';
 import { isOpaqueId } from './session.store';
 

@@ -1,6 +1,5 @@
 import type { Knex } from '@mikro-orm/postgresql';
-import type { RedisClient } from '../redis/redis';
-import type { Logger } from '../observability/logger';
+import type { RedisBroadcast } from '../redis/broadcast';
 import { IndexJobKind, IndexJobState } from './knowledge.entity';
 
 /** An index job as stored and as published to subscribers. */
@@ -18,6 +17,9 @@ export interface IndexJobRecord {
   startedAt: Date | null;
   finishedAt: Date | null;
 }
+
+/** The broadcast channel of index job changes. */
+export const INDEX_JOB_CHANNEL = 'index-jobs';
 
 export const TERMINAL_STATES: ReadonlySet<IndexJobState> = new Set([IndexJobState.SUCCEEDED, IndexJobState.FAILED]);
 
@@ -79,16 +81,10 @@ export interface JobPatch {
  * is the truth and subscribers re-read it when updates stop arriving.
  */
 export class IndexJobStore {
-  readonly channel: string;
-
   constructor(
     private readonly knex: Knex,
-    private readonly publisher: RedisClient,
-    keyPrefix: string,
-    private readonly logger: Logger,
-  ) {
-    this.channel = `${keyPrefix}index-jobs`;
-  }
+    private readonly broadcast: RedisBroadcast,
+  ) {}
 
   async create(
     trx: Knex | Knex.Transaction,
@@ -123,10 +119,6 @@ export class IndexJobStore {
   }
 
   async publish(record: IndexJobRecord): Promise<void> {
-    try {
-      await this.publisher.publish(this.channel, JSON.stringify(record));
-    } catch (err) {
-      this.logger.warn('index job update not published', { jobId: record.id, error: String(err) });
-    }
+    await this.broadcast.publish(INDEX_JOB_CHANNEL, JSON.stringify(record));
   }
 }

@@ -1,57 +1,38 @@
-import type { RedisClient } from '../redis/redis';
-import { decodeJob, TERMINAL_STATES, type IndexJobRecord, type IndexJobStore } from './index-job.store';
+import { PushIterator } from '../common/push-iterator';
+import type { RedisBroadcast } from '../redis/broadcast';
+import { decodeJob, INDEX_JOB_CHANNEL, TERMINAL_STATES, type IndexJobRecord, type IndexJobStore } from './index-job.store';
 
-/** A minimal push queue for one subscriber (no `events.on()`: DESIGN.md, memory). */
-class Listener {
-  private readonly buffer: IndexJobRecord[] = [];
-  private wake: (() => void) | null = null;
-
-  push(record: IndexJobRecord): void {
-    this.buffer.push(record);
-    this.wake?.();
-  }
-
-  /** The next record, or null after `timeoutMs` without one. */
-  async next(timeoutMs: number): Promise<IndexJobRecord | null> {
-    if (this.buffer.length) return this.buffer.shift() ?? null;
-    let timer: NodeJS.Timeout | undefined;
-    await new Promise<void>((resolve) => {
-      this.wake = resolve;
-      timer = setTimeout(resolve, timeoutMs);
-    });
-    clearTimeout(timer);
-    this.wake = null;
-    return this.buffer.shift() ?? null;
-  }
-}
+/** Pushed by a subscription's poll timer: "nothing arrived for a while, re-read the row". */
+const POLL = null;
 
 /**
- * Fans index job updates out to the subscriptions of this process: one Redis subscriber
- * connection per process, listeners by job id. A subscription first yields the stored state,
- * then each newer version, and ends after a terminal state. When no message arrives for
- * `pollMs` (a missed publish while Redis was down) it re-reads the row, so it cannot hang.
+ * Fans index job updates out to the subscriptions of this process: the one broadcast
+ * subscriber of the process, listeners by job id. A subscription first yields the stored state,
+ * then each newer version, and ends after a terminal state. Every `pollMs` without a message
+ * (a publish missed while Redis was down) it re-reads the row, so it cannot hang.
  */
 export class IndexJobUpdates {
-  private readonly listeners = new Map<string, Set<Listener>>();
+  private readonly listeners = new Map<string, Set<PushIterator<IndexJobRecord | null>>>();
 
   constructor(
-    private readonly subscriber: RedisClient,
+    private readonly broadcast: RedisBroadcast,
     private readonly store: IndexJobStore,
     private readonly pollMs = 5_000,
   ) {}
 
   async start(): Promise<void> {
-    this.subscriber.on('message', (channel: string, message: string) => {
-      if (channel !== this.store.channel) return;
-      let record: IndexJobRecord;
-      try {
-        record = decodeJob(message);
-      } catch {
-        return;
-      }
-      for (const listener of this.listeners.get(record.id) ?? []) listener.push(record);
+    await this.broadcast.listen(INDEX_JOB_CHANNEL, {
+      message: (payload) => {
+        let record: IndexJobRecord;
+        try {
+          record = decodeJob(payload);
+        } catch {
+          return;
+        }
+        for (const listener of this.listeners.get(record.id) ?? []) listener.push(record);
+      },
+      // Missed updates are found by the next poll of each subscription.
     });
-    await this.subscriber.subscribe(this.store.channel);
   }
 
   /**
@@ -59,24 +40,29 @@ export class IndexJobUpdates {
    * to refuse); a missing job throws from `notFound`.
    */
   async *watch(jobId: string, authorize: (job: IndexJobRecord) => void, notFound: () => Error): AsyncGenerator<IndexJobRecord> {
-    const listener = new Listener();
+    const listener = new PushIterator<IndexJobRecord | null>();
     // Listen before reading, so no update between the read and the subscription is lost.
     let set = this.listeners.get(jobId);
     if (!set) this.listeners.set(jobId, (set = new Set()));
     set.add(listener);
+    const poll = setInterval(() => listener.push(POLL), this.pollMs);
     try {
       let current = await this.store.get(jobId);
       if (!current) throw notFound();
       authorize(current);
       yield current;
       while (!TERMINAL_STATES.has(current.state)) {
-        const next = (await listener.next(this.pollMs)) ?? (await this.store.get(jobId));
+        const { value, done } = await listener.next();
+        if (done) return;
+        const next = value ?? (await this.store.get(jobId));
         if (!next) return;
         if (next.version <= current.version) continue;
         current = next;
         yield current;
       }
     } finally {
+      clearInterval(poll);
+      void listener.return();
       set.delete(listener);
       if (set.size === 0) this.listeners.delete(jobId);
     }

@@ -31,6 +31,7 @@ export interface TestDatabase {
 
 const TEMPLATE_PREFIX = 'concierge_tpl_';
 const BUILD_PREFIX = 'concierge_tplbuild_';
+const SPARE_PREFIX = 'concierge_spare_';
 /**
  * One advisory lock for every template build on this Postgres (any worktree, any hash): whoever
  * holds it may also drop the half-built databases a killed build left behind, because no one
@@ -63,7 +64,7 @@ async function databaseExists(client: Client, name: string): Promise<boolean> {
  * its source, and this way no one can be.
  */
 async function buildTemplate(client: Client, name: string): Promise<void> {
-  const leftovers = await client.query<{ datname: string }>('select datname from pg_database where datname like $1', [`${BUILD_PREFIX}%`]);
+  const leftovers = await client.query<{ datname: string }>('select datname from pg_database where starts_with(datname, $1)', [BUILD_PREFIX]);
   for (const { datname } of leftovers.rows) await client.query(`drop database if exists "${datname}" with (force)`);
 
   const building = `${BUILD_PREFIX}${randomBytes(4).toString('hex')}`;
@@ -109,18 +110,63 @@ function migratedTemplate(): Promise<string> {
   return template;
 }
 
+/** Copies of a template made ahead of need are named after it (`concierge_spare_<hash>_…`). */
+function sparePrefix(template: string): string {
+  return `${SPARE_PREFIX}${template.slice(TEMPLATE_PREFIX.length)}_`;
+}
+
+/**
+ * Takes a spare copy of the template by renaming it to `name` (under a millisecond). Two
+ * processes may race for one spare: the loser's rename finds no such database and it tries
+ * the next. False when there is none left.
+ */
+async function claimSpare(client: Client, template: string, name: string): Promise<boolean> {
+  const spares = await client.query<{ datname: string }>('select datname from pg_database where starts_with(datname, $1)', [sparePrefix(template)]);
+  for (const { datname } of spares.rows) {
+    try {
+      await client.query(`alter database "${datname}" rename to "${name}"`);
+      return true;
+    } catch (err) {
+      // 3D000: claimed by another process meanwhile.
+      if ((err as { code?: string }).code !== '3D000') throw err;
+    }
+  }
+  return false;
+}
+
+/**
+ * Copies the template to a spare for the next test file, unless one is waiting already.
+ * `CREATE DATABASE` costs 200-300 ms on this disk whatever the source (it writes the whole
+ * ~8 MB copy through the WAL), so it is done while this file's tests run, not before the next.
+ */
+async function makeSpare(template: string): Promise<void> {
+  await admin(async (client) => {
+    const { rowCount } = await client.query('select 1 from pg_database where starts_with(datname, $1)', [sparePrefix(template)]);
+    if (rowCount) return;
+    await client.query(`create database "${sparePrefix(template)}${randomBytes(4).toString('hex')}" template "${template}"`);
+  });
+}
+
 /**
  * A fresh database for one test file, migrated with the real migrations: a copy of the
- * migrated template (`CREATE DATABASE … TEMPLATE`), which costs milliseconds where running
- * the migrations costs most of a second.
+ * migrated template (`CREATE DATABASE … TEMPLATE`), usually one made ahead while the previous
+ * file ran, so getting it costs milliseconds; running the migrations cost most of a second.
+ * `drop()` also waits for the spare this call started making.
  */
 export async function createTestDatabase(): Promise<TestDatabase> {
-  const source = await migratedTemplate();
+  const template = await migratedTemplate();
   const name = uniqueName('concierge_t');
-  await admin((c) => c.query(`create database "${name}" template "${source}"`));
+  await admin(async (client) => {
+    if (!(await claimSpare(client, template, name))) await client.query(`create database "${name}" template "${template}"`);
+  });
+  // A spare that cannot be made only costs the next file the plain CREATE DATABASE.
+  const spare = makeSpare(template).catch(() => undefined);
   return {
     name,
     url: `${PG_BASE}/${name}`,
-    drop: () => admin((c) => c.query(`drop database if exists "${name}" with (force)`)).then(() => undefined),
+    drop: async () => {
+      await spare;
+      await admin((c) => c.query(`drop database if exists "${name}" with (force)`));
+    },
   };
 }

@@ -4,7 +4,7 @@ import { performance } from 'node:perf_hooks';
 import { Client } from 'pg';
 import { loadConfig } from '../src/config/config';
 import { openOrm, ormOptions } from '../src/db/orm';
-import { KnowledgeRetriever, retrievalBindings } from '../src/knowledge/knowledge.retriever';
+import { FullTextRetriever, retrievalBindings } from '../src/knowledge/fulltext.retriever';
 import { RETRIEVAL_SQL } from '../src/knowledge/retrieval.sql';
 import { Metrics } from '../src/observability/metrics';
 
@@ -100,7 +100,7 @@ interface Sample {
   p95: number;
 }
 
-async function measure(retriever: KnowledgeRetriever, raw: Client, businesses: string[]): Promise<{ retriever: Sample; raw: Sample; hits: number }> {
+async function measure(retriever: FullTextRetriever, raw: Client, businesses: string[]): Promise<{ retriever: Sample; raw: Sample; hits: number }> {
   const viaRetriever: number[] = [];
   const viaRaw: number[] = [];
   let hits = 0;
@@ -139,7 +139,7 @@ export async function runRetrievalBench(): Promise<void> {
 
     const config = loadConfig({ NODE_ENV: 'production', DATABASE_URL: url, REDIS_URL: 'redis://127.0.0.1:6379', ALLOWED_ORIGINS: 'http://localhost' });
     const orm = await openOrm(config);
-    const retriever = new KnowledgeRetriever(orm.em.getKnex(), new Metrics());
+    const retriever = new FullTextRetriever(orm, new Metrics());
     const loader = new Client({ connectionString: url });
     const raw = new Client({ connectionString: url });
     await loader.connect();

@@ -23,9 +23,9 @@ import { SessionStore } from './chat/session.store';
 import { IndexJobStore } from './knowledge/index-job.store';
 import { IndexJobUpdates } from './knowledge/index-job.updates';
 import { KnowledgeIndexer } from './knowledge/knowledge.indexer';
-import { KnowledgeRetriever } from './knowledge/knowledge.retriever';
+import { FullTextRetriever } from './knowledge/fulltext.retriever';
 import { KnowledgeService } from './knowledge/knowledge.service';
-import type { Retriever } from './knowledge/retriever';
+import type { Retriever } from './knowledge/retrieval';
 import { WebsiteCrawlRunner } from './knowledge/website.crawl-job';
 import { VoiceAudioStore } from './voice/audio.store';
 import { PocketsphinxRecognizer } from './voice/pocketsphinx.recognizer';
@@ -194,15 +194,14 @@ export async function buildCore(config: AppConfig, overrides: CoreOverrides = {}
     shutdown.add('llm', async () => llm.close());
 
     // ---- knowledge ----
-    const knex = orm.em.getKnex();
-    const indexJobs = new IndexJobStore(knex, broadcast);
+    const indexJobs = new IndexJobStore(orm, broadcast);
     const indexJobUpdates = new IndexJobUpdates(broadcast, indexJobs);
     await indexJobUpdates.start();
     await broadcast.start();
-    const retriever = overrides.retriever ?? new KnowledgeRetriever(knex, metrics);
-    const indexer = new KnowledgeIndexer(knex, indexJobs, metrics, logger, new WebsiteCrawlRunner(knex, config, metrics, logger));
+    const retriever = overrides.retriever ?? new FullTextRetriever(orm, metrics);
+    const indexer = new KnowledgeIndexer(orm, indexJobs, metrics, logger, new WebsiteCrawlRunner(orm, config, metrics, logger));
     jobRegistry.registerAll(indexer.processors());
-    const knowledge = new KnowledgeService(knex, config, jobs, indexJobs, indexJobUpdates, retriever, businesses, logger);
+    const knowledge = new KnowledgeService(orm, config, jobs, indexJobs, indexJobUpdates, retriever, businesses, logger);
 
     // ---- chat ----
     const sessions = new SessionStore(commands, prefix, config.sessionTtlSeconds);

@@ -1,6 +1,6 @@
 import type { BusinessProfile } from '../business/business.profile';
 import { buildSystemPrompt } from '../business/system-prompt';
-import type { RetrievedPassage, Retriever } from '../knowledge/retriever';
+import type { RetrievedPassage, Retriever } from '../knowledge/retrieval';
 import { LlmError, type LlmProvider } from '../llm/llm.provider';
 import type { Logger } from '../observability/logger';
 import type { Metrics } from '../observability/metrics';

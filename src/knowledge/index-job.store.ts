@@ -1,78 +1,29 @@
-import type { Knex } from '@mikro-orm/postgresql';
+import { LockMode } from '@mikro-orm/core';
+import type { EntityManager } from '@mikro-orm/postgresql';
+import type { Orm } from '../db/orm';
 import type { RedisBroadcast } from '../redis/broadcast';
-import { IndexJobKind, IndexJobState } from './knowledge.entity';
-
-/** An index job as stored and as published to subscribers. */
-export interface IndexJobRecord {
-  id: string;
-  businessId: string;
-  kind: IndexJobKind;
-  state: IndexJobState;
-  progress: number;
-  error: string | null;
-  payload: Record<string, unknown>;
-  version: number;
-  attempts: number;
-  createdAt: Date;
-  startedAt: Date | null;
-  finishedAt: Date | null;
-}
+import { IndexJobEntity, IndexJobKind, IndexJobState } from './knowledge.entity';
 
 /** The broadcast channel of index job changes. */
 export const INDEX_JOB_CHANNEL = 'index-jobs';
 
 export const TERMINAL_STATES: ReadonlySet<IndexJobState> = new Set([IndexJobState.SUCCEEDED, IndexJobState.FAILED]);
 
-interface Row {
-  id: string;
-  business_id: string;
-  kind: IndexJobKind;
-  state: IndexJobState;
-  progress: number;
-  error: string | null;
-  payload: Record<string, unknown>;
-  version: number;
-  attempts: number;
-  created_at: Date;
-  started_at: Date | null;
-  finished_at: Date | null;
-}
-
-const fromRow = (r: Row): IndexJobRecord => ({
-  id: r.id,
-  businessId: r.business_id,
-  kind: r.kind,
-  state: r.state,
-  progress: Number(r.progress),
-  error: r.error,
-  payload: r.payload ?? {},
-  version: r.version,
-  attempts: r.attempts,
-  createdAt: new Date(r.created_at),
-  startedAt: r.started_at ? new Date(r.started_at) : null,
-  finishedAt: r.finished_at ? new Date(r.finished_at) : null,
-});
-
-/** JSON on the wire: dates as ISO strings. */
-export function decodeJob(json: string): IndexJobRecord {
-  const raw = JSON.parse(json) as IndexJobRecord & { createdAt: string; startedAt: string | null; finishedAt: string | null };
-  return {
-    ...raw,
+/**
+ * A job as published on {@link INDEX_JOB_CHANNEL}: the entity's own JSON serialisation
+ * (`JSON.stringify(job)`), read back into an unmanaged entity with its dates revived.
+ */
+export function decodeJob(json: string): IndexJobEntity {
+  const raw = JSON.parse(json) as Omit<IndexJobEntity, 'createdAt' | 'startedAt' | 'finishedAt'> & { createdAt: string; startedAt?: string | null; finishedAt?: string | null };
+  return Object.assign(new IndexJobEntity(), raw, {
     createdAt: new Date(raw.createdAt),
     startedAt: raw.startedAt ? new Date(raw.startedAt) : null,
     finishedAt: raw.finishedAt ? new Date(raw.finishedAt) : null,
-  };
+  });
 }
 
-export interface JobPatch {
-  state?: IndexJobState;
-  progress?: number;
-  error?: string | null;
-  payload?: Record<string, unknown>;
-  attempts?: number;
-  startedAt?: Date | null;
-  finishedAt?: Date | null;
-}
+/** The fields a job's processor changes; absent ones stay. */
+export type JobPatch = Partial<Pick<IndexJobEntity, 'state' | 'progress' | 'error' | 'payload' | 'attempts' | 'startedAt' | 'finishedAt'>>;
 
 /**
  * Index job rows in Postgres, the record admins read. Every change bumps `version` and is
@@ -82,43 +33,43 @@ export interface JobPatch {
  */
 export class IndexJobStore {
   constructor(
-    private readonly knex: Knex,
+    private readonly orm: Orm,
     private readonly broadcast: RedisBroadcast,
   ) {}
 
-  async create(
-    trx: Knex | Knex.Transaction,
-    job: { id: string; businessId: string; kind: IndexJobKind; payload: Record<string, unknown> },
-  ): Promise<IndexJobRecord> {
-    const rows = (await trx('index_jobs')
-      .insert({ id: job.id, business_id: job.businessId, kind: job.kind, state: IndexJobState.QUEUED, progress: 0, payload: JSON.stringify(job.payload), version: 1, attempts: 0, created_at: new Date() })
-      .returning('*')) as Row[];
-    return fromRow(rows[0]);
+  /** A new QUEUED job, inserted when `em` flushes (with the caller's transaction). */
+  create(em: EntityManager, job: { businessId: string; kind: IndexJobKind; payload: Record<string, unknown> }): IndexJobEntity {
+    return em.create(IndexJobEntity, { ...job, state: IndexJobState.QUEUED, progress: 0, version: 1, attempts: 0, createdAt: new Date() });
   }
 
-  async get(id: string): Promise<IndexJobRecord | null> {
-    const row = (await this.knex('index_jobs').where({ id }).first()) as Row | undefined;
-    return row ? fromRow(row) : null;
+  async get(id: string): Promise<IndexJobEntity | null> {
+    return this.orm.em.fork().findOne(IndexJobEntity, { id });
   }
 
-  /** Applies the patch, bumps the version and publishes the new state. Null if the row is gone. */
-  async update(id: string, patch: JobPatch): Promise<IndexJobRecord | null> {
-    const set: Record<string, unknown> = { version: this.knex.raw('version + 1') };
-    if (patch.state !== undefined) set.state = patch.state;
-    if (patch.progress !== undefined) set.progress = Math.max(0, Math.min(1, patch.progress));
-    if (patch.error !== undefined) set.error = patch.error;
-    if (patch.payload !== undefined) set.payload = JSON.stringify(patch.payload);
-    if (patch.attempts !== undefined) set.attempts = patch.attempts;
-    if (patch.startedAt !== undefined) set.started_at = patch.startedAt;
-    if (patch.finishedAt !== undefined) set.finished_at = patch.finishedAt;
-    const rows = (await this.knex('index_jobs').where({ id }).update(set).returning('*')) as Row[];
-    if (!rows[0]) return null;
-    const record = fromRow(rows[0]);
-    await this.publish(record);
-    return record;
+  /** The business's job of this kind that is still QUEUED or RUNNING, if any. */
+  async unfinished(em: EntityManager, businessId: string, kind: IndexJobKind): Promise<IndexJobEntity | null> {
+    return em.findOne(IndexJobEntity, { businessId, kind, state: { $in: [IndexJobState.QUEUED, IndexJobState.RUNNING] } });
   }
 
-  async publish(record: IndexJobRecord): Promise<void> {
-    await this.broadcast.publish(INDEX_JOB_CHANNEL, JSON.stringify(record));
+  /**
+   * Applies the patch and bumps the version under a row lock (the api and the worker may both
+   * change a job), then publishes the new state. Null if the row is gone.
+   */
+  async update(id: string, patch: JobPatch): Promise<IndexJobEntity | null> {
+    const job = await this.orm.em.fork().transactional(async (em) => {
+      const row = await em.findOne(IndexJobEntity, { id }, { lockMode: LockMode.PESSIMISTIC_WRITE });
+      if (!row) return null;
+      if (patch.state !== undefined) row.state = patch.state;
+      if (patch.progress !== undefined) row.progress = Math.max(0, Math.min(1, patch.progress));
+      if (patch.error !== undefined) row.error = patch.error;
+      if (patch.payload !== undefined) row.payload = patch.payload;
+      if (patch.attempts !== undefined) row.attempts = patch.attempts;
+      if (patch.startedAt !== undefined) row.startedAt = patch.startedAt;
+      if (patch.finishedAt !== undefined) row.finishedAt = patch.finishedAt;
+      row.version += 1;
+      return row;
+    });
+    if (job) await this.broadcast.publish(INDEX_JOB_CHANNEL, JSON.stringify(job));
+    return job;
   }
 }

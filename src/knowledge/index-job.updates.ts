@@ -1,6 +1,7 @@
 import { PushIterator } from '../common/push-iterator';
 import type { RedisBroadcast } from '../redis/broadcast';
-import { decodeJob, INDEX_JOB_CHANNEL, TERMINAL_STATES, type IndexJobRecord, type IndexJobStore } from './index-job.store';
+import { decodeJob, INDEX_JOB_CHANNEL, TERMINAL_STATES, type IndexJobStore } from './index-job.store';
+import type { IndexJobEntity } from './knowledge.entity';
 
 /** Pushed by a subscription's poll timer: "nothing arrived for a while, re-read the row". */
 const POLL = null;
@@ -12,7 +13,7 @@ const POLL = null;
  * (a publish missed while Redis was down) it re-reads the row, so it cannot hang.
  */
 export class IndexJobUpdates {
-  private readonly listeners = new Map<string, Set<PushIterator<IndexJobRecord | null>>>();
+  private readonly listeners = new Map<string, Set<PushIterator<IndexJobEntity | null>>>();
 
   constructor(
     private readonly broadcast: RedisBroadcast,
@@ -23,13 +24,13 @@ export class IndexJobUpdates {
   async start(): Promise<void> {
     await this.broadcast.listen(INDEX_JOB_CHANNEL, {
       message: (payload) => {
-        let record: IndexJobRecord;
+        let job: IndexJobEntity;
         try {
-          record = decodeJob(payload);
+          job = decodeJob(payload);
         } catch {
           return;
         }
-        for (const listener of this.listeners.get(record.id) ?? []) listener.push(record);
+        for (const listener of this.listeners.get(job.id) ?? []) listener.push(job);
       },
       // Missed updates are found by the next poll of each subscription.
     });
@@ -39,8 +40,8 @@ export class IndexJobUpdates {
    * Streams a job. `authorize` runs on the stored row before anything is yielded (it throws
    * to refuse); a missing job throws from `notFound`.
    */
-  async *watch(jobId: string, authorize: (job: IndexJobRecord) => void, notFound: () => Error): AsyncGenerator<IndexJobRecord> {
-    const listener = new PushIterator<IndexJobRecord | null>();
+  async *watch(jobId: string, authorize: (job: IndexJobEntity) => void, notFound: () => Error): AsyncGenerator<IndexJobEntity> {
+    const listener = new PushIterator<IndexJobEntity | null>();
     // Listen before reading, so no update between the read and the subscription is lost.
     let set = this.listeners.get(jobId);
     if (!set) this.listeners.set(jobId, (set = new Set()));

@@ -69,9 +69,9 @@ export class KnowledgeDocumentEntity {
 }
 
 /**
- * A searchable passage. Written and read with plain SQL (bulk inserts, one retrieval query);
- * the entity exists so the schema lives in one place. `tsv` is a stored generated column
- * under a GIN index; `title` has a trigram index for fuzzy name matches.
+ * A searchable passage, written in bulk through the query builder (`document.store.ts`) and
+ * read only by the one retrieval query (`retrieval.sql.ts`). `tsv` is a stored generated
+ * column under a GIN index; `title` has a trigram index for fuzzy name matches.
  */
 @Entity({ tableName: 'knowledge_chunks' })
 @Index({ name: 'knowledge_chunks_business_generation_index', properties: ['businessId', 'generation'] })

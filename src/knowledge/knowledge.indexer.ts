@@ -1,10 +1,10 @@
-import type { Knex } from '@mikro-orm/postgresql';
+import type { Orm } from '../db/orm';
 import type { JobContext, JobProcessors } from '../jobs/job-queue';
 import type { Logger } from '../observability/logger';
 import type { Metrics } from '../observability/metrics';
-import { ensureGenerations, markIndexed, writeDocumentChunks } from './document.store';
-import type { IndexJobRecord, IndexJobStore } from './index-job.store';
-import { IndexJobState } from './knowledge.entity';
+import { ensureGenerations, lockGenerations, markIndexed, writeDocumentChunks } from './document.store';
+import type { IndexJobStore } from './index-job.store';
+import { IndexJobState, KnowledgeChunkEntity, KnowledgeDocumentEntity, type IndexJobEntity } from './knowledge.entity';
 import type { CrawlRunner } from './website.crawl-job';
 
 export const JOB_INDEX_DOCUMENT = 'knowledge.index-document';
@@ -23,11 +23,12 @@ class SupersededError extends Error {}
 /**
  * The background side of the knowledge base: indexes a document, rebuilds a business into a
  * new generation and switches atomically, runs crawls. Each processor is idempotent (a retry
- * rewrites the same rows) and records state, progress and errors on its index_jobs row.
+ * rewrites the same rows) and records state, progress and errors on its index job. Every
+ * write is a transaction on a fresh fork of the entity manager.
  */
 export class KnowledgeIndexer {
   constructor(
-    private readonly knex: Knex,
+    private readonly orm: Orm,
     private readonly jobs: IndexJobStore,
     private readonly metrics: Metrics,
     private readonly logger: Logger,
@@ -48,8 +49,8 @@ export class KnowledgeIndexer {
   private async track(
     data: IndexJobData,
     ctx: JobContext,
-    work: (job: IndexJobRecord, progress: ProgressFn) => Promise<void>,
-    onFinalFailure?: (job: IndexJobRecord) => Promise<void>,
+    work: (job: IndexJobEntity, progress: ProgressFn) => Promise<void>,
+    onFinalFailure?: (job: IndexJobEntity) => Promise<void>,
   ): Promise<void> {
     const existing = await this.jobs.get(data.indexJobId);
     // Deleted with its business, or already finished by an earlier delivery: nothing to do.
@@ -86,7 +87,7 @@ export class KnowledgeIndexer {
     }
   }
 
-  private async indexDocument(job: IndexJobRecord): Promise<void> {
+  private async indexDocument(job: IndexJobEntity): Promise<void> {
     const documentId = typeof job.payload.documentId === 'string' ? job.payload.documentId : '';
     await this.indexOne(documentId);
   }
@@ -97,14 +98,14 @@ export class KnowledgeIndexer {
    * lock on the generation row keeps the switch from happening in between.
    */
   async indexOne(documentId: string): Promise<void> {
-    await this.knex.transaction(async (trx) => {
-      const doc = (await trx('knowledge_documents').select('business_id').where({ id: documentId }).first()) as { business_id: string } | undefined;
+    await this.orm.em.fork().transactional(async (em) => {
+      const doc = await em.findOne(KnowledgeDocumentEntity, { id: documentId }, { fields: ['businessId'] });
       if (!doc) return; // deleted meanwhile: nothing to index
-      await ensureGenerations(trx, doc.business_id);
-      const gen = (await trx('knowledge_generations').select('active', 'building').where({ business_id: doc.business_id }).forShare().first()) as { active: number; building: number | null };
-      const generations = gen.building !== null && gen.building !== gen.active ? [gen.active, gen.building] : [gen.active];
-      const count = await writeDocumentChunks(trx, documentId, generations);
-      if (count !== null) await markIndexed(trx, documentId, count);
+      await ensureGenerations(em, doc.businessId);
+      const gen = (await lockGenerations(em, doc.businessId, 'share'))!;
+      const generations = gen.building != null && gen.building !== gen.active ? [gen.active, gen.building] : [gen.active];
+      const count = await writeDocumentChunks(em, documentId, generations);
+      if (count !== null) await markIndexed(em, documentId, count);
     });
   }
 
@@ -113,55 +114,55 @@ export class KnowledgeIndexer {
    * active generation in one UPDATE. Until then the old generation answers; on a final
    * failure the new generation is dropped and the old one stays.
    */
-  private async rebuild(job: IndexJobRecord, progress: ProgressFn): Promise<void> {
+  private async rebuild(job: IndexJobEntity, progress: ProgressFn): Promise<void> {
     const businessId = job.businessId;
     // Allocate the generation once; a retry reuses it (rows are rewritten idempotently).
-    let generation = typeof job.payload.generation === 'number' ? job.payload.generation : null;
-    await this.knex.transaction(async (trx) => {
-      await ensureGenerations(trx, businessId);
-      const gen = (await trx('knowledge_generations').where({ business_id: businessId }).forUpdate().first()) as { active: number; building: number | null; last_allocated: number };
-      if (generation === null || gen.building !== generation) {
-        if (generation !== null && gen.active >= generation) throw new SupersededError('a newer rebuild replaced this one');
-        generation = gen.last_allocated + 1;
-        await trx('knowledge_generations').where({ business_id: businessId }).update({ building: generation, last_allocated: generation });
-      }
+    const allocated = typeof job.payload.generation === 'number' ? job.payload.generation : null;
+    const target = await this.orm.em.fork().transactional(async (em) => {
+      await ensureGenerations(em, businessId);
+      const gen = (await lockGenerations(em, businessId, 'update'))!;
+      if (allocated !== null && gen.building === allocated) return allocated;
+      if (allocated !== null && gen.active >= allocated) throw new SupersededError('a newer rebuild replaced this one');
+      gen.lastAllocated += 1;
+      gen.building = gen.lastAllocated;
+      return gen.lastAllocated;
     });
-    const target = generation as unknown as number;
     await this.jobs.update(job.id, { payload: { ...job.payload, generation: target } });
 
-    const documents = (await this.knex('knowledge_documents').select('id').where({ business_id: businessId }).orderBy('id')) as Array<{ id: string }>;
+    const documents = await this.orm.em.fork().find(KnowledgeDocumentEntity, { businessId }, { fields: ['id'], orderBy: { id: 'asc' } });
     const counts = new Map<string, number>();
     for (let i = 0; i < documents.length; i++) {
-      await this.knex.transaction(async (trx) => {
-        const gen = (await trx('knowledge_generations').select('building').where({ business_id: businessId }).forShare().first()) as { building: number | null };
-        if (gen.building !== target) throw new SupersededError('a newer rebuild replaced this one');
-        const count = await writeDocumentChunks(trx, documents[i].id, [target]);
+      await this.orm.em.fork().transactional(async (em) => {
+        const gen = await lockGenerations(em, businessId, 'share');
+        if (gen?.building !== target) throw new SupersededError('a newer rebuild replaced this one');
+        const count = await writeDocumentChunks(em, documents[i].id, [target]);
         if (count !== null) counts.set(documents[i].id, count);
       });
       await progress((0.95 * (i + 1)) / Math.max(1, documents.length));
     }
 
-    // The switch: one UPDATE of the active generation, in the transaction that drops the old rows.
-    await this.knex.transaction(async (trx) => {
-      const gen = (await trx('knowledge_generations').where({ business_id: businessId }).forUpdate().first()) as { building: number | null };
-      if (gen.building !== target) throw new SupersededError('a newer rebuild replaced this one');
-      await trx('knowledge_generations').where({ business_id: businessId }).update({ active: target, building: null });
-      await trx('knowledge_chunks').where({ business_id: businessId }).whereNot({ generation: target }).delete();
-      for (const [documentId, count] of counts) await markIndexed(trx, documentId, count);
+    // The switch: the active generation changes in the transaction that drops the old rows.
+    await this.orm.em.fork().transactional(async (em) => {
+      const gen = await lockGenerations(em, businessId, 'update');
+      if (!gen || gen.building !== target) throw new SupersededError('a newer rebuild replaced this one');
+      gen.active = target;
+      gen.building = null;
+      await em.nativeDelete(KnowledgeChunkEntity, { businessId, generation: { $ne: target } });
+      for (const [documentId, count] of counts) await markIndexed(em, documentId, count);
     });
   }
 
   /** After a rebuild's last failed attempt: forget the half-built generation. */
-  async abandonRebuild(job: IndexJobRecord): Promise<void> {
+  async abandonRebuild(job: IndexJobEntity): Promise<void> {
     const generation = typeof job.payload.generation === 'number' ? job.payload.generation : null;
     const current = await this.jobs.get(job.id);
     const target = generation ?? (typeof current?.payload.generation === 'number' ? current.payload.generation : null);
     if (target === null) return;
-    await this.knex.transaction(async (trx) => {
-      const gen = (await trx('knowledge_generations').where({ business_id: job.businessId }).forUpdate().first()) as { active: number; building: number | null } | undefined;
+    await this.orm.em.fork().transactional(async (em) => {
+      const gen = await lockGenerations(em, job.businessId, 'update');
       if (!gen || gen.active === target) return;
-      if (gen.building === target) await trx('knowledge_generations').where({ business_id: job.businessId }).update({ building: null });
-      await trx('knowledge_chunks').where({ business_id: job.businessId, generation: target }).delete();
+      if (gen.building === target) gen.building = null;
+      await em.nativeDelete(KnowledgeChunkEntity, { businessId: job.businessId, generation: target });
     });
   }
 }

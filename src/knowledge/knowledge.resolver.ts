@@ -1,24 +1,10 @@
 import { Arg, Authorized, Ctx, ID, Int, Mutation, Query, Resolver, Root, Subscription, type SubscribeResolverData } from 'type-graphql';
 import type { RequestContext } from '../common/request-context';
 import { resolverOf } from '../common/resolver-container';
-import type { DocumentRecord } from './document.store';
-import type { IndexJobRecord } from './index-job.store';
+import type { IndexJobEntity } from './knowledge.entity';
+import { toIndexJob, toKnowledgeDocument, toKnowledgeHit } from './knowledge.mapper';
 import type { KnowledgeService } from './knowledge.service';
 import { AddKnowledgeDocumentInput, IndexJob, KnowledgeDocument, KnowledgeHit } from './knowledge.types';
-
-const toDocument = (d: DocumentRecord): KnowledgeDocument => Object.assign(new KnowledgeDocument(), d);
-const toJob = (j: IndexJobRecord): IndexJob =>
-  Object.assign(new IndexJob(), {
-    id: j.id,
-    businessId: j.businessId,
-    kind: j.kind,
-    state: j.state,
-    progress: j.progress,
-    error: j.error,
-    attempts: j.attempts,
-    createdAt: j.createdAt,
-    finishedAt: j.finishedAt,
-  });
 
 /** Admin operations of the knowledge base; every one needs an API key for the business. */
 @Resolver()
@@ -28,14 +14,14 @@ export class KnowledgeResolver {
   @Authorized()
   @Query(() => [KnowledgeDocument], { description: 'The documents of a business\'s knowledge base, oldest first.' })
   async knowledgeDocuments(@Arg('businessId', () => ID, { description: 'The business whose knowledge base this is.' }) businessId: string, @Ctx() ctx: RequestContext): Promise<KnowledgeDocument[]> {
-    return (await this.knowledge.documents(ctx.principal, businessId)).map(toDocument);
+    return (await this.knowledge.documents(ctx.principal, businessId)).map(toKnowledgeDocument);
   }
 
   @Authorized()
   @Query(() => IndexJob, { nullable: true, description: 'An index job by id; null when there is none.' })
   async indexJob(@Arg('id', () => ID, { description: 'The index job id (from addKnowledgeDocument, rebuildIndex or crawlWebsite).' }) id: string, @Ctx() ctx: RequestContext): Promise<IndexJob | null> {
     const job = await this.knowledge.job(ctx.principal, id);
-    return job ? toJob(job) : null;
+    return job ? toIndexJob(job) : null;
   }
 
   @Authorized()
@@ -46,24 +32,13 @@ export class KnowledgeResolver {
     @Arg('limit', () => Int, { defaultValue: 5, description: 'Passages to return, 1–20.' }) limit: number,
     @Ctx() ctx: RequestContext,
   ): Promise<KnowledgeHit[]> {
-    const passages = await this.knowledge.search(ctx.principal, businessId, query, limit);
-    return passages.map((p) =>
-      Object.assign(new KnowledgeHit(), {
-        documentId: p.documentId,
-        title: p.title,
-        snippet: p.snippet,
-        score: p.score,
-        category: p.category ?? null,
-        sourceUrl: p.sourceUrl ?? null,
-        text: p.text,
-      }),
-    );
+    return (await this.knowledge.search(ctx.principal, businessId, query, limit)).map(toKnowledgeHit);
   }
 
   @Authorized()
   @Mutation(() => KnowledgeDocument, { description: 'Adds a document (or replaces the one with the same sourceUrl) and queues its indexing (see indexJobId).' })
   async addKnowledgeDocument(@Arg('input', () => AddKnowledgeDocumentInput, { description: 'The document and where it belongs.' }) input: AddKnowledgeDocumentInput, @Ctx() ctx: RequestContext): Promise<KnowledgeDocument> {
-    return toDocument(await this.knowledge.addDocument(ctx.principal, input));
+    return toKnowledgeDocument(await this.knowledge.addDocument(ctx.principal, input));
   }
 
   @Authorized()
@@ -75,7 +50,7 @@ export class KnowledgeResolver {
   @Authorized()
   @Mutation(() => IndexJob, { description: 'Re-indexes every document of the business into a new index and switches to it when complete; the old index answers until then.' })
   async rebuildIndex(@Arg('businessId', () => ID, { description: 'The business whose knowledge base this is.' }) businessId: string, @Ctx() ctx: RequestContext): Promise<IndexJob> {
-    return toJob(await this.knowledge.rebuild(ctx.principal, businessId));
+    return toIndexJob(await this.knowledge.rebuild(ctx.principal, businessId));
   }
 
   @Authorized()
@@ -86,11 +61,11 @@ export class KnowledgeResolver {
     @Arg('maxPages', () => Int, { defaultValue: 200, description: 'Most pages to fetch, 1–1000.' }) maxPages: number,
     @Ctx() ctx: RequestContext,
   ): Promise<IndexJob> {
-    return toJob(await this.knowledge.crawl(ctx.principal, businessId, url, maxPages));
+    return toIndexJob(await this.knowledge.crawl(ctx.principal, businessId, url, maxPages));
   }
 
   /** The source of `indexJobUpdates`: the stored state, then every change. */
-  jobUpdates(ctx: RequestContext, jobId: string): AsyncGenerator<IndexJobRecord> {
+  jobUpdates(ctx: RequestContext, jobId: string): AsyncGenerator<IndexJobEntity> {
     return this.knowledge.watchJob(ctx.principal, jobId);
   }
 
@@ -100,7 +75,7 @@ export class KnowledgeResolver {
     subscribe: (data: SubscribeResolverData<unknown, Record<string, unknown>, RequestContext>) =>
       resolverOf(data, KnowledgeResolver).jobUpdates(data.context, String(data.args.jobId)),
   })
-  indexJobUpdates(@Arg('jobId', () => ID, { description: 'The index job to follow.' }) _jobId: string, @Root() job: IndexJobRecord): IndexJob {
-    return toJob(job);
+  indexJobUpdates(@Arg('jobId', () => ID, { description: 'The index job to follow.' }) _jobId: string, @Root() job: IndexJobEntity): IndexJob {
+    return toIndexJob(job);
   }
 }

@@ -1,23 +1,21 @@
-import type { Knex } from '@mikro-orm/postgresql';
-import { randomUUID } from 'node:crypto';
 import type { Principal } from '../common/principal';
 import type { BusinessCache } from '../business/business.cache';
 import { BadUserInputError, NotFoundError, PayloadTooLargeError, ServiceUnavailableError } from '../common/errors';
 import { isUuid } from '../common/ids';
 import type { AppConfig } from '../config/config';
+import type { Orm } from '../db/orm';
 import type { JobQueue } from '../jobs/job-queue';
 import type { Logger } from '../observability/logger';
 import { assertBusinessAccess } from './business-access';
-import { getDocument, listDocuments, saveDocument, type DocumentRecord } from './document.store';
-import type { IndexJobRecord, IndexJobStore } from './index-job.store';
+import { saveDocument } from './document.store';
+import type { IndexJobStore } from './index-job.store';
 import type { IndexJobUpdates } from './index-job.updates';
 import { JOB_CRAWL, JOB_INDEX_DOCUMENT, JOB_REBUILD } from './knowledge.indexer';
-import { DocumentFormat, IndexJobKind, IndexJobState } from './knowledge.entity';
-import type { RetrievedPassage, Retriever } from './retriever';
+import { DocumentFormat, IndexJobKind, IndexJobState, KnowledgeDocumentEntity, type IndexJobEntity } from './knowledge.entity';
+import type { RetrievedPassage, Retriever } from './retrieval';
 import { htmlToText, markdownToText, normalizeText } from './text-extract';
-import { MAX_TITLE_LENGTH } from './website.crawl-job';
+import { MAX_CRAWL_PAGES, MAX_TITLE_LENGTH } from './website.crawl-job';
 
-export const MAX_CRAWL_PAGES = 1000;
 const MAX_URL_LENGTH = 2048;
 const MAX_CATEGORY_LENGTH = 100;
 const MAX_QUERY_LENGTH = 1000;
@@ -53,7 +51,7 @@ function httpUrl(value: string, field: string): string {
  */
 export class KnowledgeService {
   constructor(
-    private readonly knex: Knex,
+    private readonly orm: Orm,
     private readonly config: AppConfig,
     private readonly queue: JobQueue,
     private readonly jobs: IndexJobStore,
@@ -70,7 +68,7 @@ export class KnowledgeService {
     return business;
   }
 
-  async addDocument(principal: Principal | null | undefined, input: AddDocumentInput): Promise<DocumentRecord> {
+  async addDocument(principal: Principal | null | undefined, input: AddDocumentInput): Promise<KnowledgeDocumentEntity> {
     await this.business(principal, input.businessId);
     const title = input.title.trim();
     if (!title || title.length > MAX_TITLE_LENGTH) throw new BadUserInputError(`title must be 1 to ${MAX_TITLE_LENGTH} characters`, { field: 'title' });
@@ -87,36 +85,38 @@ export class KnowledgeService {
     const category = input.category?.trim() || null;
     if (category && category.length > MAX_CATEGORY_LENGTH) throw new BadUserInputError(`category must be at most ${MAX_CATEGORY_LENGTH} characters`, { field: 'category' });
 
-    const jobId = randomUUID();
-    const doc = await this.knex.transaction(async (trx) => {
-      const saved = await saveDocument(trx, { businessId: input.businessId, title, format, category, sourceUrl, content: text, indexJobId: jobId });
-      await this.jobs.create(trx, { id: jobId, businessId: input.businessId, kind: IndexJobKind.DOCUMENT, payload: { documentId: saved.id } });
-      return saved;
+    const { doc, job } = await this.orm.em.fork().transactional(async (em) => {
+      const job = this.jobs.create(em, { businessId: input.businessId, kind: IndexJobKind.DOCUMENT, payload: {} });
+      const doc = await saveDocument(em, { businessId: input.businessId, title, format, category, sourceUrl, content: text, indexJobId: job.id });
+      job.payload = { documentId: doc.id };
+      return { doc, job };
     });
-    await this.enqueue(JOB_INDEX_DOCUMENT, jobId);
+    await this.enqueue(JOB_INDEX_DOCUMENT, job.id);
     return doc;
   }
 
   async deleteDocument(principal: Principal | null | undefined, id: string): Promise<boolean> {
-    const doc = isUuid(id) ? await getDocument(this.knex, id) : null;
+    const em = this.orm.em.fork();
+    const doc = isUuid(id) ? await em.findOne(KnowledgeDocumentEntity, { id }) : null;
     if (!doc) throw new NotFoundError('Document');
     assertBusinessAccess(principal, doc.businessId);
     // Its chunks go with it (ON DELETE CASCADE) in every generation.
-    await this.knex('knowledge_documents').where({ id }).delete();
+    await em.remove(doc).flush();
     return true;
   }
 
-  async documents(principal: Principal | null | undefined, businessId: string): Promise<DocumentRecord[]> {
+  /** The business's documents, oldest first (without their content). */
+  async documents(principal: Principal | null | undefined, businessId: string): Promise<KnowledgeDocumentEntity[]> {
     await this.business(principal, businessId);
-    return listDocuments(this.knex, businessId);
+    return this.orm.em.fork().find(KnowledgeDocumentEntity, { businessId }, { orderBy: { createdAt: 'asc', id: 'asc' } });
   }
 
-  async rebuild(principal: Principal | null | undefined, businessId: string): Promise<IndexJobRecord> {
+  async rebuild(principal: Principal | null | undefined, businessId: string): Promise<IndexJobEntity> {
     await this.business(principal, businessId);
     return this.startJob(businessId, IndexJobKind.REBUILD, JOB_REBUILD, {});
   }
 
-  async crawl(principal: Principal | null | undefined, businessId: string, url: string | null | undefined, maxPages: number): Promise<IndexJobRecord> {
+  async crawl(principal: Principal | null | undefined, businessId: string, url: string | null | undefined, maxPages: number): Promise<IndexJobEntity> {
     const business = await this.business(principal, businessId);
     const start = url?.trim() || business.websiteUrl?.trim();
     if (!start) throw new BadUserInputError('give a url, or set the business\'s websiteUrl first', { field: 'url' });
@@ -126,14 +126,14 @@ export class KnowledgeService {
     return this.startJob(businessId, IndexJobKind.CRAWL, JOB_CRAWL, { url: httpUrl(start, 'url'), maxPages });
   }
 
-  async job(principal: Principal | null | undefined, id: string): Promise<IndexJobRecord | null> {
+  async job(principal: Principal | null | undefined, id: string): Promise<IndexJobEntity | null> {
     const job = isUuid(id) ? await this.jobs.get(id) : null;
     if (!job) return null;
     assertBusinessAccess(principal, job.businessId);
     return job;
   }
 
-  watchJob(principal: Principal | null | undefined, id: string): AsyncGenerator<IndexJobRecord> {
+  watchJob(principal: Principal | null | undefined, id: string): AsyncGenerator<IndexJobEntity> {
     if (!isUuid(id)) throw new NotFoundError('Index job');
     return this.updates.watch(id, (job) => assertBusinessAccess(principal, job.businessId), () => new NotFoundError('Index job'));
   }
@@ -148,26 +148,16 @@ export class KnowledgeService {
   }
 
   /** One running job of a kind per business: asking again returns the one under way. */
-  private async startJob(businessId: string, kind: IndexJobKind, name: string, payload: Record<string, unknown>): Promise<IndexJobRecord> {
-    const jobId = randomUUID();
-    const result = await this.knex.transaction(async (trx) => {
-      // Serialises concurrent requests for this business and kind.
-      await trx.raw('select pg_advisory_xact_lock(hashtext(?))', [`index-job:${businessId}:${kind}`]);
-      const running = (await trx('index_jobs')
-        .select('id')
-        .where({ business_id: businessId, kind })
-        .whereIn('state', [IndexJobState.QUEUED, IndexJobState.RUNNING])
-        .first()) as { id: string } | undefined;
-      if (running) return { runningId: running.id };
-      return { created: await this.jobs.create(trx, { id: jobId, businessId, kind, payload }) };
+  private async startJob(businessId: string, kind: IndexJobKind, name: string, payload: Record<string, unknown>): Promise<IndexJobEntity> {
+    const result = await this.orm.em.fork().transactional(async (em) => {
+      // Serialises concurrent requests for this business and kind (MikroORM has no advisory locks).
+      await em.execute('select pg_advisory_xact_lock(hashtext(?))', [`index-job:${businessId}:${kind}`]);
+      const running = await this.jobs.unfinished(em, businessId, kind);
+      return running ? { running } : { created: this.jobs.create(em, { businessId, kind, payload }) };
     });
-    if (result.created) {
-      await this.enqueue(name, jobId);
-      return result.created;
-    }
-    const current = await this.jobs.get(result.runningId);
-    if (!current) throw new NotFoundError('Index job');
-    return current;
+    if (!result.created) return result.running;
+    await this.enqueue(name, result.created.id);
+    return result.created;
   }
 
   private async enqueue(name: string, jobId: string): Promise<void> {

@@ -75,6 +75,6 @@ top as (
   order by s.score desc, s.document_id, s.faq_index
   limit ?
 )
-select top.document_id::text as document_id, top.faq_index, top.title, top.text, top.category, d.source_url, top.score
+select top.document_id::text as "documentId", top.faq_index as "faqIndex", top.title, top.text, top.category, d.source_url as "sourceUrl", top.score
 from top left join knowledge_documents d on d.id = top.document_id
 order by top.score desc, top.document_id, top.faq_index`;

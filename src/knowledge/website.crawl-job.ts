@@ -1,13 +1,15 @@
-import type { Knex } from '@mikro-orm/postgresql';
 import type { AppConfig } from '../config/config';
+import type { Orm } from '../db/orm';
 import type { Logger } from '../observability/logger';
 import type { Metrics } from '../observability/metrics';
 import { saveDocument } from './document.store';
-import type { IndexJobRecord } from './index-job.store';
-import { DocumentFormat } from './knowledge.entity';
+import { DocumentFormat, type IndexJobEntity } from './knowledge.entity';
 import { htmlToText } from './text-extract';
 import { WebsiteCrawler } from './website.crawler';
 
+/** The most pages one crawl may fetch (`crawlWebsite(maxPages)`). */
+export const MAX_CRAWL_PAGES = 1000;
+/** The longest document title (a crawled page's title is cut to it). */
 export const MAX_TITLE_LENGTH = 300;
 
 /** The knowledge category of a crawled page: its first path segment ("/services/x" → "services"). */
@@ -24,7 +26,7 @@ export function categoryFromUrl(url: string): string | null {
 }
 
 export interface CrawlRunner {
-  run(job: IndexJobRecord, progress: (p: number) => Promise<void>, indexOne: (documentId: string) => Promise<void>): Promise<void>;
+  run(job: IndexJobEntity, progress: (p: number) => Promise<void>, indexOne: (documentId: string) => Promise<void>): Promise<void>;
 }
 
 /**
@@ -33,13 +35,13 @@ export interface CrawlRunner {
  */
 export class WebsiteCrawlRunner implements CrawlRunner {
   constructor(
-    private readonly knex: Knex,
+    private readonly orm: Orm,
     private readonly config: AppConfig,
     private readonly metrics: Metrics,
     private readonly logger: Logger,
   ) {}
 
-  async run(job: IndexJobRecord, progress: (p: number) => Promise<void>, indexOne: (documentId: string) => Promise<void>): Promise<void> {
+  async run(job: IndexJobEntity, progress: (p: number) => Promise<void>, indexOne: (documentId: string) => Promise<void>): Promise<void> {
     const url = String(job.payload.url);
     const maxPages = Number(job.payload.maxPages);
     const crawler = new WebsiteCrawler({ ...this.config.knowledge.crawl, maxPages }, this.metrics, this.logger);
@@ -48,7 +50,7 @@ export class WebsiteCrawlRunner implements CrawlRunner {
       async (page) => {
         const { title, text } = htmlToText(page.html, { mainContent: true });
         if (!text.trim()) return;
-        const doc = await saveDocument(this.knex, {
+        const doc = await saveDocument(this.orm.em.fork(), {
           businessId: job.businessId,
           title: (title || new URL(page.url).pathname).slice(0, MAX_TITLE_LENGTH),
           format: DocumentFormat.HTML,

@@ -7,7 +7,7 @@ import { startTestServer, testConfig, type TestServer } from '../support/server'
 import { createTestDatabase, type TestDatabase } from '../support/stores';
 import type { BusinessEntity } from '../../src/business/business.entity';
 import type { AppConfig } from '../../src/config/config';
-import type { Retriever } from '../../src/knowledge/retriever';
+import type { Retriever } from '../../src/knowledge/retrieval';
 
 // The real @google/genai SDK against a local server speaking Gemini's REST/SSE wire.
 let db: TestDatabase;

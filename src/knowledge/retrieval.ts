@@ -1,7 +1,7 @@
 /**
  * What the chat turn asks of the knowledge base: the top passages for a question, within one
- * business only, honouring its enabled categories. Implemented in knowledge/ by Postgres
- * full-text search.
+ * business only, honouring its enabled categories. Implemented by Postgres full-text search
+ * in `fulltext.retriever.ts`.
  */
 export interface RetrievedPassage {
   documentId: string;
@@ -25,11 +25,4 @@ export interface RetrieveOptions {
 
 export interface Retriever {
   retrieve(options: RetrieveOptions): Promise<RetrievedPassage[]>;
-}
-
-/** Retrieves nothing: used until a knowledge base is wired, and in unit tests. */
-export class EmptyRetriever implements Retriever {
-  async retrieve(): Promise<RetrievedPassage[]> {
-    return [];
-  }
 }

@@ -1,7 +1,8 @@
 import type { Knex } from '@mikro-orm/postgresql';
 import { isUuid } from '../common/ids';
+import type { Orm } from '../db/orm';
 import type { Metrics } from '../observability/metrics';
-import type { RetrieveOptions, RetrievedPassage, Retriever } from './retriever';
+import type { RetrieveOptions, RetrievedPassage, Retriever } from './retrieval';
 import { RETRIEVAL_SQL } from './retrieval.sql';
 
 export const MIN_SCORE = 0.3;
@@ -9,13 +10,14 @@ export const MAX_LIMIT = 20;
 const MAX_QUERY_CHARS = 1000;
 const SNIPPET_CHARS = 240;
 
+/** A result row of {@link RETRIEVAL_SQL} (its columns are aliased to these names). */
 export interface RetrievalRow {
-  document_id: string | null;
-  faq_index: number | null;
+  documentId: string | null;
+  faqIndex: number | null;
   title: string;
   text: string;
   category: string | null;
-  source_url: string | null;
+  sourceUrl: string | null;
   score: number;
 }
 
@@ -50,13 +52,13 @@ export function snippetOf(text: string, query: string): string {
 
 export function toPassage(row: RetrievalRow, query: string, businessId: string): RetrievedPassage {
   return {
-    documentId: row.document_id ?? `faq:${businessId}:${row.faq_index}`,
+    documentId: row.documentId ?? `faq:${businessId}:${row.faqIndex}`,
     title: row.title,
     text: row.text,
     snippet: snippetOf(row.text, query),
     score: Math.round(Number(row.score) * 10_000) / 10_000,
     category: row.category,
-    sourceUrl: row.source_url,
+    sourceUrl: row.sourceUrl,
   };
 }
 
@@ -65,19 +67,24 @@ export function toPassage(row: RetrievalRow, query: string, businessId: string):
  * ORM's connection pool (no unit of work), the business's active generation only, its
  * enabled categories only (empty = all), its FAQs included. See {@link RETRIEVAL_SQL}.
  */
-export class KnowledgeRetriever implements Retriever {
+export class FullTextRetriever implements Retriever {
+  private readonly knex: Knex;
+
   constructor(
-    private readonly knex: Knex,
+    orm: Orm,
     private readonly metrics: Metrics,
     private readonly minScore = MIN_SCORE,
-  ) {}
+  ) {
+    // knex sends the visitor's words as bound parameters; the ORM's execute() would inline them.
+    this.knex = orm.em.getKnex();
+  }
 
   async retrieve(options: RetrieveOptions): Promise<RetrievedPassage[]> {
     if (!isUuid(options.businessId) || !options.query.trim()) return [];
     const end = this.metrics.retrievalDuration.startTimer();
     try {
-      const result = await this.knex.raw<{ rows: RetrievalRow[] }>(RETRIEVAL_SQL, retrievalBindings(options, this.minScore) as Knex.RawBinding[]);
-      return result.rows.map((row) => toPassage(row, options.query, options.businessId));
+      const { rows } = await this.knex.raw<{ rows: RetrievalRow[] }>(RETRIEVAL_SQL, retrievalBindings(options, this.minScore) as Knex.RawBinding[]);
+      return rows.map((row) => toPassage(row, options.query, options.businessId));
     } finally {
       end();
     }

@@ -36,7 +36,8 @@ const NAME_MAX = 100;
  *
  * Lookups are cached per process for `cacheTtlMs` (default 5 s). A revocation drops the entry
  * here at once and is published over Redis so every other process drops it too; if that
- * publish is lost (Redis down), other processes honour a revoked key for at most the TTL.
+ * publish is lost (Redis down), other processes honour a revoked key for at most the TTL, and
+ * every process empties its cache when its subscriber reconnects.
  * `lastUsedAt` is buffered in memory and written in one UPDATE every `lastUsedFlushMs`
  * (default 30 s) and on close: a crash loses at most that window of last-use times.
  */

@@ -9,8 +9,9 @@ const POLL = null;
 /**
  * Fans index job updates out to the subscriptions of this process: the one broadcast
  * subscriber of the process, listeners by job id. A subscription first yields the stored state,
- * then each newer version, and ends after a terminal state. Every `pollMs` without a message
- * (a publish missed while Redis was down) it re-reads the row, so it cannot hang.
+ * then each newer version, and ends after a terminal state. It listens before it reads the
+ * row, so no update between the read and the subscription is lost. Every `pollMs` without a
+ * message (a publish missed while Redis was down) it re-reads the row, so it cannot hang.
  */
 export class IndexJobUpdates {
   private readonly listeners = new Map<string, Set<PushIterator<IndexJobEntity | null>>>();

@@ -1,11 +1,22 @@
 import { LockMode } from '@mikro-orm/core';
-import type { EntityManager } from '@mikro-orm/postgresql';
+import type { EntityManager, Knex } from '@mikro-orm/postgresql';
 import { randomUUID } from 'node:crypto';
 import { chunkText } from './chunker';
 import { KnowledgeChunkEntity, KnowledgeDocumentEntity, KnowledgeGenerationEntity, type DocumentFormat } from './knowledge.entity';
 
 /** Chunk rows per INSERT: a 2 MB document is a few thousand chunks. */
 const CHUNK_BATCH = 500;
+
+/**
+ * A query built by MikroORM's query builder, sent by knex with bound parameters (in `em`'s
+ * transaction, if any). The ORM's own execution inlines every value as an escaped literal:
+ * saving a 2 MB document took 290 ms that way instead of 20 ms, and indexing it twice as long.
+ */
+function withBindings(em: EntityManager, qb: { getKnexQuery(): Knex.QueryBuilder }): Knex.QueryBuilder {
+  const query = qb.getKnexQuery();
+  const trx = em.getTransactionContext<Knex.Transaction>();
+  return trx ? query.transacting(trx) : query;
+}
 
 export interface NewDocument {
   businessId: string;
@@ -25,15 +36,13 @@ export interface NewDocument {
  */
 export async function saveDocument(em: EntityManager, doc: NewDocument): Promise<KnowledgeDocumentEntity> {
   const now = new Date();
-  return em.upsert(
-    KnowledgeDocumentEntity,
-    { id: randomUUID(), ...doc, chunkCount: 0, createdAt: now, updatedAt: now },
-    {
-      onConflictFields: ['businessId', 'sourceUrl'],
-      onConflictAction: 'merge',
-      onConflictMergeFields: ['title', 'format', 'category', 'content', 'indexJobId', 'updatedAt'],
-    },
-  );
+  const upsert = em
+    .createQueryBuilder(KnowledgeDocumentEntity)
+    .insert({ id: randomUUID(), ...doc, chunkCount: 0, createdAt: now, updatedAt: now })
+    .onConflict(['businessId', 'sourceUrl'])
+    .merge(['title', 'format', 'category', 'content', 'indexJobId', 'updatedAt']);
+  const [saved] = await withBindings(em, upsert).returning<Array<Pick<KnowledgeDocumentEntity, 'id'>>>('id');
+  return em.findOneOrFail(KnowledgeDocumentEntity, { id: saved.id });
 }
 
 /**
@@ -64,8 +73,7 @@ export async function writeDocumentChunks(em: EntityManager, documentId: string,
   await em.nativeDelete(KnowledgeChunkEntity, { documentId, generation: { $in: generations } });
   for (const generation of generations) {
     const rows = chunks.map((text, seq) => ({ businessId: doc.businessId, documentId, generation, seq, title: doc.title, category: doc.category ?? null, text }));
-    // The query builder's INSERT returns only ids; em.insertMany would read every generated tsvector back.
-    for (let i = 0; i < rows.length; i += CHUNK_BATCH) await em.createQueryBuilder(KnowledgeChunkEntity).insert(rows.slice(i, i + CHUNK_BATCH)).execute('run');
+    for (let i = 0; i < rows.length; i += CHUNK_BATCH) await withBindings(em, em.createQueryBuilder(KnowledgeChunkEntity).insert(rows.slice(i, i + CHUNK_BATCH)));
   }
   return chunks.length;
 }

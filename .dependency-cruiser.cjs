@@ -2,7 +2,8 @@
  * The architecture, written down and checked in CI (`npm run depcheck`).
  *
  * Layers, bottom to top:
- *   config, observability, common, redis, db, jobs       infrastructure every feature may use
+ *   config, observability, common, redis, db, jobs,      infrastructure every feature may use
+ *   outbound (the HTTP client for tenant-given URLs)
  *   auth → business → llm, knowledge → chat → voice       features; each depends downward only
  *   schema, server                                         GraphQL and HTTP plumbing
  *   core.ts (buildCore), app.ts (buildApp), worker-app.ts (buildWorker), main.ts, worker.ts
@@ -10,7 +11,7 @@
  * Type-only imports count: a cycle of types is still a cycle for a reader.
  */
 const FEATURES = '^src/(auth|business|chat|knowledge|llm|voice)/';
-const INFRA = '^src/(config|observability|common|redis|db|jobs)/';
+const INFRA = '^src/(config|observability|common|redis|db|jobs|outbound)/';
 const ROOT = '^src/(core|app|worker-app|worker|main)\\.ts$';
 
 module.exports = {
@@ -70,6 +71,20 @@ module.exports = {
       comment: 'Business admin checks keys; keys know no business row (the apikey CLI is an entry point and wires its own).',
       from: { path: '^src/auth/', pathNot: '^src/auth/apikey\\.cli\\.ts$' },
       to: { path: '^src/business/' },
+    },
+    {
+      name: 'outbound-is-a-leaf',
+      severity: 'error',
+      comment: 'The outbound client (src/outbound/) imports no feature and nothing else of ours: every feature can use it, it knows none.',
+      from: { path: '^src/outbound/' },
+      to: { path: '^src/', pathNot: '^src/outbound/' },
+    },
+    {
+      name: 'tenant-urls-only-through-outbound',
+      severity: 'error',
+      comment: 'undici (with its address-checking lookup) is used by src/outbound/ only; features fetch tenant-given URLs through core.outbound.',
+      from: { path: '^src/', pathNot: '^src/outbound/' },
+      to: { path: 'node_modules/undici/' },
     },
   ],
   options: {

@@ -6,6 +6,7 @@ import { Metrics } from './observability/metrics';
 import { RedisBroadcast } from './redis/broadcast';
 import { closeRedis, connectRedis, createRedis, type RedisClient } from './redis/redis';
 import { ShutdownList } from './common/shutdown-list';
+import { OutboundClient, type LookupFunction } from './outbound/outbound.client';
 import { RateLimitService } from './common/rate-limit';
 import { bullConnection, BullMqJobQueue } from './jobs/bullmq.queue';
 import { InlineJobQueue } from './jobs/inline.queue';
@@ -58,6 +59,11 @@ export interface CoreOverrides {
    * is transcribed in the request), `transcriber` (default: the LLM provider).
    */
   voice?: { queue?: VoiceJobQueue | null; transcriber?: Transcriber };
+  /**
+   * DNS resolution of the outbound client (every tenant-given URL); default `dns.lookup`.
+   * Tests map made-up names to addresses with it; the address checks still apply.
+   */
+  outboundLookup?: LookupFunction;
 }
 
 /**
@@ -84,6 +90,11 @@ export interface Core {
   jobRegistry: JobRegistry;
   /** The one job queue (BullMQ producer, or the inline driver that runs jobs here). */
   jobs: JobQueue;
+  /**
+   * The one HTTP client for tenant-given URLs (crawls, robots.txt, sitemaps, webhooks): only
+   * public addresses (or `OUTBOUND_ALLOW_HOSTS`), ports 80/443, every redirect hop checked.
+   */
+  outbound: OutboundClient;
   /** Business rows for the chat hot path, invalidated across processes. */
   businesses: BusinessCache;
   apiKeys: ApiKeyService;
@@ -165,6 +176,10 @@ export async function buildCore(config: AppConfig, overrides: CoreOverrides = {}
     const retry = { attempts: config.jobs.attempts, backoffMs: config.jobs.backoffMs };
     const jobs: JobQueue =
       config.jobs.driver === 'inline' ? new InlineJobQueue(jobRegistry, retry, logger) : new BullMqJobQueue(jobsConnection, config, retry);
+
+    // ---- outbound HTTP (every URL a tenant gives us) ----
+    const outbound = new OutboundClient({ allowHosts: config.outbound.allowHosts, lookup: overrides.outboundLookup });
+    shutdown.add('outbound http', () => outbound.close());
 
     // ---- businesses and keys ----
     // Every pub/sub channel of the process on the one subscriber (cache invalidations, job updates).
@@ -259,6 +274,7 @@ export async function buildCore(config: AppConfig, overrides: CoreOverrides = {}
       orm,
       jobRegistry,
       jobs,
+      outbound,
       businesses,
       apiKeys,
       businessService,

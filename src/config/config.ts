@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { parseAllowList } from '../outbound/address-policy';
 
 /**
  * Environment → typed, validated configuration. This is the only module that reads
@@ -72,6 +73,7 @@ const rawSchema = z.object({
   CRAWL_MAX_PAGE_BYTES: intFrom(1024, 50 * 1024 * 1024).default(2 * 1024 * 1024),
   CRAWL_RETRIES: intFrom(0, 10).default(2),
   CRAWL_USER_AGENT: z.string().min(1).default('WarmProspectConciergeBot/0.1'),
+  OUTBOUND_ALLOW_HOSTS: z.string().optional(),
 });
 
 /** Every environment variable the server reads (README's table and .env.example list them all). */
@@ -149,6 +151,15 @@ export interface AppConfig {
       retries: number;
       userAgent: string;
     };
+  };
+  /** Requests to tenant-given URLs (src/outbound/). */
+  outbound: {
+    /**
+     * `OUTBOUND_ALLOW_HOSTS` entries (host, host:port, host:*, IP, IP:port, CIDR), validated:
+     * what may be reached although loopback, private, link-local or otherwise non-public, and
+     * the extra ports. Empty: only public addresses on ports 80/443.
+     */
+    allowHosts: string[];
   };
 }
 
@@ -237,6 +248,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     throw new ConfigError('SESSION_TTL_SECONDS', 'must be at least 60');
   }
 
+  const allowHosts = csv(raw.OUTBOUND_ALLOW_HOSTS);
+  try {
+    parseAllowList(allowHosts);
+  } catch (err) {
+    throw new ConfigError('OUTBOUND_ALLOW_HOSTS', `has an invalid entry: ${(err as Error).message}`);
+  }
+
   const provider = raw.LLM_PROVIDER ?? (raw.GEMINI_API_KEY ? 'gemini' : 'offline');
   if (provider === 'gemini' && !raw.GEMINI_API_KEY) {
     throw new ConfigError('GEMINI_API_KEY', 'is required when LLM_PROVIDER=gemini');
@@ -301,6 +319,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
         userAgent: raw.CRAWL_USER_AGENT,
       },
     },
+    outbound: { allowHosts },
   };
 }
 
@@ -318,6 +337,7 @@ export function describeConfig(config: AppConfig): Record<string, unknown> {
     geminiModel: config.llm.geminiModel,
     webConcurrency: config.webConcurrency,
     rateLimitChat: config.rateLimitChat,
+    outboundAllowHosts: config.outbound.allowHosts,
   };
 }
 

@@ -5,12 +5,14 @@
  *   config, observability, common, redis, db, jobs,      infrastructure every feature may use
  *   outbound (the HTTP client for tenant-given URLs)
  *   auth → business → llm, knowledge → chat → voice       features; each depends downward only
+ *   webhooks (the outbox), leads, analytics                features too: they use chat's records
+ *                                                          and hand events to the webhooks outbox
  *   schema, server                                         GraphQL and HTTP plumbing
  *   core.ts (buildCore), app.ts (buildApp), worker-app.ts (buildWorker), main.ts, worker.ts
  *                                                          the composition root and entry points
  * Type-only imports count: a cycle of types is still a cycle for a reader.
  */
-const FEATURES = '^src/(auth|business|chat|knowledge|llm|voice)/';
+const FEATURES = '^src/(auth|business|chat|knowledge|llm|voice|leads|webhooks|analytics)/';
 const INFRA = '^src/(config|observability|common|redis|db|jobs|outbound)/';
 const ROOT = '^src/(core|app|worker-app|worker|main)\\.ts$';
 

@@ -107,7 +107,8 @@ export class BusinessService {
   }
 
   /** For the public widget: served from the in-process cache. */
-  async getPublic(id: string): Promise<BusinessProfile | null> {
-    return this.businesses.get(id);
+  /** `clientIp`: the public caller naming the id (its lookups of unknown ids are limited). */
+  async getPublic(id: string, clientIp?: string): Promise<BusinessProfile | null> {
+    return this.businesses.get(id, clientIp);
   }
 }

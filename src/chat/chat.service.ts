@@ -21,13 +21,25 @@ import type { ReplyGenerator } from './reply.generator';
 import { newOpaqueId, type SessionStore } from './session.store';
 import type { RedisClient } from '../redis/redis';
 
-/** Anything that can look a business up by id (the in-process BusinessCache). */
+/**
+ * Anything that can look a business up by id (the in-process BusinessCache). `clientIp`: the
+ * id came from that public caller, whose lookups of unknown ids are limited.
+ */
 export interface BusinessLookup {
-  get(id: string): Promise<BusinessProfile | null>;
+  get(id: string, clientIp?: string): Promise<BusinessProfile | null>;
 }
 
-/** The caller, as far as the chat needs it (origin narrowing, logging). */
-export type ChatCaller = Pick<RequestContext, 'origin'>;
+/** The per-client limits of visitor turns (RateLimitService implements it). */
+export interface TurnLimits {
+  /** `chat`: the turn reaches the model; `navigation`: it needs none. Throws RATE_LIMITED. */
+  consume(name: 'chat' | 'navigation', ip: string): Promise<void>;
+}
+
+/**
+ * The caller, as far as the chat needs it (origin narrowing, rate limits). `clientIp` absent:
+ * an in-process caller (tests, tools), not rate limited.
+ */
+export type ChatCaller = Pick<RequestContext, 'origin'> & Partial<Pick<RequestContext, 'clientIp'>>;
 
 export interface SendMessageRequest {
   sessionId: string;
@@ -65,11 +77,13 @@ export class ChatService {
       hub: ReplyStreamHub;
       generator: ReplyGenerator;
       streams: ReplyStreamSettings;
+      limits?: TurnLimits;
     },
   ) {}
 
-  private async business(id: string, caller: ChatCaller): Promise<BusinessProfile> {
-    const business = await this.deps.businesses.get(id);
+  /** `clientIp`: the id was named by that public caller (startSession), not read from a session. */
+  private async business(id: string, caller: ChatCaller, clientIp?: string): Promise<BusinessProfile> {
+    const business = await this.deps.businesses.get(id, clientIp);
     if (!business) throw new NotFoundError('Business');
     assertOriginAllowed(business, caller.origin);
     return business;
@@ -95,7 +109,7 @@ export class ChatService {
 
   /** A new session for `businessId`, opening with the greeting and the entry CTAs. */
   async startSession(businessId: string, caller: ChatCaller): Promise<SessionRecord> {
-    const business = await this.business(businessId, caller);
+    const business = await this.business(businessId, caller, caller.clientIp);
     return this.deps.sessions.create(business.id, this.opening(business));
   }
 
@@ -111,14 +125,33 @@ export class ChatService {
     return this.deps.sessions.delete(id);
   }
 
-  /** A visitor message: text or a CTA click. Starts the reply and returns at once. */
+  /**
+   * A visitor message: text or a CTA click. Starts the reply and returns at once. Counted
+   * against the caller's limits by what it costs: a turn that reaches the model against
+   * RATE_LIMIT_CHAT, a greeting or a menu/link click against RATE_LIMIT_NAVIGATION. Text is
+   * counted before the session is read; a click once its CTA is known (its action decides).
+   */
   async sendMessage(input: SendMessageRequest, caller: ChatCaller): Promise<Receipt> {
     const kind = checkOneOf(input.text, input.ctaId);
-    if (kind === 'text') return this.sendText(input.sessionId, input.text as string, caller);
+    if (kind === 'text') {
+      const text = checkMessageText(input.text as string);
+      await this.count(isResetMessage(text) ? 'navigation' : 'chat', caller);
+      return this.sendTextTo(await this.openTurn(input.sessionId, caller), text);
+    }
     const { session, business } = await this.openTurn(input.sessionId, caller);
     const node = findCta(business, input.ctaId as string);
     if (!node) throw new NotFoundError('CTA');
+    await this.count(this.clickNeedsModel(node) ? 'chat' : 'navigation', caller);
     return this.click(session, business, node);
+  }
+
+  private async count(name: 'chat' | 'navigation', caller: ChatCaller): Promise<void> {
+    if (caller.clientIp && this.deps.limits) await this.deps.limits.consume(name, caller.clientIp);
+  }
+
+  /** Whether {@link click} will call the model for `node`. */
+  private clickNeedsModel(node: CtaNodeRecord): boolean {
+    return node.action === CtaAction.SEND && !isResetMessage(node.message?.trim() || node.label);
   }
 
   /**

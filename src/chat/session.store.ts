@@ -99,6 +99,11 @@ export interface FoldCandidate {
  * what the assistant last said), the widget transcript (a bounded list) and the model
  * history (a list of turns not yet folded into the summary). Every write that depends on
  * what is there runs as one Lua script, so concurrent turns cannot interleave.
+ *
+ * A new session lives `unusedTtlSeconds` (SESSION_UNUSED_TTL_SECONDS): sessions started and
+ * never written in (a startSession flood, a widget opened and left) go soon. Every append
+ * follows a visitor action (a message, a click, a voice message) and sets the full
+ * `ttlSeconds` (SESSION_TTL_SECONDS).
  */
 export class SessionStore {
   private readonly redis: RedisClient & SessionCommands;
@@ -107,6 +112,7 @@ export class SessionStore {
     redis: RedisClient,
     private readonly prefix: string,
     private readonly ttlSeconds: number,
+    private readonly unusedTtlSeconds: number = ttlSeconds,
   ) {
     redis.defineCommand('chatAppend', { numberOfKeys: 3, lua: APPEND_LUA });
     redis.defineCommand('chatFold', { numberOfKeys: 2, lua: FOLD_LUA });
@@ -126,14 +132,14 @@ export class SessionStore {
     const k = this.keys(id);
     const multi = this.redis.multi().hset(k.hash, { businessId, createdAt: new Date().toISOString(), lastKind: 'greeting' });
     if (opening.length) multi.rpush(k.transcript, ...opening.map((m) => JSON.stringify(m)));
-    await multi.expire(k.hash, this.ttlSeconds).expire(k.transcript, this.ttlSeconds).exec();
+    await multi.expire(k.hash, this.unusedTtlSeconds).expire(k.transcript, this.unusedTtlSeconds).exec();
     return {
       id,
       businessId,
       summary: null,
       lastKind: 'greeting',
       messages: opening,
-      expiresAt: new Date(Date.now() + this.ttlSeconds * 1000),
+      expiresAt: new Date(Date.now() + this.unusedTtlSeconds * 1000),
     };
   }
 

@@ -221,9 +221,9 @@ export async function buildCore(config: AppConfig, overrides: CoreOverrides = {}
     await indexJobUpdates.start();
     await broadcast.start();
     const retriever = overrides.retriever ?? new FullTextRetriever(orm, metrics);
-    const indexer = new KnowledgeIndexer(orm, indexJobs, metrics, logger, new WebsiteCrawlRunner(orm, config, metrics, logger));
+    const indexer = new KnowledgeIndexer(orm, indexJobs, metrics, logger, new WebsiteCrawlRunner(orm, config, outbound, metrics, logger));
     jobRegistry.registerAll(indexer.processors());
-    const knowledge = new KnowledgeService(orm, config, jobs, indexJobs, indexJobUpdates, retriever, businesses, logger);
+    const knowledge = new KnowledgeService(orm, config, jobs, indexJobs, indexJobUpdates, retriever, businesses, outbound, logger);
 
     // ---- chat ----
     const sessions = new SessionStore(commands, prefix, config.sessionTtlSeconds);

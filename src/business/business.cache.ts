@@ -19,6 +19,14 @@ export interface BusinessCacheOptions {
   failures?: FailureLimiter;
 }
 
+/** Something kept per business elsewhere (the origin index) that follows the cache's invalidations. */
+export interface BusinessWatcher {
+  /** The business changed (created, updated, deleted); `'*'`: every business may have. */
+  changed(id: string): Promise<void>;
+  /** Invalidations may have been missed (the broadcast reconnected): start over. */
+  reset(): Promise<void>;
+}
+
 /**
  * A small in-process cache of business rows for the chat hot path (an LRU of `maxEntries`).
  * An admin change publishes the business id on the broadcast and every process drops its copy.
@@ -37,6 +45,7 @@ export class BusinessCache {
   private readonly known: LRUCache<string, BusinessProfile>;
   private readonly unknown: LRUCache<string, true>;
   private readonly failures?: FailureLimiter;
+  private readonly watchers: BusinessWatcher[] = [];
 
   constructor(
     private readonly orm: Orm,
@@ -50,8 +59,15 @@ export class BusinessCache {
 
   async start(): Promise<void> {
     await this.broadcast.listen(CHANNEL, {
-      message: (id) => (id === '*' ? this.clear() : this.drop(id)),
-      reset: () => this.clear(),
+      message: (id) => {
+        if (id === '*') this.clear();
+        else this.drop(id);
+        for (const w of this.watchers) void w.changed(id);
+      },
+      reset: () => {
+        this.clear();
+        for (const w of this.watchers) void w.reset();
+      },
     });
   }
 
@@ -63,6 +79,15 @@ export class BusinessCache {
   private drop(id: string): void {
     this.known.delete(id);
     this.unknown.delete(id);
+  }
+
+  /**
+   * Follows every invalidation: this process's own ones (awaited by {@link invalidate}, so an
+   * admin write returns after the watcher caught up here) and the other processes' (over Redis).
+   * Watchers handle their own errors.
+   */
+  watch(watcher: BusinessWatcher): void {
+    this.watchers.push(watcher);
   }
 
   /**
@@ -100,6 +125,7 @@ export class BusinessCache {
    */
   async invalidate(id: string): Promise<void> {
     this.drop(id);
+    await Promise.all(this.watchers.map((w) => w.changed(id)));
     await this.broadcast.publish(CHANNEL, id);
   }
 }

@@ -13,7 +13,7 @@ export class BusinessResolver {
 
   @Query(() => PublicBusiness, { nullable: true, description: 'What a chat widget needs to render a business. Public: no key needed. Null for an unknown id.' })
   async publicBusiness(@Arg('id', () => ID, { description: 'Business id.' }) id: string, @Ctx() ctx: RequestContext): Promise<PublicBusiness | null> {
-    const business = await this.service.getPublic(id, ctx.clientIp);
+    const business = await this.service.getPublic(id, ctx);
     return business ? toPublicBusiness(business) : null;
   }
 

@@ -13,7 +13,8 @@ import {
 import { AppError, NotFoundError } from '../common/errors';
 import type { RequestContext } from '../common/request-context';
 import type { LastKind, MessageRecord, ReplyChunkRecord, SessionRecord } from './chat.records';
-import { assertOriginAllowed, greetingAgainText, isResetMessage } from './chat.navigation';
+import { greetingAgainText, isResetMessage } from './chat.navigation';
+import type { OriginAccess, OriginCaller } from '../business/business.origins';
 import { checkMessageText, checkOneOf } from './chat.input';
 import type { ReplyStreamHub } from './reply-stream.hub';
 import { ReplyStreamWriter, type ReplyStreamSettings } from './reply-stream.writer';
@@ -36,10 +37,10 @@ export interface TurnLimits {
 }
 
 /**
- * The caller, as far as the chat needs it (origin narrowing, rate limits). `clientIp` absent:
+ * The caller, as far as the chat needs it (the origin rule, rate limits). `clientIp` absent:
  * an in-process caller (tests, tools), not rate limited.
  */
-export type ChatCaller = Pick<RequestContext, 'origin'> & Partial<Pick<RequestContext, 'clientIp'>>;
+export type ChatCaller = OriginCaller & Partial<Pick<RequestContext, 'clientIp'>>;
 
 export interface SendMessageRequest {
   sessionId: string;
@@ -77,6 +78,8 @@ export class ChatService {
       hub: ReplyStreamHub;
       generator: ReplyGenerator;
       streams: ReplyStreamSettings;
+      /** Which pages may use which business's chat (FORBIDDEN otherwise). */
+      origins: Pick<OriginAccess, 'assertChat'>;
       limits?: TurnLimits;
     },
   ) {}
@@ -85,7 +88,7 @@ export class ChatService {
   private async business(id: string, caller: ChatCaller, clientIp?: string): Promise<BusinessProfile> {
     const business = await this.deps.businesses.get(id, clientIp);
     if (!business) throw new NotFoundError('Business');
-    assertOriginAllowed(business, caller.origin);
+    this.deps.origins.assertChat(business, caller);
     return business;
   }
 

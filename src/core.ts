@@ -14,6 +14,7 @@ import { JobRegistry, type JobQueue } from './jobs/job-queue';
 import { ApiKeyService } from './auth/api-key.service';
 import { BusinessCache } from './business/business.cache';
 import { BusinessService } from './business/business.service';
+import { BusinessOriginIndex, OriginAccess } from './business/business.origins';
 import { createLlmProvider, type LlmSetup } from './llm/llm.factory';
 import type { SpeechRecognizer } from './llm/speech-recognizer';
 import { ChatService } from './chat/chat.service';
@@ -35,6 +36,8 @@ import { FfmpegTranscoder, resolveFfmpegPath } from './voice/transcoder';
 import { processVoiceJob, VOICE_JOB_NAME, voiceJobProcessor, voiceJobQueue, type VoiceJobOutcome, type VoiceJobPayload, type VoiceJobQueue } from './voice/voice.job';
 import { VoiceService, type Transcriber } from './voice/voice.service';
 import { VoiceTurnService } from './voice/voice-turn.service';
+import { WebhookDispatcher } from './webhooks/webhook.dispatcher';
+import { SecretBox, secretsKey } from './webhooks/webhook.secret';
 
 /** A store the server cannot run without did not answer at start-up. */
 export class StartupError extends Error {
@@ -97,6 +100,8 @@ export interface Core {
   outbound: OutboundClient;
   /** Business rows for the chat hot path, invalidated across processes. */
   businesses: BusinessCache;
+  /** Which browser pages may use which business's public chat (ALLOWED_ORIGINS and each business's allowedOrigins). */
+  origins: OriginAccess;
   apiKeys: ApiKeyService;
   businessService: BusinessService;
   llm: LlmSetup;
@@ -119,6 +124,11 @@ export interface Core {
     /** The worker's processing of one large voice file (what VOICE_JOB_NAME runs). */
     processVoiceJob(payload: VoiceJobPayload, signal?: AbortSignal): Promise<VoiceJobOutcome>;
   };
+  /**
+   * The webhooks outbox (`enqueue` in the caller's transaction; `eraseForLead` for deleteLead)
+   * and its sender (`start`: the poller of the worker process; `runDue`: one pass, for tests).
+   */
+  webhooks: WebhookDispatcher;
   /** Closes everything the core opened, last opened first. Idempotent. */
   close(): Promise<void>;
 }
@@ -186,6 +196,10 @@ export async function buildCore(config: AppConfig, overrides: CoreOverrides = {}
     const broadcast = new RedisBroadcast(commands, subscriber, prefix, logger);
     const businesses = new BusinessCache(orm, broadcast);
     await businesses.start();
+    const originIndex = new BusinessOriginIndex(orm, logger);
+    await originIndex.start(businesses);
+    shutdown.add('business origin index', async () => originIndex.close());
+    const origins = new OriginAccess(config.allowedOrigins, originIndex);
     const apiKeys = new ApiKeyService({
       orm,
       logger,
@@ -195,7 +209,7 @@ export async function buildCore(config: AppConfig, overrides: CoreOverrides = {}
     });
     await apiKeys.start();
     shutdown.add('api key last-use times', () => apiKeys.close());
-    const businessService = new BusinessService(orm, businesses, logger);
+    const businessService = new BusinessService(orm, businesses, logger, origins);
     businessService.onDelete((em, businessId) => apiKeys.deleteForBusiness(em, businessId));
     // Deleted keys may sit in key caches on any process: drop those caches after the commit.
     businessService.onDeleted(() => apiKeys.forgetAll());
@@ -214,9 +228,9 @@ export async function buildCore(config: AppConfig, overrides: CoreOverrides = {}
     await indexJobUpdates.start();
     await broadcast.start();
     const retriever = overrides.retriever ?? new FullTextRetriever(orm, metrics);
-    const indexer = new KnowledgeIndexer(orm, indexJobs, metrics, logger, new WebsiteCrawlRunner(orm, config, metrics, logger));
+    const indexer = new KnowledgeIndexer(orm, indexJobs, metrics, logger, new WebsiteCrawlRunner(orm, config, outbound, metrics, logger));
     jobRegistry.registerAll(indexer.processors());
-    const knowledge = new KnowledgeService(orm, config, jobs, indexJobs, indexJobUpdates, retriever, businesses, logger);
+    const knowledge = new KnowledgeService(orm, config, jobs, indexJobs, indexJobUpdates, retriever, businesses, outbound, logger);
 
     // ---- chat ----
     const sessions = new SessionStore(commands, prefix, config.sessionTtlSeconds);
@@ -234,7 +248,7 @@ export async function buildCore(config: AppConfig, overrides: CoreOverrides = {}
     });
     shutdown.add('replies being generated', () => generator.close());
     const streams = { prefix, ttlSeconds: config.replyStreamTtlSeconds, interruptMs: config.replyInterruptSeconds * 1000 };
-    const chat = new ChatService({ redis: commands, sessions, businesses, hub, generator, streams });
+    const chat = new ChatService({ redis: commands, sessions, businesses, hub, generator, streams, origins });
     // A pending voice reply waits as long as its parked audio lives (see PendingTurns).
     const pendingMs = config.voice.audioTtlSeconds * 1000;
     const pendingTurns = new PendingTurns({ redis: commands, sessions, businesses, generator, streams, pendingMs, logger });
@@ -261,6 +275,12 @@ export async function buildCore(config: AppConfig, overrides: CoreOverrides = {}
     const voiceJobDeps = { voice, audioStore, pendingTurns, logger };
     jobRegistry.register(VOICE_JOB_NAME, voiceJobProcessor(voiceJobDeps));
 
+    // ---- webhooks (the outbox; the worker's poller sends) ----
+    const secrets = new SecretBox(secretsKey(config.webhooks.secretKey, config.databaseUrl));
+    const { timeoutMs, maxAttempts, backoffMs } = config.webhooks;
+    const webhooks = new WebhookDispatcher({ orm, outbound, secrets, metrics, logger, timeoutMs, maxAttempts, backoffMs });
+    shutdown.add('webhook deliveries', () => webhooks.stop());
+
     // Last opened, first closed: inline jobs (voice turns, index builds) finish before the
     // generator, temp dirs, Postgres and Redis they use go away.
     shutdown.add('job queue', () => jobs.close());
@@ -276,6 +296,7 @@ export async function buildCore(config: AppConfig, overrides: CoreOverrides = {}
       jobs,
       outbound,
       businesses,
+      origins,
       apiKeys,
       businessService,
       llm,
@@ -288,6 +309,7 @@ export async function buildCore(config: AppConfig, overrides: CoreOverrides = {}
         tempDirs,
         processVoiceJob: (payload, signal) => processVoiceJob(payload, voiceJobDeps, signal),
       },
+      webhooks,
       close: () => shutdown.closeAll(),
     };
   } catch (err) {

@@ -36,6 +36,7 @@ export async function buildApp(config: AppConfig, overrides: AppOverrides = {}):
       logger: core.logger,
       metrics: core.metrics,
       health: new HealthService(core.redis, core.orm, core.metrics),
+      origins: core.origins,
       apolloPlugins: hardening.apolloPlugins,
       validationRules: hardening.validationRules,
       parseOptions: hardening.parseOptions,

@@ -14,6 +14,7 @@ import { JobRegistry, type JobQueue } from './jobs/job-queue';
 import { ApiKeyService } from './auth/api-key.service';
 import { BusinessCache } from './business/business.cache';
 import { BusinessService } from './business/business.service';
+import { BusinessOriginIndex, OriginAccess } from './business/business.origins';
 import { createLlmProvider, type LlmSetup } from './llm/llm.factory';
 import type { SpeechRecognizer } from './llm/speech-recognizer';
 import { ChatService } from './chat/chat.service';
@@ -98,6 +99,8 @@ export interface Core {
   outbound: OutboundClient;
   /** Business rows for the chat hot path, invalidated across processes. */
   businesses: BusinessCache;
+  /** Which browser pages may use which business's public chat (ALLOWED_ORIGINS and each business's allowedOrigins). */
+  origins: OriginAccess;
   apiKeys: ApiKeyService;
   businessService: BusinessService;
   llm: LlmSetup;
@@ -191,6 +194,10 @@ export async function buildCore(config: AppConfig, overrides: CoreOverrides = {}
     const broadcast = new RedisBroadcast(commands, subscriber, prefix, logger);
     const businesses = new BusinessCache(orm, broadcast);
     await businesses.start();
+    const originIndex = new BusinessOriginIndex(orm, logger);
+    await originIndex.start(businesses);
+    shutdown.add('business origin index', async () => originIndex.close());
+    const origins = new OriginAccess(config.allowedOrigins, originIndex);
     const apiKeys = new ApiKeyService({
       orm,
       logger,
@@ -200,7 +207,7 @@ export async function buildCore(config: AppConfig, overrides: CoreOverrides = {}
     });
     await apiKeys.start();
     shutdown.add('api key last-use times', () => apiKeys.close());
-    const businessService = new BusinessService(orm, businesses, logger);
+    const businessService = new BusinessService(orm, businesses, logger, origins);
     businessService.onDelete((em, businessId) => apiKeys.deleteForBusiness(em, businessId));
     // Deleted keys may sit in key caches on any process: drop those caches after the commit.
     businessService.onDeleted(() => apiKeys.forgetAll());
@@ -219,9 +226,9 @@ export async function buildCore(config: AppConfig, overrides: CoreOverrides = {}
     await indexJobUpdates.start();
     await broadcast.start();
     const retriever = overrides.retriever ?? new FullTextRetriever(orm, metrics);
-    const indexer = new KnowledgeIndexer(orm, indexJobs, metrics, logger, new WebsiteCrawlRunner(orm, config, metrics, logger));
+    const indexer = new KnowledgeIndexer(orm, indexJobs, metrics, logger, new WebsiteCrawlRunner(orm, config, outbound, metrics, logger));
     jobRegistry.registerAll(indexer.processors());
-    const knowledge = new KnowledgeService(orm, config, jobs, indexJobs, indexJobUpdates, retriever, businesses, logger);
+    const knowledge = new KnowledgeService(orm, config, jobs, indexJobs, indexJobUpdates, retriever, businesses, outbound, logger);
 
     // ---- chat ----
     const sessions = new SessionStore(commands, prefix, config.sessionTtlSeconds);
@@ -252,7 +259,7 @@ export async function buildCore(config: AppConfig, overrides: CoreOverrides = {}
           }
       },
     });
-    const chat = new ChatService({ redis: commands, sessions, businesses, hub, generator, streams, erasure });
+    const chat = new ChatService({ redis: commands, sessions, businesses, hub, generator, streams, origins, erasure });
     // A pending voice reply waits as long as its parked audio lives (see PendingTurns).
     const pendingMs = config.voice.audioTtlSeconds * 1000;
     const pendingTurns = new PendingTurns({ redis: commands, sessions, businesses, generator, streams, pendingMs, logger });
@@ -295,6 +302,7 @@ export async function buildCore(config: AppConfig, overrides: CoreOverrides = {}
       jobs,
       outbound,
       businesses,
+      origins,
       apiKeys,
       businessService,
       llm,

@@ -11,9 +11,9 @@ import {
   type CtaNodeRecord,
 } from '../business/business.profile';
 import { AppError, NotFoundError } from '../common/errors';
-import type { RequestContext } from '../common/request-context';
 import type { LastKind, MessageRecord, ReplyChunkRecord, SessionRecord } from './chat.records';
-import { assertOriginAllowed, greetingAgainText, isResetMessage } from './chat.navigation';
+import { greetingAgainText, isResetMessage } from './chat.navigation';
+import type { OriginAccess, OriginCaller } from '../business/business.origins';
 import { checkMessageText, checkOneOf } from './chat.input';
 import type { ReplyStreamHub } from './reply-stream.hub';
 import { ReplyStreamWriter, type ReplyStreamSettings } from './reply-stream.writer';
@@ -27,8 +27,8 @@ export interface BusinessLookup {
   get(id: string): Promise<BusinessProfile | null>;
 }
 
-/** The caller, as far as the chat needs it (origin narrowing, logging). */
-export type ChatCaller = Pick<RequestContext, 'origin'>;
+/** The caller, as far as the chat needs it (the origin rule). */
+export type ChatCaller = OriginCaller;
 
 export interface SendMessageRequest {
   sessionId: string;
@@ -66,6 +66,8 @@ export class ChatService {
       hub: ReplyStreamHub;
       generator: ReplyGenerator;
       streams: ReplyStreamSettings;
+      /** Which pages may use which business's chat (FORBIDDEN otherwise). */
+      origins: Pick<OriginAccess, 'assertChat'>;
       /** What endSession runs: the session's Redis keys and every registered SessionEraser. */
       erasure: SessionErasure;
     },
@@ -74,7 +76,7 @@ export class ChatService {
   private async business(id: string, caller: ChatCaller): Promise<BusinessProfile> {
     const business = await this.deps.businesses.get(id);
     if (!business) throw new NotFoundError('Business');
-    assertOriginAllowed(business, caller.origin);
+    this.deps.origins.assertChat(business, caller);
     return business;
   }
 

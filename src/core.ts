@@ -37,6 +37,8 @@ import { FfmpegTranscoder, resolveFfmpegPath } from './voice/transcoder';
 import { processVoiceJob, VOICE_JOB_NAME, voiceJobProcessor, voiceJobQueue, type VoiceJobOutcome, type VoiceJobPayload, type VoiceJobQueue } from './voice/voice.job';
 import { VoiceService, type Transcriber } from './voice/voice.service';
 import { VoiceTurnService } from './voice/voice-turn.service';
+import { WebhookDispatcher } from './webhooks/webhook.dispatcher';
+import { SecretBox, secretsKey } from './webhooks/webhook.secret';
 
 /** A store the server cannot run without did not answer at start-up. */
 export class StartupError extends Error {
@@ -127,6 +129,11 @@ export interface Core {
     /** The worker's processing of one large voice file (what VOICE_JOB_NAME runs). */
     processVoiceJob(payload: VoiceJobPayload, signal?: AbortSignal): Promise<VoiceJobOutcome>;
   };
+  /**
+   * The webhooks outbox (`enqueue` in the caller's transaction; `eraseForLead` for deleteLead)
+   * and its sender (`start`: the poller of the worker process; `runDue`: one pass, for tests).
+   */
+  webhooks: WebhookDispatcher;
   /** Closes everything the core opened, last opened first. Idempotent. */
   close(): Promise<void>;
 }
@@ -287,6 +294,12 @@ export async function buildCore(config: AppConfig, overrides: CoreOverrides = {}
     const voiceJobDeps = { voice, audioStore, pendingTurns, logger };
     jobRegistry.register(VOICE_JOB_NAME, voiceJobProcessor(voiceJobDeps));
 
+    // ---- webhooks (the outbox; the worker's poller sends) ----
+    const secrets = new SecretBox(secretsKey(config.webhooks.secretKey, config.databaseUrl));
+    const { timeoutMs, maxAttempts, backoffMs } = config.webhooks;
+    const webhooks = new WebhookDispatcher({ orm, outbound, secrets, metrics, logger, timeoutMs, maxAttempts, backoffMs });
+    shutdown.add('webhook deliveries', () => webhooks.stop());
+
     // Last opened, first closed: inline jobs (voice turns, index builds) finish before the
     // generator, temp dirs, Postgres and Redis they use go away.
     shutdown.add('job queue', () => jobs.close());
@@ -315,6 +328,7 @@ export async function buildCore(config: AppConfig, overrides: CoreOverrides = {}
         tempDirs,
         processVoiceJob: (payload, signal) => processVoiceJob(payload, voiceJobDeps, signal),
       },
+      webhooks,
       close: () => shutdown.closeAll(),
     };
   } catch (err) {

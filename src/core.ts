@@ -21,7 +21,8 @@ import { ChatService } from './chat/chat.service';
 import { PendingTurns } from './chat/pending-turns';
 import { ReplyStreamHub } from './chat/reply-stream.hub';
 import { ReplyGenerator } from './chat/reply.generator';
-import { SessionStore } from './chat/session.store';
+import { parseJobRef, SessionStore } from './chat/session.store';
+import { SessionErasure } from './chat/session.erasure';
 import { IndexJobStore } from './knowledge/index-job.store';
 import { IndexJobUpdates } from './knowledge/index-job.updates';
 import { KnowledgeIndexer } from './knowledge/knowledge.indexer';
@@ -109,6 +110,10 @@ export interface Core {
   chat: {
     service: ChatService;
     sessions: SessionStore;
+    /** endSession's and deleteBusiness's erasure; register a SessionEraser for data kept elsewhere. */
+    erasure: SessionErasure;
+    /** Replies generated in this process. */
+    generator: ReplyGenerator;
     pendingTurns: PendingTurns;
     rateLimits: RateLimitService;
   };
@@ -251,13 +256,27 @@ export async function buildCore(config: AppConfig, overrides: CoreOverrides = {}
     });
     shutdown.add('replies being generated', () => generator.close());
     const streams = { prefix, ttlSeconds: config.replyStreamTtlSeconds, interruptMs: config.replyInterruptSeconds * 1000 };
-    const chat = new ChatService({ redis: commands, sessions, businesses, hub, generator, streams, origins });
+    // endSession and deleteBusiness: seal, then these erasers in order, then the session's Redis
+    // keys. Features holding visitor data elsewhere (Postgres records) register theirs here.
+    const erasure = new SessionErasure(sessions, logger);
+    erasure.register({
+      name: 'queued jobs',
+      eraseSessions: async (sealed) => {
+        for (const session of sealed)
+          for (const ref of session.refs) {
+            const job = parseJobRef(ref);
+            if (job) await jobs.remove(job.name, job.jobId);
+          }
+      },
+    });
+    const chat = new ChatService({ redis: commands, sessions, businesses, hub, generator, streams, origins, erasure });
     // A pending voice reply waits as long as its parked audio lives (see PendingTurns).
     const pendingMs = config.voice.audioTtlSeconds * 1000;
     const pendingTurns = new PendingTurns({ redis: commands, sessions, businesses, generator, streams, pendingMs, logger });
     const rateLimits = new RateLimitService(commands, prefix, { chat: config.rateLimitChat });
     // A deleted business's visitors lose their transcripts now, not when the session TTL runs out.
-    businessService.onDeleted(async (id) => void (await sessions.deleteForBusiness(id)));
+    // Its session set names them: no keyspace SCAN.
+    businessService.onDeleted(async (id) => void (await erasure.eraseBusiness(id)));
 
     // ---- voice ----
     await tempDirs.start();
@@ -274,7 +293,7 @@ export async function buildCore(config: AppConfig, overrides: CoreOverrides = {}
       audioStore,
     });
     const voiceQueue = overrides.voice && 'queue' in overrides.voice ? (overrides.voice.queue ?? null) : voiceJobQueue(jobs);
-    const voiceTurns = new VoiceTurnService({ voice, chat, pendingTurns, queue: voiceQueue, audioStore });
+    const voiceTurns = new VoiceTurnService({ voice, chat, pendingTurns, queue: voiceQueue, audioStore, sessions });
     const voiceJobDeps = { voice, audioStore, pendingTurns, logger };
     jobRegistry.register(VOICE_JOB_NAME, voiceJobProcessor(voiceJobDeps));
 
@@ -306,7 +325,7 @@ export async function buildCore(config: AppConfig, overrides: CoreOverrides = {}
       apiKeys,
       businessService,
       llm,
-      chat: { service: chat, sessions, pendingTurns, rateLimits },
+      chat: { service: chat, sessions, erasure, generator, pendingTurns, rateLimits },
       knowledge: { service: knowledge, retriever },
       voice: {
         turns: voiceTurns,

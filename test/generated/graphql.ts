@@ -20,6 +20,15 @@ export type AddKnowledgeDocumentInput = {
   title: string;
 };
 
+/** A contact detail the concierge can ask a visitor for. */
+export type ContactField =
+  /** An e-mail address (checked for shape, stored lower-case). */
+  | 'EMAIL'
+  /** The visitor's name. */
+  | 'NAME'
+  /** A phone number, valid for its region (read with the business's defaultPhoneRegion), stored in E.164. */
+  | 'PHONE';
+
 /** A key to create. */
 export type CreateApiKeyInput = {
   /** Scope the key to this business. Omit for a platform key (platform callers only). */
@@ -40,6 +49,8 @@ export type CreateBusinessInput = {
   contactPhone?: string | null | undefined;
   /** Quick-reply buttons as a tree of nodes; the node "main_menu" holds the entry buttons (≤ 200 nodes). */
   ctaTree?: Array<CtaNodeInput> | null | undefined;
+  /** ISO 3166-1 alpha-2 region ("GB", "US") national phone numbers are read in; numbers are stored in E.164. Unset: only numbers with a +country code are accepted. */
+  defaultPhoneRegion?: string | null | undefined;
   /** What the business does, in a few sentences (≤ 2000). */
   description?: string | null | undefined;
   /** Knowledge categories the bot may use; empty means all. */
@@ -64,6 +75,8 @@ export type CreateBusinessInput = {
   primaryGoal?: string | null | undefined;
   /** Privacy notice the widget shows (≤ 2000). */
   privacyStatement?: string | null | undefined;
+  /** What the bot asks the visitor for, one question a turn, once they show intent (booking, a price, a call) or offer details; asked in this order. Defaults to [NAME, EMAIL]; null or [] resets to the default. */
+  requiredContactFields?: Array<ContactField> | null | undefined;
   /** Optional second line under the greeting (≤ 500). */
   secondaryGreeting?: string | null | undefined;
   /** Services offered, one per entry (≤ 50 entries of ≤ 200 characters). */
@@ -190,6 +203,8 @@ export type UpdateBusinessInput = {
   contactPhone?: string | null | undefined;
   /** Quick-reply buttons as a tree of nodes; the node "main_menu" holds the entry buttons (≤ 200 nodes). */
   ctaTree?: Array<CtaNodeInput> | null | undefined;
+  /** ISO 3166-1 alpha-2 region ("GB", "US") national phone numbers are read in; numbers are stored in E.164. Unset: only numbers with a +country code are accepted. */
+  defaultPhoneRegion?: string | null | undefined;
   /** What the business does, in a few sentences (≤ 2000). */
   description?: string | null | undefined;
   /** Knowledge categories the bot may use; empty means all. */
@@ -214,6 +229,8 @@ export type UpdateBusinessInput = {
   primaryGoal?: string | null | undefined;
   /** Privacy notice the widget shows (≤ 2000). */
   privacyStatement?: string | null | undefined;
+  /** What the bot asks the visitor for, one question a turn, once they show intent (booking, a price, a call) or offer details; asked in this order. Defaults to [NAME, EMAIL]; null or [] resets to the default. */
+  requiredContactFields?: Array<ContactField> | null | undefined;
   /** Optional second line under the greeting (≤ 500). */
   secondaryGreeting?: string | null | undefined;
   /** Services offered, one per entry (≤ 50 entries of ≤ 200 characters). */

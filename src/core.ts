@@ -39,6 +39,7 @@ import { VoiceService, type Transcriber } from './voice/voice.service';
 import { VoiceTurnService } from './voice/voice-turn.service';
 import { WebhookDispatcher } from './webhooks/webhook.dispatcher';
 import { SecretBox, secretsKey } from './webhooks/webhook.secret';
+import { WebhookService } from './webhooks/webhook.service';
 
 /** A store the server cannot run without did not answer at start-up. */
 export class StartupError extends Error {
@@ -134,6 +135,8 @@ export interface Core {
    * and its sender (`start`: the poller of the worker process; `runDue`: one pass, for tests).
    */
   webhooks: WebhookDispatcher;
+  /** Admin operations on webhooks and their delivery log. */
+  webhookService: WebhookService;
   /** Closes everything the core opened, last opened first. Idempotent. */
   close(): Promise<void>;
 }
@@ -302,7 +305,10 @@ export async function buildCore(config: AppConfig, overrides: CoreOverrides = {}
     jobRegistry.register(VOICE_JOB_NAME, voiceJobProcessor(voiceJobDeps));
 
     // ---- webhooks (the outbox; the worker's poller sends) ----
+    // Production encrypts secrets only with WEBHOOK_SECRET_KEY; elsewhere a key derived from DATABASE_URL stands in.
     const secrets = new SecretBox(secretsKey(config.webhooks.secretKey, config.databaseUrl));
+    const canSeal = config.webhooks.secretKey !== undefined || !config.isProduction;
+    const webhookService = new WebhookService(orm, businesses, outbound, canSeal ? secrets : null, logger);
     const { timeoutMs, maxAttempts, backoffMs } = config.webhooks;
     const webhooks = new WebhookDispatcher({ orm, outbound, secrets, metrics, logger, timeoutMs, maxAttempts, backoffMs });
     shutdown.add('webhook deliveries', () => webhooks.stop());
@@ -336,6 +342,7 @@ export async function buildCore(config: AppConfig, overrides: CoreOverrides = {}
         processVoiceJob: (payload, signal) => processVoiceJob(payload, voiceJobDeps, signal),
       },
       webhooks,
+      webhookService,
       close: () => shutdown.closeAll(),
     };
   } catch (err) {

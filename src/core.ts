@@ -261,6 +261,7 @@ export async function buildCore(config: AppConfig, overrides: CoreOverrides = {}
       metrics,
       logger,
       maxHistoryTurns: config.maxHistoryTurns,
+      maxReplyChars: config.maxReplyChars,
     });
     shutdown.add('replies being generated', () => generator.close());
     const streams = { prefix, ttlSeconds: config.replyStreamTtlSeconds, interruptMs: config.replyInterruptSeconds * 1000 };
@@ -291,7 +292,12 @@ export async function buildCore(config: AppConfig, overrides: CoreOverrides = {}
     const audioStore = new VoiceAudioStore(commands, prefix, config.voice.audioTtlSeconds);
     const voice = new VoiceService({
       tempDirs,
-      transcoder: new FfmpegTranscoder({ ffmpegPath: resolveFfmpegPath(config), timeoutMs: config.voice.ffmpegTimeoutMs, maxSeconds: config.voice.maxAudioSeconds }),
+      transcoder: new FfmpegTranscoder({
+        ffmpegPath: resolveFfmpegPath(config),
+        timeoutMs: config.voice.ffmpegTimeoutMs,
+        maxSeconds: config.voice.maxAudioSeconds,
+        maxConcurrent: config.voice.ffmpegMaxConcurrency,
+      }),
       transcriber: overrides.voice?.transcriber ?? llm.provider,
       metrics,
       logger,

@@ -12,6 +12,8 @@ export interface GeminiOptions {
   timeoutMs: number;
   /** Retries on 429/5xx/network errors, only before the first token. */
   maxRetries: number;
+  /** `maxOutputTokens` of replies and summaries (GEMINI_MAX_OUTPUT_TOKENS); transcripts are bounded by the audio. */
+  maxOutputTokens?: number;
   metrics: Metrics;
   logger: Logger;
   /** Circuit breaker tuning; tests shorten it. */
@@ -195,7 +197,7 @@ export class GeminiProvider implements LlmProvider {
         this.ai.models.generateContentStream({
           model: this.options.model,
           contents: toContents(request),
-          config: { systemInstruction: request.systemInstruction, abortSignal: controller.signal },
+          config: { systemInstruction: request.systemInstruction, abortSignal: controller.signal, maxOutputTokens: this.options.maxOutputTokens },
         }),
         timer.promise,
       ])) as Stream;
@@ -220,7 +222,7 @@ export class GeminiProvider implements LlmProvider {
       'Update the running summary of this website chat. Keep what the visitor wants, facts they gave (name, contact, needs) ' +
       'and what was promised. At most 120 words. Reply with the summary only.\n\n' +
       `Previous summary: ${request.previousSummary || '(none)'}\n\nNew turns:\n${lines}`;
-    const text = await this.generate('summarize', [{ role: 'user', parts: [{ text: prompt }] }], request.signal, request.systemInstruction);
+    const text = await this.generate('summarize', [{ role: 'user', parts: [{ text: prompt }] }], request.signal, request.systemInstruction, this.options.maxOutputTokens);
     return text.trim();
   }
 
@@ -241,7 +243,7 @@ export class GeminiProvider implements LlmProvider {
     return text.trim();
   }
 
-  private async generate(operation: string, contents: Content[], signal?: AbortSignal, systemInstruction?: string): Promise<string> {
+  private async generate(operation: string, contents: Content[], signal?: AbortSignal, systemInstruction?: string, maxOutputTokens?: number): Promise<string> {
     const started = Date.now();
     const controller = new AbortController();
     const onAbort = () => controller.abort();
@@ -252,7 +254,7 @@ export class GeminiProvider implements LlmProvider {
         this.ai.models.generateContent({
           model: this.options.model,
           contents,
-          config: { systemInstruction, abortSignal: controller.signal },
+          config: { systemInstruction, abortSignal: controller.signal, maxOutputTokens },
         }),
         timer.promise,
       ]);

@@ -334,7 +334,7 @@ describe('rate limit (RATE_LIMIT_CHAT=5/minute, one bucket with sendMessage and 
     expect(limited.errors?.[0].extensions?.retryAfterSeconds).toEqual(expect.any(Number));
     // Refused before any work: five transcriptions, not six or seven.
     expect(gemini.of('generate').filter(isTranscription)).toHaveLength(5);
-    const typed = await gql(server.url, SendMessageDocument, { input: { sessionId: server.sessionId, text: 'hello?' } });
+    const typed = await gql(server.url, SendMessageDocument, { input: { sessionId: server.sessionId, text: 'Is there parking nearby?' } });
     expect(errorCodes(typed)).toEqual(['RATE_LIMITED']);
   });
 });

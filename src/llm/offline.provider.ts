@@ -53,9 +53,27 @@ function splitHeading(text: string): { heading: string; body: string } {
   return { heading: first, body: text.slice(newline + 1) };
 }
 
+/** What the offline provider answers: the text, and whether it came from the business's material. */
+export interface OfflineAnswer {
+  text: string;
+  /** False for the "I don't know" reply: nothing the business shared answers the question. */
+  grounded: boolean;
+}
+
 /** The deterministic answer to the visitor's last message; exported for unit use. */
-export function offlineAnswer(business: BusinessProfile | undefined, passages: readonly LlmPassage[], question: string): string {
-  const name = business?.name ?? 'the business';
+export function offlineAnswer(business: BusinessProfile | undefined, passages: readonly LlmPassage[], question: string): OfflineAnswer {
+  const text = groundedText(business, passages, question);
+  return text === null ? { text: dontKnow(business?.name ?? 'the business'), grounded: false } : { text, grounded: true };
+}
+
+function dontKnow(name: string): string {
+  return (
+    `I'm sorry, I don't know that from what ${name} has shared with me. ` +
+    `If you leave your name and email or phone number, I'll pass your question to the team so they can follow up.`
+  );
+}
+
+function groundedText(business: BusinessProfile | undefined, passages: readonly LlmPassage[], question: string): string | null {
   const words = contentWords(question);
   if (business) {
     let best: { score: number; answer: string } | null = null;
@@ -83,10 +101,7 @@ export function offlineAnswer(business: BusinessProfile | undefined, passages: r
     }
   }
   if (bestPassage && bestPassage.score >= 0.34) return bestPassage.sentence;
-  return (
-    `I'm sorry, I don't know that from what ${name} has shared with me. ` +
-    `If you leave your name and email or phone number, I'll pass your question to the team so they can follow up.`
-  );
+  return null;
 }
 
 /**
@@ -102,7 +117,7 @@ export class OfflineProvider implements LlmProvider {
 
   async *streamReply(request: ReplyRequest): AsyncIterable<string> {
     const question = [...request.turns].reverse().find((t) => t.role === 'user')?.text ?? '';
-    const answer = offlineAnswer(request.business, request.passages, question);
+    const answer = offlineAnswer(request.business, request.passages, question).text;
     for (const word of answer.match(/\S+\s*/g) ?? []) {
       if (request.signal?.aborted) throw new LlmError('aborted', 'The reply was aborted');
       yield word;

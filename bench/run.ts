@@ -2,6 +2,7 @@ import 'reflect-metadata';
 import { runHelloBench } from './hello.bench';
 import { runQualityBench } from './quality.bench';
 import { runRetrievalBench } from './retrieval.bench';
+import { runStreamBench } from './stream.bench';
 import * as voiceWer from './voice-wer';
 
 /**
@@ -12,6 +13,7 @@ const BENCHES: Record<string, () => Promise<void>> = {
   hello: () => runHelloBench(),
   retrieval: runRetrievalBench,
   quality: runQualityBench,
+  stream: runStreamBench,
   'voice-wer': () => voiceWer.run(),
 };
 

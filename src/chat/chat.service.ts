@@ -11,14 +11,15 @@ import {
   type CtaNodeRecord,
 } from '../business/business.profile';
 import { AppError, NotFoundError } from '../common/errors';
-import type { RequestContext } from '../common/request-context';
 import type { LastKind, MessageRecord, ReplyChunkRecord, SessionRecord } from './chat.records';
-import { assertOriginAllowed, greetingAgainText, isResetMessage } from './chat.navigation';
+import { greetingAgainText, isResetMessage } from './chat.navigation';
+import type { OriginAccess, OriginCaller } from '../business/business.origins';
 import { checkMessageText, checkOneOf } from './chat.input';
 import type { ReplyStreamHub } from './reply-stream.hub';
 import { ReplyStreamWriter, type ReplyStreamSettings } from './reply-stream.writer';
 import type { ReplyGenerator } from './reply.generator';
 import { newOpaqueId, type SessionStore } from './session.store';
+import type { SessionErasure } from './session.erasure';
 import type { RedisClient } from '../redis/redis';
 
 /** Anything that can look a business up by id (the in-process BusinessCache). */
@@ -26,8 +27,8 @@ export interface BusinessLookup {
   get(id: string): Promise<BusinessProfile | null>;
 }
 
-/** The caller, as far as the chat needs it (origin narrowing, logging). */
-export type ChatCaller = Pick<RequestContext, 'origin'>;
+/** The caller, as far as the chat needs it (the origin rule). */
+export type ChatCaller = OriginCaller;
 
 export interface SendMessageRequest {
   sessionId: string;
@@ -65,13 +66,17 @@ export class ChatService {
       hub: ReplyStreamHub;
       generator: ReplyGenerator;
       streams: ReplyStreamSettings;
+      /** Which pages may use which business's chat (FORBIDDEN otherwise). */
+      origins: Pick<OriginAccess, 'assertChat'>;
+      /** What endSession runs: the session's Redis keys and every registered SessionEraser. */
+      erasure: SessionErasure;
     },
   ) {}
 
   private async business(id: string, caller: ChatCaller): Promise<BusinessProfile> {
     const business = await this.deps.businesses.get(id);
     if (!business) throw new NotFoundError('Business');
-    assertOriginAllowed(business, caller.origin);
+    this.deps.origins.assertChat(business, caller);
     return business;
   }
 
@@ -103,12 +108,17 @@ export class ChatService {
     return (await this.openTurn(id, caller)).session;
   }
 
-  /** Erases the session now; false when there was none. */
+  /**
+   * Erases the session now (see {@link SessionErasure}): its transcript and history, its reply
+   * streams (a reply still generating stops and stores nothing), parked audio, queued job
+   * payloads, and whatever other features registered. False when there was none. A session
+   * whose erasure failed midway is still found here, so calling again finishes it.
+   */
   async endSession(id: string, caller: ChatCaller): Promise<boolean> {
-    const session = await this.deps.sessions.get(id);
-    if (!session) return false;
-    await this.business(session.businessId, caller);
-    return this.deps.sessions.delete(id);
+    const businessId = await this.deps.sessions.ownerOf(id);
+    if (!businessId) return false;
+    await this.business(businessId, caller);
+    return this.deps.erasure.eraseSession(id);
   }
 
   /** A visitor message: text or a CTA click. Starts the reply and returns at once. */
@@ -190,7 +200,7 @@ export class ChatService {
     if (!stored.ok) throw new NotFoundError('Session');
     const writer = new ReplyStreamWriter(this.deps.redis, newOpaqueId(), this.deps.streams);
     try {
-      await writer.start(session.id);
+      if (!(await writer.start(session.id))) throw new NotFoundError('Session');
       await writer.delta(reply.text);
       await writer.finish(reply, null);
     } finally {
@@ -205,7 +215,7 @@ export class ChatService {
     const stored = await this.deps.sessions.append(session.id, [{ message: user, inHistory: true }], null);
     if (!stored.ok) throw new NotFoundError('Session');
     const writer = new ReplyStreamWriter(this.deps.redis, newOpaqueId(), this.deps.streams);
-    await writer.start(session.id);
+    if (!(await writer.start(session.id))) throw new NotFoundError('Session');
     this.deps.generator.start({ business, sessionId: session.id, question: text, writer, acceptedAt });
     return { userMessage: user, replyId: writer.replyId };
   }

@@ -69,6 +69,7 @@ async function load(client: Client, business: QualityBusiness): Promise<Loaded> 
     widgetPosition: WidgetPosition.BOTTOM_RIGHT,
     voiceEnabled: false,
     allowedOrigins: [],
+    requiredContactFields: [],
   };
   return { business, id, profile, titles };
 }

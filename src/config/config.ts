@@ -74,6 +74,7 @@ const rawSchema = z.object({
   CRAWL_RETRIES: intFrom(0, 10).default(2),
   CRAWL_USER_AGENT: z.string().min(1).default('WarmProspectConciergeBot/0.1'),
   OUTBOUND_ALLOW_HOSTS: z.string().optional(),
+  PUBLIC_URL: z.string().optional(),
 });
 
 /** Every environment variable the server reads (README's table and .env.example list them all). */
@@ -98,6 +99,11 @@ export interface AppConfig {
   redisConnectTimeoutMs: number;
   redisCommandTimeoutMs: number;
   allowedOrigins: string[];
+  /**
+   * The server's public base URL (`https://chat.example.com`, no trailing slash) for
+   * `Business.embedSnippet` and the demo page; null: derived from each request.
+   */
+  publicUrl: string | null;
   /** sha256 hex digests of platform admin keys; a secret. */
   adminApiKeyHashes: string[];
   llm: {
@@ -189,6 +195,21 @@ export function parseRate(value: string): RateLimitConfig | null {
   return { points: Number(m[1]), durationSeconds: seconds };
 }
 
+/** PUBLIC_URL: an http(s) URL with no query or fragment; the trailing slash is dropped. */
+function parsePublicUrl(value: string | undefined): string | null {
+  if (!value?.trim()) return null;
+  let url: URL;
+  try {
+    url = new URL(value.trim());
+  } catch {
+    throw new ConfigError('PUBLIC_URL', `is not a URL: "${value}"`);
+  }
+  if (!['http:', 'https:'].includes(url.protocol) || url.search || url.hash) {
+    throw new ConfigError('PUBLIC_URL', `must be an http(s) URL without query or fragment: "${value}"`);
+  }
+  return url.href.replace(/\/+$/, '');
+}
+
 function parseOrigins(value: string, isProduction: boolean): string[] {
   const origins = csv(value);
   for (const origin of origins) {
@@ -239,6 +260,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
   if (!/^rediss?:\/\//.test(redisUrl)) throw new ConfigError('REDIS_URL', 'must be a redis:// or rediss:// URL');
   const allowedOrigins = parseOrigins(required('ALLOWED_ORIGINS', DEV_ORIGINS), isProduction);
 
+  const publicUrl = parsePublicUrl(raw.PUBLIC_URL);
+
   const adminApiKeyHashes = csv(raw.ADMIN_API_KEY_HASHES).map((h) => h.toLowerCase());
   if (adminApiKeyHashes.some((h) => !HEX64.test(h))) {
     throw new ConfigError('ADMIN_API_KEY_HASHES', 'must be comma-separated sha256 hex digests (64 hex characters each)');
@@ -277,6 +300,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     redisConnectTimeoutMs: raw.REDIS_CONNECT_TIMEOUT_MS,
     redisCommandTimeoutMs: raw.REDIS_COMMAND_TIMEOUT_MS,
     allowedOrigins,
+    publicUrl,
     adminApiKeyHashes,
     llm: {
       provider,
@@ -332,6 +356,7 @@ export function describeConfig(config: AppConfig): Record<string, unknown> {
     database: redactUrl(config.databaseUrl),
     redis: redactUrl(config.redisUrl),
     allowedOrigins: config.allowedOrigins,
+    publicUrl: config.publicUrl,
     adminApiKeyHashes: config.adminApiKeyHashes.length,
     llmProvider: config.llm.provider,
     geminiModel: config.llm.geminiModel,

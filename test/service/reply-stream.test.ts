@@ -71,7 +71,8 @@ describe('coalesced reply streams', () => {
   it('ends with INTERRUPTED when the writer dies with a batch waiting, after delivering every delta it wrote', async () => {
     const settings = { prefix, ttlSeconds: 60, interruptMs: 1000, coalesceMs: 20, coalesceChars: 1000 };
     const writer = new ReplyStreamWriter(a.redis, newOpaqueId(), settings);
-    await writer.start('no-session');
+    const { id } = await a.chat.service.startSession(business.id, NO_ORIGIN);
+    expect(await writer.start(id)).toBe(true);
     await writer.delta('Half ');
     await writer.delta('an ');
     await writer.delta('answer');

@@ -202,7 +202,14 @@ export async function buildCore(config: AppConfig, overrides: CoreOverrides = {}
     // ---- businesses and keys ----
     // Every pub/sub channel of the process on the one subscriber (cache invalidations, job updates).
     const broadcast = new RedisBroadcast(commands, subscriber, prefix, logger);
-    const businesses = new BusinessCache(orm, broadcast);
+    // Per-client limits (RATE_LIMIT_*), counted in Redis across processes.
+    const rateLimits = new RateLimitService(commands, prefix, {
+      chat: config.rateLimitChat,
+      navigation: config.rateLimitNavigation,
+      session: config.rateLimitSession,
+      authFailures: config.rateLimitAuthFailures,
+    });
+    const businesses = new BusinessCache(orm, broadcast, { failures: rateLimits });
     await businesses.start();
     const originIndex = new BusinessOriginIndex(orm, logger);
     await originIndex.start(businesses);
@@ -214,6 +221,7 @@ export async function buildCore(config: AppConfig, overrides: CoreOverrides = {}
       configuredHashes: config.adminApiKeyHashes,
       broadcast,
       businessExists: async (id) => (await businesses.get(id)) !== null,
+      failures: rateLimits,
     });
     await apiKeys.start();
     shutdown.add('api key last-use times', () => apiKeys.close());
@@ -241,7 +249,7 @@ export async function buildCore(config: AppConfig, overrides: CoreOverrides = {}
     const knowledge = new KnowledgeService(orm, config, jobs, indexJobs, indexJobUpdates, retriever, businesses, outbound, logger);
 
     // ---- chat ----
-    const sessions = new SessionStore(commands, prefix, config.sessionTtlSeconds);
+    const sessions = new SessionStore(commands, prefix, config.sessionTtlSeconds, config.sessionUnusedTtlSeconds);
     const hub = new ReplyStreamHub(commands, blocking, prefix, metrics, logger);
     await hub.start();
     shutdown.add('reply stream readers', () => hub.close());
@@ -275,11 +283,10 @@ export async function buildCore(config: AppConfig, overrides: CoreOverrides = {}
           }
       },
     });
-    const chat = new ChatService({ redis: commands, sessions, businesses, hub, generator, streams, origins, erasure });
+    const chat = new ChatService({ redis: commands, sessions, businesses, hub, generator, streams, origins, erasure, limits: rateLimits });
     // A pending voice reply waits as long as its parked audio lives (see PendingTurns).
     const pendingMs = config.voice.audioTtlSeconds * 1000;
     const pendingTurns = new PendingTurns({ redis: commands, sessions, businesses, generator, streams, pendingMs, logger });
-    const rateLimits = new RateLimitService(commands, prefix, { chat: config.rateLimitChat });
     // A deleted business's visitors lose their transcripts now, not when the session TTL runs out.
     // Its session set names them: no keyspace SCAN.
     businessService.onDeleted(async (id) => void (await erasure.eraseBusiness(id)));

@@ -42,6 +42,14 @@ describe('docker-compose.yml', () => {
     expect(Object.keys(compose.volumes)).toEqual(expect.arrayContaining(['postgres-data', 'redis-data']));
   });
 
+  it('bounds Redis memory and evicts only keys with a TTL (maxmemory + volatile-lru)', () => {
+    const command = services.redis.command as string[];
+    const at = (flag: string) => command[command.indexOf(flag) + 1];
+    expect(command).toContain('--maxmemory');
+    expect(at('--maxmemory')).toMatch(/^(\$\{REDIS_MAXMEMORY:-)?\d+(mb|gb)\}?$/);
+    expect(at('--maxmemory-policy')).toBe('volatile-lru');
+  });
+
   it('gives both stores a healthcheck', () => {
     expect(services.postgres.healthcheck?.test).toBeDefined();
     expect(services.redis.healthcheck?.test).toBeDefined();

@@ -1,6 +1,7 @@
 import type { BusinessProfile } from '../business/business.profile';
 import { buildSystemPrompt } from '../business/system-prompt';
 import type { RetrievedPassage, Retriever } from '../knowledge/retrieval';
+import { withGrounding } from '../llm/grounding';
 import { LlmError, type LlmProvider } from '../llm/llm.provider';
 import type { Logger } from '../observability/logger';
 import type { Metrics } from '../observability/metrics';
@@ -100,14 +101,16 @@ export class ReplyGenerator {
       const context = await deps.sessions.modelContext(job.sessionId, deps.maxHistoryTurns);
       let text = '';
       let first = true;
-      for await (const delta of deps.provider.streamReply({
+      let grounded = true;
+      const reply = deps.provider.streamReply({
         systemInstruction: buildSystemPrompt(job.business),
         summary: context.summary,
         passages: passages.map((p) => ({ documentId: p.documentId, title: p.title, text: p.text, sourceUrl: p.sourceUrl })),
         turns: context.turns,
         signal: abort.signal,
         business: job.business,
-      })) {
+      });
+      for await (const delta of withGrounding(reply, () => (grounded = false))) {
         if (!delta) continue;
         if (first) {
           deps.metrics.timeToFirstToken.observe({ provider }, (Date.now() - job.acceptedAt) / 1000);
@@ -130,8 +133,10 @@ export class ReplyGenerator {
         role: 'ASSISTANT',
         text: text.trim(),
         createdAt: new Date().toISOString(),
-        sources: toSources(passages),
+        // A reply the provider could not ground in the business's material cites nothing.
+        sources: grounded ? toSources(passages) : [],
         ctas: [],
+        ...(grounded ? {} : { grounded: false }),
       };
       const stored = await deps.sessions.append(job.sessionId, [{ message, inHistory: true }], 'reply');
       await job.writer.finish(message, null);

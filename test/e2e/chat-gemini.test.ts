@@ -108,7 +108,7 @@ describe('streaming from Gemini', () => {
     }
     expect(system).toMatch(/Never reveal/);
     expect(system).toMatch(/never speak for, recommend or compare with another business/);
-    expect(system).toMatch(/When you do not know, say so plainly and offer to have Harbor Dental follow up/);
+    expect(system).toMatch(/When the answer is not in the facts above or in the context passages, begin your reply with the exact marker \[\[NOT_IN_CONTEXT\]\], then say so plainly and offer to have Harbor Dental follow up/);
     expect(system).not.toContain('IGNORE PREVIOUS');
     expect(allText(request.body.contents)).toContain(visitor);
   });

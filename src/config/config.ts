@@ -43,6 +43,8 @@ const rawSchema = z.object({
   SESSION_TTL_SECONDS: intFrom(1, 365 * 86_400).default(604_800),
   REPLY_STREAM_TTL_SECONDS: intFrom(10, 7 * 86_400).default(3_600),
   REPLY_INTERRUPT_SECONDS: intFrom(1, 600).default(15),
+  REPLY_COALESCE_MS: intFrom(0, 1000).default(10),
+  REPLY_COALESCE_CHARS: intFrom(1, 65_536).default(256),
   MAX_HISTORY_TURNS: intFrom(1, 200).default(10),
   RATE_LIMIT_CHAT: z
     .string()
@@ -148,6 +150,13 @@ export interface AppConfig {
   replyStreamTtlSeconds: number;
   /** A reply whose generator stopped heartbeating this long ends with INTERRUPTED. */
   replyInterruptSeconds: number;
+  /**
+   * Deltas after a reply's first wait at most this long (ms) to share one stream entry; 0: one
+   * entry per delta (REPLY_COALESCE_MS).
+   */
+  replyCoalesceMs: number;
+  /** A waiting batch of deltas is written once it holds this many characters (REPLY_COALESCE_CHARS). */
+  replyCoalesceChars: number;
   /** null when rate limiting is `off`. */
   rateLimitChat: RateLimitConfig | null;
   /** Replies that need no model (CTA navigation, greetings); null: `off`. */
@@ -380,6 +389,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     maxHistoryTurns: raw.MAX_HISTORY_TURNS,
     replyStreamTtlSeconds: raw.REPLY_STREAM_TTL_SECONDS,
     replyInterruptSeconds: raw.REPLY_INTERRUPT_SECONDS,
+    replyCoalesceMs: raw.REPLY_COALESCE_MS,
+    replyCoalesceChars: raw.REPLY_COALESCE_CHARS,
     rateLimitChat: parseRate(raw.RATE_LIMIT_CHAT),
     rateLimitNavigation: parseRate(raw.RATE_LIMIT_NAVIGATION, 'RATE_LIMIT_NAVIGATION'),
     rateLimitSession: parseRate(raw.RATE_LIMIT_SESSION, 'RATE_LIMIT_SESSION'),

@@ -286,7 +286,13 @@ export async function buildCore(config: AppConfig, overrides: CoreOverrides = {}
       capture: leads,
     });
     shutdown.add('replies being generated', () => generator.close());
-    const streams = { prefix, ttlSeconds: config.replyStreamTtlSeconds, interruptMs: config.replyInterruptSeconds * 1000 };
+    const streams = {
+      prefix,
+      ttlSeconds: config.replyStreamTtlSeconds,
+      interruptMs: config.replyInterruptSeconds * 1000,
+      coalesceMs: config.replyCoalesceMs,
+      coalesceChars: config.replyCoalesceChars,
+    };
     // endSession and deleteBusiness: seal, then these erasers in order, then the session's Redis
     // keys. Features holding visitor data elsewhere (Postgres records) register theirs here.
     const erasure = new SessionErasure(sessions, logger);

@@ -43,6 +43,8 @@ const rawSchema = z.object({
   SESSION_TTL_SECONDS: intFrom(1, 365 * 86_400).default(604_800),
   REPLY_STREAM_TTL_SECONDS: intFrom(10, 7 * 86_400).default(3_600),
   REPLY_INTERRUPT_SECONDS: intFrom(1, 600).default(15),
+  REPLY_COALESCE_MS: intFrom(0, 1000).default(10),
+  REPLY_COALESCE_CHARS: intFrom(1, 65_536).default(256),
   MAX_HISTORY_TURNS: intFrom(1, 200).default(10),
   RATE_LIMIT_CHAT: z
     .string()
@@ -97,6 +99,7 @@ const rawSchema = z.object({
   CRAWL_RETRIES: intFrom(0, 10).default(2),
   CRAWL_USER_AGENT: z.string().min(1).default('WarmProspectConciergeBot/0.1'),
   OUTBOUND_ALLOW_HOSTS: z.string().optional(),
+  PUBLIC_URL: z.string().optional(),
   WEBHOOK_TIMEOUT_MS: intFrom(100, 120_000).default(10_000),
   WEBHOOK_MAX_ATTEMPTS: intFrom(1, 50).default(8),
   WEBHOOK_BACKOFF_MS: intFrom(10, 86_400_000).default(30_000),
@@ -125,6 +128,11 @@ export interface AppConfig {
   redisConnectTimeoutMs: number;
   redisCommandTimeoutMs: number;
   allowedOrigins: string[];
+  /**
+   * The server's public base URL (`https://chat.example.com`, no trailing slash) for
+   * `Business.embedSnippet` and the demo page; null: derived from each request.
+   */
+  publicUrl: string | null;
   /** sha256 hex digests of platform admin keys; a secret. */
   adminApiKeyHashes: string[];
   llm: {
@@ -147,6 +155,13 @@ export interface AppConfig {
   replyStreamTtlSeconds: number;
   /** A reply whose generator stopped heartbeating this long ends with INTERRUPTED. */
   replyInterruptSeconds: number;
+  /**
+   * Deltas after a reply's first wait at most this long (ms) to share one stream entry; 0: one
+   * entry per delta (REPLY_COALESCE_MS).
+   */
+  replyCoalesceMs: number;
+  /** A waiting batch of deltas is written once it holds this many characters (REPLY_COALESCE_CHARS). */
+  replyCoalesceChars: number;
   /** null when rate limiting is `off`. */
   rateLimitChat: RateLimitConfig | null;
   /** Replies that need no model (CTA navigation, greetings); null: `off`. */
@@ -253,6 +268,21 @@ export function parseRate(value: string, variable = 'RATE_LIMIT_CHAT'): RateLimi
   return { points: Number(m[1]), durationSeconds: seconds };
 }
 
+/** PUBLIC_URL: an http(s) URL with no query or fragment; the trailing slash is dropped. */
+function parsePublicUrl(value: string | undefined): string | null {
+  if (!value?.trim()) return null;
+  let url: URL;
+  try {
+    url = new URL(value.trim());
+  } catch {
+    throw new ConfigError('PUBLIC_URL', `is not a URL: "${value}"`);
+  }
+  if (!['http:', 'https:'].includes(url.protocol) || url.search || url.hash) {
+    throw new ConfigError('PUBLIC_URL', `must be an http(s) URL without query or fragment: "${value}"`);
+  }
+  return url.href.replace(/\/+$/, '');
+}
+
 /** WEBHOOK_SECRET_KEY: 32 bytes as 64 hex characters or base64 (44 characters). */
 function parseSecretKey(value: string | undefined): Buffer | undefined {
   if (value === undefined) return undefined;
@@ -311,6 +341,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
   if (!/^rediss?:\/\//.test(redisUrl)) throw new ConfigError('REDIS_URL', 'must be a redis:// or rediss:// URL');
   const allowedOrigins = parseOrigins(required('ALLOWED_ORIGINS', DEV_ORIGINS), isProduction);
 
+  const publicUrl = parsePublicUrl(raw.PUBLIC_URL);
+
   const adminApiKeyHashes = csv(raw.ADMIN_API_KEY_HASHES).map((h) => h.toLowerCase());
   if (adminApiKeyHashes.some((h) => !HEX64.test(h))) {
     throw new ConfigError('ADMIN_API_KEY_HASHES', 'must be comma-separated sha256 hex digests (64 hex characters each)');
@@ -354,6 +386,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     redisConnectTimeoutMs: raw.REDIS_CONNECT_TIMEOUT_MS,
     redisCommandTimeoutMs: raw.REDIS_COMMAND_TIMEOUT_MS,
     allowedOrigins,
+    publicUrl,
     adminApiKeyHashes,
     llm: {
       provider,
@@ -369,6 +402,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     maxHistoryTurns: raw.MAX_HISTORY_TURNS,
     replyStreamTtlSeconds: raw.REPLY_STREAM_TTL_SECONDS,
     replyInterruptSeconds: raw.REPLY_INTERRUPT_SECONDS,
+    replyCoalesceMs: raw.REPLY_COALESCE_MS,
+    replyCoalesceChars: raw.REPLY_COALESCE_CHARS,
     rateLimitChat: parseRate(raw.RATE_LIMIT_CHAT),
     rateLimitNavigation: parseRate(raw.RATE_LIMIT_NAVIGATION, 'RATE_LIMIT_NAVIGATION'),
     rateLimitSession: parseRate(raw.RATE_LIMIT_SESSION, 'RATE_LIMIT_SESSION'),
@@ -432,6 +467,7 @@ export function describeConfig(config: AppConfig): Record<string, unknown> {
     database: redactUrl(config.databaseUrl),
     redis: redactUrl(config.redisUrl),
     allowedOrigins: config.allowedOrigins,
+    publicUrl: config.publicUrl,
     adminApiKeyHashes: config.adminApiKeyHashes.length,
     llmProvider: config.llm.provider,
     geminiModel: config.llm.geminiModel,

@@ -28,6 +28,7 @@ import { FullTextRetriever } from './knowledge/fulltext.retriever';
 import { KnowledgeService } from './knowledge/knowledge.service';
 import type { Retriever } from './knowledge/retrieval';
 import { WebsiteCrawlRunner } from './knowledge/website.crawl-job';
+import { TextExtractor } from './knowledge/text-extractor';
 import { VoiceAudioStore } from './voice/audio.store';
 import { PocketsphinxRecognizer } from './voice/pocketsphinx.recognizer';
 import { DEFAULT_VOICE_TEMP_ROOT, VoiceTempDirs } from './voice/temp-dir';
@@ -214,9 +215,12 @@ export async function buildCore(config: AppConfig, overrides: CoreOverrides = {}
     await indexJobUpdates.start();
     await broadcast.start();
     const retriever = overrides.retriever ?? new FullTextRetriever(orm, metrics);
-    const indexer = new KnowledgeIndexer(orm, indexJobs, metrics, logger, new WebsiteCrawlRunner(orm, config, outbound, metrics, logger));
+    // Markdown/HTML extraction of large documents on a worker thread, bounded in time.
+    const extractor = new TextExtractor();
+    shutdown.add('text extraction thread', () => extractor.close());
+    const indexer = new KnowledgeIndexer(orm, indexJobs, metrics, logger, new WebsiteCrawlRunner(orm, config, outbound, extractor, metrics, logger));
     jobRegistry.registerAll(indexer.processors());
-    const knowledge = new KnowledgeService(orm, config, jobs, indexJobs, indexJobUpdates, retriever, businesses, outbound, logger);
+    const knowledge = new KnowledgeService(orm, config, jobs, indexJobs, indexJobUpdates, retriever, businesses, outbound, extractor, logger);
 
     // ---- chat ----
     const sessions = new SessionStore(commands, prefix, config.sessionTtlSeconds);

@@ -1,7 +1,9 @@
 import 'reflect-metadata';
 import { runExtractBench } from './extract.bench';
 import { runHelloBench } from './hello.bench';
+import { runQualityBench } from './quality.bench';
 import { runRetrievalBench } from './retrieval.bench';
+import { runStreamBench } from './stream.bench';
 import * as voiceWer from './voice-wer';
 
 /**
@@ -12,6 +14,8 @@ const BENCHES: Record<string, () => Promise<void>> = {
   extract: runExtractBench,
   hello: () => runHelloBench(),
   retrieval: runRetrievalBench,
+  quality: runQualityBench,
+  stream: runStreamBench,
   'voice-wer': () => voiceWer.run(),
 };
 

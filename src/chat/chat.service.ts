@@ -13,21 +13,35 @@ import {
 import { AppError, NotFoundError } from '../common/errors';
 import type { RequestContext } from '../common/request-context';
 import type { LastKind, MessageRecord, ReplyChunkRecord, SessionRecord } from './chat.records';
-import { assertOriginAllowed, greetingAgainText, isResetMessage } from './chat.navigation';
+import { greetingAgainText, isResetMessage } from './chat.navigation';
+import type { OriginAccess, OriginCaller } from '../business/business.origins';
 import { checkMessageText, checkOneOf } from './chat.input';
 import type { ReplyStreamHub } from './reply-stream.hub';
 import { ReplyStreamWriter, type ReplyStreamSettings } from './reply-stream.writer';
 import type { ReplyGenerator } from './reply.generator';
 import { newOpaqueId, type SessionStore } from './session.store';
+import type { SessionErasure } from './session.erasure';
 import type { RedisClient } from '../redis/redis';
 
-/** Anything that can look a business up by id (the in-process BusinessCache). */
+/**
+ * Anything that can look a business up by id (the in-process BusinessCache). `clientIp`: the
+ * id came from that public caller, whose lookups of unknown ids are limited.
+ */
 export interface BusinessLookup {
-  get(id: string): Promise<BusinessProfile | null>;
+  get(id: string, clientIp?: string): Promise<BusinessProfile | null>;
 }
 
-/** The caller, as far as the chat needs it (origin narrowing, logging). */
-export type ChatCaller = Pick<RequestContext, 'origin'>;
+/** The per-client limits of visitor turns (RateLimitService implements it). */
+export interface TurnLimits {
+  /** `chat`: the turn reaches the model; `navigation`: it needs none. Throws RATE_LIMITED. */
+  consume(name: 'chat' | 'navigation', ip: string): Promise<void>;
+}
+
+/**
+ * The caller, as far as the chat needs it (the origin rule, rate limits). `clientIp` absent:
+ * an in-process caller (tests, tools), not rate limited.
+ */
+export type ChatCaller = OriginCaller & Partial<Pick<RequestContext, 'clientIp'>>;
 
 export interface SendMessageRequest {
   sessionId: string;
@@ -65,13 +79,19 @@ export class ChatService {
       hub: ReplyStreamHub;
       generator: ReplyGenerator;
       streams: ReplyStreamSettings;
+      /** Which pages may use which business's chat (FORBIDDEN otherwise). */
+      origins: Pick<OriginAccess, 'assertChat'>;
+      /** What endSession runs: the session's Redis keys and every registered SessionEraser. */
+      erasure: SessionErasure;
+      limits?: TurnLimits;
     },
   ) {}
 
-  private async business(id: string, caller: ChatCaller): Promise<BusinessProfile> {
-    const business = await this.deps.businesses.get(id);
+  /** `clientIp`: the id was named by that public caller (startSession), not read from a session. */
+  private async business(id: string, caller: ChatCaller, clientIp?: string): Promise<BusinessProfile> {
+    const business = await this.deps.businesses.get(id, clientIp);
     if (!business) throw new NotFoundError('Business');
-    assertOriginAllowed(business, caller.origin);
+    this.deps.origins.assertChat(business, caller);
     return business;
   }
 
@@ -95,7 +115,7 @@ export class ChatService {
 
   /** A new session for `businessId`, opening with the greeting and the entry CTAs. */
   async startSession(businessId: string, caller: ChatCaller): Promise<SessionRecord> {
-    const business = await this.business(businessId, caller);
+    const business = await this.business(businessId, caller, caller.clientIp);
     return this.deps.sessions.create(business.id, this.opening(business));
   }
 
@@ -103,22 +123,46 @@ export class ChatService {
     return (await this.openTurn(id, caller)).session;
   }
 
-  /** Erases the session now; false when there was none. */
+  /**
+   * Erases the session now (see {@link SessionErasure}): its transcript and history, its reply
+   * streams (a reply still generating stops and stores nothing), parked audio, queued job
+   * payloads, and whatever other features registered. False when there was none. A session
+   * whose erasure failed midway is still found here, so calling again finishes it.
+   */
   async endSession(id: string, caller: ChatCaller): Promise<boolean> {
-    const session = await this.deps.sessions.get(id);
-    if (!session) return false;
-    await this.business(session.businessId, caller);
-    return this.deps.sessions.delete(id);
+    const businessId = await this.deps.sessions.ownerOf(id);
+    if (!businessId) return false;
+    await this.business(businessId, caller);
+    return this.deps.erasure.eraseSession(id);
   }
 
-  /** A visitor message: text or a CTA click. Starts the reply and returns at once. */
+  /**
+   * A visitor message: text or a CTA click. Starts the reply and returns at once. Counted
+   * against the caller's limits by what it costs: a turn that reaches the model against
+   * RATE_LIMIT_CHAT, a greeting or a menu/link click against RATE_LIMIT_NAVIGATION. Text is
+   * counted before the session is read; a click once its CTA is known (its action decides).
+   */
   async sendMessage(input: SendMessageRequest, caller: ChatCaller): Promise<Receipt> {
     const kind = checkOneOf(input.text, input.ctaId);
-    if (kind === 'text') return this.sendText(input.sessionId, input.text as string, caller);
+    if (kind === 'text') {
+      const text = checkMessageText(input.text as string);
+      await this.count(isResetMessage(text) ? 'navigation' : 'chat', caller);
+      return this.sendTextTo(await this.openTurn(input.sessionId, caller), text);
+    }
     const { session, business } = await this.openTurn(input.sessionId, caller);
     const node = findCta(business, input.ctaId as string);
     if (!node) throw new NotFoundError('CTA');
+    await this.count(this.clickNeedsModel(node) ? 'chat' : 'navigation', caller);
     return this.click(session, business, node);
+  }
+
+  private async count(name: 'chat' | 'navigation', caller: ChatCaller): Promise<void> {
+    if (caller.clientIp && this.deps.limits) await this.deps.limits.consume(name, caller.clientIp);
+  }
+
+  /** Whether {@link click} will call the model for `node`. */
+  private clickNeedsModel(node: CtaNodeRecord): boolean {
+    return node.action === CtaAction.SEND && !isResetMessage(node.message?.trim() || node.label);
   }
 
   /**
@@ -130,11 +174,14 @@ export class ChatService {
     return this.sendTextTo(await this.openTurn(sessionId, caller), text);
   }
 
-  /** Continues an opened turn with the visitor's text (checked here). */
-  async sendTextTo({ session, business }: TurnTarget, rawText: string): Promise<Receipt> {
+  /**
+   * Continues an opened turn with the visitor's text (checked here). `spoken`: the text was
+   * transcribed from speech (a lead captured from it has source VOICE); nothing else differs.
+   */
+  async sendTextTo({ session, business }: TurnTarget, rawText: string, opts: { spoken?: boolean } = {}): Promise<Receipt> {
     const text = checkMessageText(rawText);
     if (isResetMessage(text)) return this.reset(session, business, text);
-    return this.modelTurn(session, business, text);
+    return this.modelTurn(session, business, text, opts.spoken ? 'spoken' : 'text');
   }
 
   /** Sends and waits for the whole reply (for clients without WebSocket). */
@@ -156,7 +203,7 @@ export class ChatService {
     if (node.action === CtaAction.SEND) {
       const text = node.message?.trim() || node.label;
       if (isResetMessage(text)) return this.reset(session, business, text);
-      return this.modelTurn(session, business, text);
+      return this.modelTurn(session, business, text, 'cta');
     }
     if (node.action === CtaAction.LINK) {
       const reply = message('ASSISTANT', node.url ? `Here you go: ${node.url}` : node.label, [toCtaButton(node)]);
@@ -190,7 +237,7 @@ export class ChatService {
     if (!stored.ok) throw new NotFoundError('Session');
     const writer = new ReplyStreamWriter(this.deps.redis, newOpaqueId(), this.deps.streams);
     try {
-      await writer.start(session.id);
+      if (!(await writer.start(session.id))) throw new NotFoundError('Session');
       await writer.delta(reply.text);
       await writer.finish(reply, null);
     } finally {
@@ -199,14 +246,14 @@ export class ChatService {
     return { userMessage: user, replyId: writer.replyId };
   }
 
-  private async modelTurn(session: SessionRecord, business: BusinessProfile, text: string): Promise<Receipt> {
+  private async modelTurn(session: SessionRecord, business: BusinessProfile, text: string, via: 'text' | 'cta' | 'spoken'): Promise<Receipt> {
     const acceptedAt = Date.now();
     const user = message('USER', text);
     const stored = await this.deps.sessions.append(session.id, [{ message: user, inHistory: true }], null);
     if (!stored.ok) throw new NotFoundError('Session');
     const writer = new ReplyStreamWriter(this.deps.redis, newOpaqueId(), this.deps.streams);
-    await writer.start(session.id);
-    this.deps.generator.start({ business, sessionId: session.id, question: text, writer, acceptedAt });
+    if (!(await writer.start(session.id))) throw new NotFoundError('Session');
+    this.deps.generator.start({ business, sessionId: session.id, question: text, writer, acceptedAt, via });
     return { userMessage: user, replyId: writer.replyId };
   }
 }

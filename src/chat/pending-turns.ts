@@ -60,7 +60,7 @@ export class PendingTurns {
     const stored = await sessions.append(session.id, [{ message: user, inHistory: false }], null);
     if (!stored.ok) throw new NotFoundError('Session');
     const writer = new ReplyStreamWriter(redis, newOpaqueId(), streams);
-    await writer.startPending(session.id, pendingMs);
+    if (!(await writer.startPending(session.id, pendingMs))) throw new NotFoundError('Session');
     return { userMessage: user, replyId: writer.replyId };
   }
 
@@ -93,7 +93,8 @@ export class PendingTurns {
       return;
     }
     // Awaited: the worker's job spans the whole turn, so a worker shutting down waits for it.
-    await generator.run({ business, sessionId: session.id, question, writer, acceptedAt: Date.now() });
+    // A pending turn's text is a transcript of speech.
+    await generator.run({ business, sessionId: session.id, question, writer, acceptedAt: Date.now(), via: 'spoken' });
   }
 
   /** Ends the waiting reply with a ReplyError (code, message) and no model call. */

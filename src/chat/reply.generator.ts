@@ -1,6 +1,8 @@
 import type { BusinessProfile } from '../business/business.profile';
 import { buildSystemPrompt } from '../business/system-prompt';
 import type { RetrievedPassage, Retriever } from '../knowledge/retrieval';
+import type { ContactCaptureTurn } from '../llm/contact-capture';
+import { withGrounding } from '../llm/grounding';
 import { LlmError, type LlmProvider } from '../llm/llm.provider';
 import type { Logger } from '../observability/logger';
 import type { Metrics } from '../observability/metrics';
@@ -15,6 +17,18 @@ export interface GenerationJob {
   question: string;
   writer: ReplyStreamWriter;
   acceptedAt: number;
+  /** How the visitor said it: typed (default), a SEND CTA click, or transcribed speech. */
+  via?: 'text' | 'cta' | 'spoken';
+}
+
+/**
+ * Contact capture for a turn (the leads feature implements it; chat only passes it on): the
+ * provider gets the turn's capture and records what the visitor gave; `finish` runs once the
+ * reply is stored. `openTurn` resolves null when capture is unavailable (a store is down): the
+ * reply goes on without it.
+ */
+export interface TurnCapture {
+  openTurn(input: { business: BusinessProfile; sessionId: string; text: string; cta: boolean; spoken: boolean }): Promise<(ContactCaptureTurn & { finish(): Promise<void> }) | null>;
 }
 
 /**
@@ -40,6 +54,8 @@ export class ReplyGenerator {
       metrics: Metrics;
       logger: Logger;
       maxHistoryTurns: number;
+      /** Contact capture (leads); without it replies never capture details. */
+      capture?: TurnCapture;
     },
   ) {}
 
@@ -51,6 +67,11 @@ export class ReplyGenerator {
   /** Like {@link start}, but resolves when the reply has ended (a worker job awaits its turn). */
   run(job: GenerationJob): Promise<void> {
     return this.track(this.generate(job));
+  }
+
+  /** Resolves once no reply or fold of this process is running (tests wait on it). */
+  async idle(): Promise<void> {
+    while (this.running.size > 0) await Promise.allSettled([...this.running]);
   }
 
   /** Aborts replies in flight (they end with INTERRUPTED) and waits for them and for folds. */
@@ -83,44 +104,79 @@ export class ReplyGenerator {
     }
   }
 
+  private async openCapture(job: GenerationJob): Promise<(ContactCaptureTurn & { finish(): Promise<void> }) | null> {
+    if (!this.deps.capture) return null;
+    try {
+      return await this.deps.capture.openTurn({
+        business: job.business,
+        sessionId: job.sessionId,
+        text: job.question,
+        cta: job.via === 'cta',
+        spoken: job.via === 'spoken',
+      });
+    } catch (err) {
+      this.deps.logger.warn('contact capture unavailable; answering without it', { sessionId: job.sessionId, error: String(err) });
+      return null;
+    }
+  }
+
   private async generate(job: GenerationJob): Promise<void> {
     const { deps } = this;
     const abort = new AbortController();
     this.aborts.add(abort);
     const provider = deps.provider.name;
     let outcome = 'error';
+    let erased = false;
     try {
-      const passages = await this.retrieve(job);
-      const context = await deps.sessions.modelContext(job.sessionId, deps.maxHistoryTurns);
+      const [passages, context, capture] = await Promise.all([
+        this.retrieve(job),
+        deps.sessions.modelContext(job.sessionId, deps.maxHistoryTurns),
+        this.openCapture(job),
+      ]);
       let text = '';
       let first = true;
-      for await (const delta of deps.provider.streamReply({
-        systemInstruction: buildSystemPrompt(job.business),
+      let grounded = true;
+      const reply = deps.provider.streamReply({
+        systemInstruction: buildSystemPrompt(job.business, capture?.state),
         summary: context.summary,
         passages: passages.map((p) => ({ documentId: p.documentId, title: p.title, text: p.text, sourceUrl: p.sourceUrl })),
         turns: context.turns,
         signal: abort.signal,
         business: job.business,
-      })) {
+        contact: capture ?? undefined,
+      });
+      for await (const delta of withGrounding(reply, () => (grounded = false))) {
         if (!delta) continue;
         if (first) {
           deps.metrics.timeToFirstToken.observe({ provider }, (Date.now() - job.acceptedAt) / 1000);
           first = false;
         }
         text += delta;
-        await job.writer.delta(delta);
+        if (!(await job.writer.delta(delta))) {
+          // The session was erased mid-reply: stop the provider, store and write nothing more.
+          erased = true;
+          abort.abort();
+          break;
+        }
+      }
+      if (erased) {
+        outcome = 'erased';
+        return;
       }
       const message: MessageRecord = {
         id: randomUUID(),
         role: 'ASSISTANT',
         text: text.trim(),
         createdAt: new Date().toISOString(),
-        sources: toSources(passages),
+        // A reply the provider could not ground in the business's material cites nothing.
+        sources: grounded ? toSources(passages) : [],
         ctas: [],
+        ...(grounded ? {} : { grounded: false }),
       };
       const stored = await deps.sessions.append(job.sessionId, [{ message, inHistory: true }], 'reply');
       await job.writer.finish(message, null);
       outcome = 'ok';
+      await capture?.finish();
       if (stored.ok && stored.historyLength > 2 * deps.maxHistoryTurns) void this.track(this.fold(job.sessionId, job.business));
     } catch (err) {
       const error = replyErrorOf(err, abort.signal.aborted);

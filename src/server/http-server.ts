@@ -12,10 +12,13 @@ import { type RequestContext, type RequestMeta } from '../common/request-context
 import { apiKeyFromHeaders } from './context';
 import { classifyError, toPublicError } from './format-error';
 import type { HealthService } from './health';
-import { OriginPolicy } from './origins';
+import type { OriginAccess } from '../business/business.origins';
+import { isSameOrigin } from './origins';
 import { PLAYGROUND_HTML, playgroundAsset, wantsPlayground } from './playground';
 import { GraphQLWebSocketServer } from './websocket';
 import { registerMultipartUploads } from './multipart';
+import { registerWidgetRoutes, requestBaseUrl } from './widget';
+import type { BusinessProfile } from '../business/business.profile';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -31,6 +34,10 @@ export interface HttpServerOptions {
   logger: Logger;
   metrics: Metrics;
   health: HealthService;
+  /** The origin rule (ALLOWED_ORIGINS and every business's allowedOrigins). */
+  origins: OriginAccess;
+  /** Business lookups for the demo page (the in-process business cache). */
+  businesses: { get(id: string): Promise<BusinessProfile | null> };
   /** Extra Apollo plugins (query limits, introspection policy). */
   apolloPlugins?: ApolloServerPlugin<RequestContext>[];
   /** Extra validation rules for HTTP operations (query limits). */
@@ -80,7 +87,7 @@ function requestMetaPlugin(metrics: Metrics, isProduction: boolean): ApolloServe
  */
 export async function createHttpServer(options: HttpServerOptions): Promise<HttpServer> {
   const { config, schema, logger, metrics, health } = options;
-  const originPolicy = new OriginPolicy(config.allowedOrigins);
+  const origins = options.origins;
 
   const fastify = Fastify({
     logger: false,
@@ -93,7 +100,9 @@ export async function createHttpServer(options: HttpServerOptions): Promise<Http
   });
 
   await fastify.register(cors, {
-    origin: (origin, cb) => cb(null, originPolicy.isAllowed(origin) && origin !== undefined),
+    // Preflights name no business: every origin that could be allowed something gets through;
+    // the answer to the operation itself loses the header when its business refuses the page.
+    origin: (origin, cb) => cb(null, origin !== undefined && origins.mayConnect(origin)),
     methods: ['GET', 'POST', 'OPTIONS'],
     allowedHeaders: ['content-type', 'x-api-key', 'authorization', 'apollo-require-preflight', 'x-apollo-operation-name', 'x-request-id'],
     maxAge: 600,
@@ -103,7 +112,7 @@ export async function createHttpServer(options: HttpServerOptions): Promise<Http
     const route = request.routeOptions.url ?? 'unmatched';
     const durationMs = reply.elapsedTime;
     metrics.httpRequestDuration.observe({ method: request.method, route, status: String(reply.statusCode) }, durationMs / 1000);
-    if (route === '/healthz' || route === '/readyz' || route === '/metrics' || route.startsWith('/playground')) return;
+    if (route === '/healthz' || route === '/readyz' || route === '/metrics' || route === '/widget.js' || route.startsWith('/playground')) return;
     const meta = request.gqlMeta;
     logger.info('request', {
       requestId: request.id,
@@ -115,6 +124,11 @@ export async function createHttpServer(options: HttpServerOptions): Promise<Http
       outcome: reply.statusCode >= 500 ? 'error' : meta?.errorCodes.length ? 'graphql_error' : reply.statusCode >= 400 ? 'rejected' : 'ok',
       errorCodes: meta?.errorCodes.length ? meta.errorCodes : undefined,
     });
+  });
+
+  fastify.addHook('onSend', async (request, reply, payload) => {
+    if (request.gqlMeta?.originRefused) reply.removeHeader('access-control-allow-origin');
+    return payload;
   });
 
   // GraphQL multipart requests (voice uploads); the file streams on into its resolver.
@@ -141,12 +155,20 @@ export async function createHttpServer(options: HttpServerOptions): Promise<Http
   const ws = new GraphQLWebSocketServer({
     schema,
     path: GRAPHQL_PATH,
-    originPolicy,
+    origins,
     logger,
     metrics,
     isProduction: config.isProduction,
     trustProxy: config.trustProxy,
     prepareOperation: options.prepareWsOperation,
+    publicBaseUrl: (request) => {
+      if (config.publicUrl) return config.publicUrl;
+      // As Fastify derives it for HTTP: X-Forwarded-* only through trusted proxies.
+      const forwarded = (name: string) => (config.trustProxy > 0 ? String(request.headers[name] ?? '').split(',')[0].trim() : '');
+      const encrypted = 'encrypted' in request.socket && Boolean(request.socket.encrypted);
+      const proto = forwarded('x-forwarded-proto') || (encrypted ? 'https' : 'http');
+      return `${proto}://${forwarded('x-forwarded-host') || request.headers.host || 'localhost'}`;
+    },
   });
 
   const apollo = new ApolloServer<RequestContext>({
@@ -188,6 +210,8 @@ export async function createHttpServer(options: HttpServerOptions): Promise<Http
         transport: 'http',
         clientIp: request.ip,
         origin: typeof request.headers.origin === 'string' ? request.headers.origin : null,
+        sameOrigin: isSameOrigin(request.headers.origin, request.headers.host),
+        publicBaseUrl: requestBaseUrl(config, request),
         apiKey: apiKeyFromHeaders(request.headers),
         signal: aborter.signal,
         meta,
@@ -212,6 +236,8 @@ export async function createHttpServer(options: HttpServerOptions): Promise<Http
     if (!asset) return reply.code(404).send({ error: 'not found' });
     return reply.type(asset.type).header('cache-control', 'public, max-age=3600').send(asset.body);
   });
+
+  registerWidgetRoutes(fastify, { config, logger, businesses: options.businesses });
 
   fastify.get('/healthz', async () => ({ status: 'ok' }));
 

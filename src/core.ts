@@ -16,6 +16,9 @@ import { BusinessCache } from './business/business.cache';
 import { BusinessService } from './business/business.service';
 import { createLlmProvider, type LlmSetup } from './llm/llm.factory';
 import type { SpeechRecognizer } from './llm/speech-recognizer';
+import { RedisConversationLog } from './analytics/conversation.log';
+import { ConversationRecorder, eraseConversations } from './analytics/conversation.recorder';
+import { purgeConversations, type ConversationTasks } from './analytics/conversation.worker';
 import { ChatService } from './chat/chat.service';
 import { PendingTurns } from './chat/pending-turns';
 import { ReplyStreamHub } from './chat/reply-stream.hub';
@@ -111,6 +114,8 @@ export interface Core {
     /** What chat retrieves with. */
     retriever: Retriever;
   };
+  /** Conversation records and analytics: the worker's tasks (tests call them directly). */
+  conversations: { recorder: ConversationRecorder; tasks: ConversationTasks };
   voice: {
     turns: VoiceTurnService;
     service: VoiceService;
@@ -219,6 +224,8 @@ export async function buildCore(config: AppConfig, overrides: CoreOverrides = {}
     const knowledge = new KnowledgeService(orm, config, jobs, indexJobs, indexJobUpdates, retriever, businesses, logger);
 
     // ---- chat ----
+    // Every chat event goes to a Redis Stream without being awaited; the worker stores them.
+    const chatEvents = new RedisConversationLog(commands, prefix, metrics, logger);
     const sessions = new SessionStore(commands, prefix, config.sessionTtlSeconds);
     const hub = new ReplyStreamHub(commands, blocking, prefix, metrics, logger);
     await hub.start();
@@ -231,14 +238,31 @@ export async function buildCore(config: AppConfig, overrides: CoreOverrides = {}
       metrics,
       logger,
       maxHistoryTurns: config.maxHistoryTurns,
+      events: chatEvents,
     });
     shutdown.add('replies being generated', () => generator.close());
     const streams = { prefix, ttlSeconds: config.replyStreamTtlSeconds, interruptMs: config.replyInterruptSeconds * 1000 };
-    const chat = new ChatService({ redis: commands, sessions, businesses, hub, generator, streams });
+    const chat = new ChatService({ redis: commands, sessions, businesses, hub, generator, streams, events: chatEvents });
     // A pending voice reply waits as long as its parked audio lives (see PendingTurns).
     const pendingMs = config.voice.audioTtlSeconds * 1000;
-    const pendingTurns = new PendingTurns({ redis: commands, sessions, businesses, generator, streams, pendingMs, logger });
+    const pendingTurns = new PendingTurns({ redis: commands, sessions, businesses, generator, streams, pendingMs, logger, events: chatEvents });
     const rateLimits = new RateLimitService(commands, prefix, { chat: config.rateLimitChat });
+    // ---- conversation records and analytics ----
+    const recorder = new ConversationRecorder({ redis: commands, orm, prefix, metrics, logger });
+    const conversationTasks: ConversationTasks = {
+      drain: () => recorder.drainOnce(),
+      endIdle: async () => 0,
+      purge: (now) => purgeConversations(orm, new Date(now.getTime() - config.conversations.retentionDays * 86_400_000)),
+    };
+    // endSession erases the conversation record: now in Postgres, and through a marker in the
+    // event stream, which the worker applies after any event of the session still queued (and
+    // which completes the erasure if Postgres is down now).
+    chat.onEndSession(async (sessionId, businessId) => {
+      await chatEvents.recordNow({ kind: 'erased', sessionId, businessId, at: new Date().toISOString() });
+      await eraseConversations(orm.em.getKnex(), [sessionId]).catch((err: unknown) =>
+        logger.warn('conversation record not erased now; the worker erases it', { error: String(err) }),
+      );
+    });
     // A deleted business's visitors lose their transcripts now, not when the session TTL runs out.
     businessService.onDeleted(async (id) => void (await sessions.deleteForBusiness(id)));
 
@@ -281,6 +305,7 @@ export async function buildCore(config: AppConfig, overrides: CoreOverrides = {}
       llm,
       chat: { service: chat, sessions, pendingTurns, rateLimits },
       knowledge: { service: knowledge, retriever },
+      conversations: { recorder, tasks: conversationTasks },
       voice: {
         turns: voiceTurns,
         service: voice,

@@ -13,6 +13,7 @@ import {
 import { AppError, NotFoundError } from '../common/errors';
 import type { RequestContext } from '../common/request-context';
 import type { LastKind, MessageRecord, ReplyChunkRecord, SessionRecord } from './chat.records';
+import type { ChatEvent, ChatEventSink, VisitorInput } from './chat.events';
 import { assertOriginAllowed, greetingAgainText, isResetMessage } from './chat.navigation';
 import { checkMessageText, checkOneOf } from './chat.input';
 import type { ReplyStreamHub } from './reply-stream.hub';
@@ -46,6 +47,9 @@ export interface Receipt {
   replyId: string;
 }
 
+/** The event a visitor step reports, given the messages it stored. */
+type Reporter = (messages: MessageRecord[]) => ChatEvent;
+
 function message(role: MessageRecord['role'], text: string, ctas: CtaButton[] = []): MessageRecord {
   return { id: randomUUID(), role, text, createdAt: new Date().toISOString(), sources: [], ctas };
 }
@@ -65,8 +69,20 @@ export class ChatService {
       hub: ReplyStreamHub;
       generator: ReplyGenerator;
       streams: ReplyStreamSettings;
+      /** Conversation records and analytics (one non-blocking call per step of a turn). */
+      events: ChatEventSink;
     },
   ) {}
+
+  private readonly erasers: Array<(sessionId: string, businessId: string) => Promise<void>> = [];
+
+  /**
+   * Adds what `endSession` erases besides the Redis session (conversation records). Erasers run
+   * before the session is deleted; one that throws fails the call, so the visitor can retry.
+   */
+  onEndSession(eraser: (sessionId: string, businessId: string) => Promise<void>): void {
+    this.erasers.push(eraser);
+  }
 
   private async business(id: string, caller: ChatCaller): Promise<BusinessProfile> {
     const business = await this.deps.businesses.get(id);
@@ -96,7 +112,9 @@ export class ChatService {
   /** A new session for `businessId`, opening with the greeting and the entry CTAs. */
   async startSession(businessId: string, caller: ChatCaller): Promise<SessionRecord> {
     const business = await this.business(businessId, caller);
-    return this.deps.sessions.create(business.id, this.opening(business));
+    const session = await this.deps.sessions.create(business.id, this.opening(business));
+    this.deps.events.record({ kind: 'session_started', sessionId: session.id, businessId: business.id, at: new Date().toISOString(), messages: session.messages });
+    return session;
   }
 
   async getSession(id: string, caller: ChatCaller): Promise<SessionRecord> {
@@ -108,6 +126,7 @@ export class ChatService {
     const session = await this.deps.sessions.get(id);
     if (!session) return false;
     await this.business(session.businessId, caller);
+    for (const erase of this.erasers) await erase(id, session.businessId);
     return this.deps.sessions.delete(id);
   }
 
@@ -130,11 +149,12 @@ export class ChatService {
     return this.sendTextTo(await this.openTurn(sessionId, caller), text);
   }
 
-  /** Continues an opened turn with the visitor's text (checked here). */
-  async sendTextTo({ session, business }: TurnTarget, rawText: string): Promise<Receipt> {
+  /** Continues an opened turn with the visitor's text (checked here); `input` says whether it was spoken. */
+  async sendTextTo({ session, business }: TurnTarget, rawText: string, input: VisitorInput = 'typed'): Promise<Receipt> {
     const text = checkMessageText(rawText);
-    if (isResetMessage(text)) return this.reset(session, business, text);
-    return this.modelTurn(session, business, text);
+    const report: Reporter = (messages) => ({ kind: 'visitor_message', sessionId: session.id, businessId: business.id, at: messages[0].createdAt, messages, input });
+    if (isResetMessage(text)) return this.reset(session, business, text, report);
+    return this.modelTurn(session, business, text, report);
   }
 
   /** Sends and waits for the whole reply (for clients without WebSocket). */
@@ -153,32 +173,41 @@ export class ChatService {
   }
 
   private async click(session: SessionRecord, business: BusinessProfile, node: CtaNodeRecord): Promise<Receipt> {
+    const report: Reporter = (messages) => ({
+      kind: 'cta_click',
+      sessionId: session.id,
+      businessId: business.id,
+      at: messages[0].createdAt,
+      messages,
+      ctaId: node.id,
+      label: node.label,
+    });
     if (node.action === CtaAction.SEND) {
       const text = node.message?.trim() || node.label;
-      if (isResetMessage(text)) return this.reset(session, business, text);
-      return this.modelTurn(session, business, text);
+      if (isResetMessage(text)) return this.reset(session, business, text, report);
+      return this.modelTurn(session, business, text, report);
     }
     if (node.action === CtaAction.LINK) {
       const reply = message('ASSISTANT', node.url ? `Here you go: ${node.url}` : node.label, [toCtaButton(node)]);
-      return this.canned(session, message('USER', node.label), reply, 'menu');
+      return this.canned(session, message('USER', node.label), reply, 'menu', report);
     }
     const children = childCtas(business, node.id);
     const reply = message('ASSISTANT', children.length ? `${node.label}: please choose an option.` : node.label, children);
-    return this.canned(session, message('USER', node.label), reply, 'menu');
+    return this.canned(session, message('USER', node.label), reply, 'menu', report);
   }
 
   /** "hi", "menu", "start over": the greeting again, but never twice in a row. */
-  private reset(session: SessionRecord, business: BusinessProfile, text: string): Promise<Receipt> {
+  private reset(session: SessionRecord, business: BusinessProfile, text: string, report: Reporter): Promise<Receipt> {
     const user = message('USER', text);
     if (session.lastKind === 'greeting' || session.lastKind === 'greeting-again') {
-      return this.canned(session, user, message('ASSISTANT', greetingAgainText(business), entryCtas(business)), 'greeting-again');
+      return this.canned(session, user, message('ASSISTANT', greetingAgainText(business), entryCtas(business)), 'greeting-again', report);
     }
     const greeting = [greetingText(business), business.secondaryGreeting?.trim()].filter(Boolean).join('\n\n');
-    return this.canned(session, user, message('ASSISTANT', greeting, entryCtas(business)), 'greeting');
+    return this.canned(session, user, message('ASSISTANT', greeting, entryCtas(business)), 'greeting', report);
   }
 
   /** A reply that needs no model: stored with the visitor message, streamed in one piece. */
-  private async canned(session: SessionRecord, user: MessageRecord, reply: MessageRecord, kind: LastKind): Promise<Receipt> {
+  private async canned(session: SessionRecord, user: MessageRecord, reply: MessageRecord, kind: LastKind, report: Reporter): Promise<Receipt> {
     const stored = await this.deps.sessions.append(
       session.id,
       [
@@ -188,6 +217,7 @@ export class ChatService {
       kind,
     );
     if (!stored.ok) throw new NotFoundError('Session');
+    this.deps.events.record(report([user, reply]));
     const writer = new ReplyStreamWriter(this.deps.redis, newOpaqueId(), this.deps.streams);
     try {
       await writer.start(session.id);
@@ -199,11 +229,12 @@ export class ChatService {
     return { userMessage: user, replyId: writer.replyId };
   }
 
-  private async modelTurn(session: SessionRecord, business: BusinessProfile, text: string): Promise<Receipt> {
+  private async modelTurn(session: SessionRecord, business: BusinessProfile, text: string, report: Reporter): Promise<Receipt> {
     const acceptedAt = Date.now();
     const user = message('USER', text);
     const stored = await this.deps.sessions.append(session.id, [{ message: user, inHistory: true }], null);
     if (!stored.ok) throw new NotFoundError('Session');
+    this.deps.events.record(report([user]));
     const writer = new ReplyStreamWriter(this.deps.redis, newOpaqueId(), this.deps.streams);
     await writer.start(session.id);
     this.deps.generator.start({ business, sessionId: session.id, question: text, writer, acceptedAt });

@@ -1,7 +1,8 @@
 import type { BusinessProfile } from '../business/business.profile';
 import { buildSystemPrompt } from '../business/system-prompt';
 import type { RetrievedPassage, Retriever } from '../knowledge/retrieval';
-import { LlmError, type LlmProvider } from '../llm/llm.provider';
+import { LlmError, type LlmProvider, type ReplyOutcome } from '../llm/llm.provider';
+import type { ChatEventSink } from './chat.events';
 import type { Logger } from '../observability/logger';
 import type { Metrics } from '../observability/metrics';
 import type { MessageRecord, ReplyErrorRecord, SourceRecord } from './chat.records';
@@ -40,6 +41,8 @@ export class ReplyGenerator {
       metrics: Metrics;
       logger: Logger;
       maxHistoryTurns: number;
+      /** Conversation records and analytics: one non-blocking call per finished reply. */
+      events: ChatEventSink;
     },
   ) {}
 
@@ -94,6 +97,8 @@ export class ReplyGenerator {
       const context = await deps.sessions.modelContext(job.sessionId, deps.maxHistoryTurns);
       let text = '';
       let first = true;
+      let firstTokenMs: number | null = null;
+      const replyOutcome: ReplyOutcome = {};
       for await (const delta of deps.provider.streamReply({
         systemInstruction: buildSystemPrompt(job.business),
         summary: context.summary,
@@ -101,10 +106,12 @@ export class ReplyGenerator {
         turns: context.turns,
         signal: abort.signal,
         business: job.business,
+        outcome: replyOutcome,
       })) {
         if (!delta) continue;
         if (first) {
-          deps.metrics.timeToFirstToken.observe({ provider }, (Date.now() - job.acceptedAt) / 1000);
+          firstTokenMs = Date.now() - job.acceptedAt;
+          deps.metrics.timeToFirstToken.observe({ provider }, firstTokenMs / 1000);
           first = false;
         }
         text += delta;
@@ -120,6 +127,21 @@ export class ReplyGenerator {
       };
       const stored = await deps.sessions.append(job.sessionId, [{ message, inHistory: true }], 'reply');
       await job.writer.finish(message, null);
+      if (stored.ok) {
+        const grounded = replyOutcome.grounded !== false;
+        if (!grounded) deps.metrics.unansweredReplies.inc({ provider: replyOutcome.provider ?? provider });
+        deps.events.record({
+          kind: 'reply',
+          sessionId: job.sessionId,
+          businessId: job.business.id,
+          at: message.createdAt,
+          messages: [message],
+          provider: replyOutcome.provider ?? provider,
+          firstTokenMs,
+          grounded,
+          question: job.question,
+        });
+      }
       outcome = 'ok';
       if (stored.ok && stored.historyLength > 2 * deps.maxHistoryTurns) void this.track(this.fold(job.sessionId, job.business));
     } catch (err) {

@@ -74,6 +74,9 @@ const rawSchema = z.object({
   CRAWL_RETRIES: intFrom(0, 10).default(2),
   CRAWL_USER_AGENT: z.string().min(1).default('WarmProspectConciergeBot/0.1'),
   OUTBOUND_ALLOW_HOSTS: z.string().optional(),
+  // Minutes, decimals allowed (tests end conversations after a fraction of a second).
+  CONVERSATION_IDLE_MINUTES: z.coerce.number({ invalid_type_error: 'must be a number' }).positive('must be more than 0').max(7 * 24 * 60).default(30),
+  CONVERSATION_RETENTION_DAYS: intFrom(1, 3650).default(90),
 });
 
 /** Every environment variable the server reads (README's table and .env.example list them all). */
@@ -160,6 +163,13 @@ export interface AppConfig {
      * the extra ports. Empty: only public addresses on ports 80/443.
      */
     allowHosts: string[];
+  };
+  /** Conversation records and analytics (src/analytics/). */
+  conversations: {
+    /** A conversation with no message for this long is ended by the worker. */
+    idleMs: number;
+    /** Conversation records older than this are erased by the worker. */
+    retentionDays: number;
   };
 }
 
@@ -320,6 +330,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
       },
     },
     outbound: { allowHosts },
+    conversations: { idleMs: Math.round(raw.CONVERSATION_IDLE_MINUTES * 60_000), retentionDays: raw.CONVERSATION_RETENTION_DAYS },
   };
 }
 

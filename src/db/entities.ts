@@ -1,6 +1,7 @@
+import { ANALYTICS_ENTITIES } from '../analytics/analytics.entity';
 import { ApiKeyEntity } from '../auth/api-key.entity';
 import { BusinessEntity } from '../business/business.entity';
 import { IndexJobEntity, KnowledgeChunkEntity, KnowledgeDocumentEntity, KnowledgeGenerationEntity } from '../knowledge/knowledge.entity';
 
 /** Every MikroORM entity, listed explicitly (no folder globs: STACK-NOTES.md). */
-export const ENTITIES = [BusinessEntity, ApiKeyEntity, KnowledgeDocumentEntity, KnowledgeChunkEntity, KnowledgeGenerationEntity, IndexJobEntity];
+export const ENTITIES = [BusinessEntity, ApiKeyEntity, KnowledgeDocumentEntity, KnowledgeChunkEntity, KnowledgeGenerationEntity, IndexJobEntity, ...ANALYTICS_ENTITIES];

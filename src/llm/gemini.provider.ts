@@ -2,7 +2,20 @@ import type * as GenAI from '@google/genai' with { 'resolution-mode': 'import' }
 import CircuitBreaker from 'opossum';
 import type { Logger } from '../observability/logger';
 import type { Metrics } from '../observability/metrics';
-import { LlmError, type LlmProvider, type LlmTurn, type ReplyRequest, type SummaryRequest, type TranscriptionRequest } from './llm.provider';
+import {
+  INTENTS,
+  LlmError,
+  SENTIMENTS,
+  type Classification,
+  type ClassifyRequest,
+  type Intent,
+  type LlmProvider,
+  type LlmTurn,
+  type ReplyRequest,
+  type SentimentLabel,
+  type SummaryRequest,
+  type TranscriptionRequest,
+} from './llm.provider';
 
 export interface GeminiOptions {
   apiKey: string;
@@ -47,6 +60,17 @@ export function classifyGeminiError(err: unknown): LlmError {
   }
   return new LlmError('network', 'Gemini could not be reached', { cause: err });
 }
+
+/**
+ * What Gemini writes first when the context holds no answer (see {@link NO_ANSWER_INSTRUCTION});
+ * the provider strips it from the stream and reports `grounded: false` on the reply's outcome.
+ */
+export const NO_ANSWER_MARKER = '[[NO_ANSWER]]';
+
+/** Appended to the business's system instruction by this provider (the marker is ours, not the business's). */
+export const NO_ANSWER_INSTRUCTION =
+  `\n\nWhen neither the business information above nor the provided context contains the answer to the visitor's question, ` +
+  `begin your reply with the exact marker ${NO_ANSWER_MARKER}, then say briefly that you do not know and offer to pass the question to the team.`;
 
 const RETRYABLE = new Set<LlmError['kind']>(['rate_limited', 'server', 'network']);
 
@@ -129,7 +153,63 @@ export class GeminiProvider implements LlmProvider {
     return this.breaker.opened;
   }
 
+  /**
+   * The reply's deltas, with a leading {@link NO_ANSWER_MARKER} held back and stripped: text is
+   * buffered only until it can no longer be the marker (the first chunk, in practice).
+   */
   async *streamReply(request: ReplyRequest): AsyncIterable<string> {
+    if (request.outcome) request.outcome.provider = this.name;
+    let pending: string | null = '';
+    for await (const delta of this.streamRaw(request)) {
+      if (pending === null) {
+        yield delta;
+        continue;
+      }
+      pending += delta;
+      const head = pending.trimStart();
+      if (head.length < NO_ANSWER_MARKER.length && NO_ANSWER_MARKER.startsWith(head)) continue;
+      let out = pending;
+      if (head.startsWith(NO_ANSWER_MARKER)) {
+        if (request.outcome) request.outcome.grounded = false;
+        out = head.slice(NO_ANSWER_MARKER.length).trimStart();
+      } else if (request.outcome) {
+        request.outcome.grounded = true;
+      }
+      pending = null;
+      if (out) yield out;
+    }
+    if (pending) yield pending;
+  }
+
+  /** Intent and sentiment of a finished conversation, as JSON constrained by a response schema. */
+  async classify(request: ClassifyRequest): Promise<Classification> {
+    const lines = request.turns.map((t) => `${t.role === 'user' ? 'Visitor' : 'Concierge'}: ${t.text}`).join('\n');
+    const prompt =
+      `Classify this website chat. intent: what the visitor mainly wanted, one of ${INTENTS.join(', ')}. ` +
+      `sentiment: how the visitor felt, one of ${SENTIMENTS.join(', ')}. Reply with JSON {"intent": ..., "sentiment": ...} only.\n\n${lines}`;
+    const text = await this.generate('classify', [{ role: 'user', parts: [{ text: prompt }] }], request.signal, undefined, {
+      responseMimeType: 'application/json',
+      responseSchema: {
+        type: 'OBJECT' as GenAI.Type,
+        properties: { intent: { type: 'STRING' as GenAI.Type, enum: [...INTENTS] }, sentiment: { type: 'STRING' as GenAI.Type, enum: [...SENTIMENTS] } },
+        required: ['intent', 'sentiment'],
+      },
+    });
+    let parsed: { intent?: unknown; sentiment?: unknown };
+    try {
+      parsed = JSON.parse(text.trim().replace(/^```(?:json)?\s*|\s*```$/g, '')) as typeof parsed;
+    } catch (err) {
+      throw new LlmError('server', 'Gemini answered the classification with something that is not JSON', { cause: err });
+    }
+    const intent = typeof parsed.intent === 'string' ? parsed.intent.toLowerCase() : '';
+    const sentiment = typeof parsed.sentiment === 'string' ? parsed.sentiment.toUpperCase() : '';
+    return {
+      intent: (INTENTS as readonly string[]).includes(intent) ? (intent as Intent) : 'other',
+      sentiment: (SENTIMENTS as readonly string[]).includes(sentiment) ? (sentiment as SentimentLabel) : 'NEUTRAL',
+    };
+  }
+
+  private async *streamRaw(request: ReplyRequest): AsyncIterable<string> {
     const started = Date.now();
     let opened: OpenedStream;
     try {
@@ -195,7 +275,7 @@ export class GeminiProvider implements LlmProvider {
         this.ai.models.generateContentStream({
           model: this.options.model,
           contents: toContents(request),
-          config: { systemInstruction: request.systemInstruction, abortSignal: controller.signal },
+          config: { systemInstruction: request.systemInstruction + NO_ANSWER_INSTRUCTION, abortSignal: controller.signal },
         }),
         timer.promise,
       ])) as Stream;
@@ -241,7 +321,13 @@ export class GeminiProvider implements LlmProvider {
     return text.trim();
   }
 
-  private async generate(operation: string, contents: Content[], signal?: AbortSignal, systemInstruction?: string): Promise<string> {
+  private async generate(
+    operation: string,
+    contents: Content[],
+    signal?: AbortSignal,
+    systemInstruction?: string,
+    extra: Pick<GenAI.GenerateContentConfig, 'responseMimeType' | 'responseSchema'> = {},
+  ): Promise<string> {
     const started = Date.now();
     const controller = new AbortController();
     const onAbort = () => controller.abort();
@@ -252,7 +338,7 @@ export class GeminiProvider implements LlmProvider {
         this.ai.models.generateContent({
           model: this.options.model,
           contents,
-          config: { systemInstruction, abortSignal: controller.signal },
+          config: { systemInstruction, abortSignal: controller.signal, ...extra },
         }),
         timer.promise,
       ]);

@@ -35,6 +35,34 @@ export interface ReplyRequest {
    * read facts and FAQs from it. Model providers use `systemInstruction` only.
    */
   business?: BusinessProfile;
+  /** Filled in by the provider as it streams: which provider answered, and whether it could. */
+  outcome?: ReplyOutcome;
+}
+
+/**
+ * What a reply was, as data beside its text (conversation analytics reads it). `grounded` is
+ * false when the provider said it could not answer from what the business shared (the offline
+ * provider's "I don't know", Gemini's NO_ANSWER marker); unset means it answered.
+ */
+export interface ReplyOutcome {
+  provider?: string;
+  grounded?: boolean;
+}
+
+/** The conversation, for an end-of-conversation label. */
+export interface ClassifyRequest {
+  turns: LlmTurn[];
+  signal?: AbortSignal;
+}
+
+export const INTENTS = ['information', 'pricing', 'booking', 'support', 'complaint', 'other'] as const;
+export type Intent = (typeof INTENTS)[number];
+export const SENTIMENTS = ['POSITIVE', 'NEUTRAL', 'NEGATIVE'] as const;
+export type SentimentLabel = (typeof SENTIMENTS)[number];
+
+export interface Classification {
+  intent: Intent;
+  sentiment: SentimentLabel;
 }
 
 export interface SummaryRequest {
@@ -73,4 +101,9 @@ export interface LlmProvider {
   summarize(request: SummaryRequest): Promise<string>;
   /** Speech to text. Throws {@link LlmError} with kind `unavailable` when it cannot. */
   transcribe(request: TranscriptionRequest): Promise<string>;
+  /**
+   * Intent and sentiment of a finished conversation. Optional: without it (the offline
+   * provider) the caller uses a local lexicon classifier. Throws {@link LlmError}.
+   */
+  classify?(request: ClassifyRequest): Promise<Classification>;
 }

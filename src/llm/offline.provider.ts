@@ -55,7 +55,26 @@ function splitHeading(text: string): { heading: string; body: string } {
 
 /** The deterministic answer to the visitor's last message; exported for unit use. */
 export function offlineAnswer(business: BusinessProfile | undefined, passages: readonly LlmPassage[], question: string): string {
+  return offlineReply(business, passages, question).text;
+}
+
+/**
+ * {@link offlineAnswer} with whether it is an answer: `grounded: false` is the "I don't know
+ * that from what the business has shared" reply (no FAQ, fact or passage matched).
+ */
+export function offlineReply(business: BusinessProfile | undefined, passages: readonly LlmPassage[], question: string): { text: string; grounded: boolean } {
+  const text = groundedAnswer(business, passages, question);
+  if (text !== null) return { text, grounded: true };
   const name = business?.name ?? 'the business';
+  return {
+    text:
+      `I'm sorry, I don't know that from what ${name} has shared with me. ` +
+      `If you leave your name and email or phone number, I'll pass your question to the team so they can follow up.`,
+    grounded: false,
+  };
+}
+
+function groundedAnswer(business: BusinessProfile | undefined, passages: readonly LlmPassage[], question: string): string | null {
   const words = contentWords(question);
   if (business) {
     let best: { score: number; answer: string } | null = null;
@@ -83,10 +102,7 @@ export function offlineAnswer(business: BusinessProfile | undefined, passages: r
     }
   }
   if (bestPassage && bestPassage.score >= 0.34) return bestPassage.sentence;
-  return (
-    `I'm sorry, I don't know that from what ${name} has shared with me. ` +
-    `If you leave your name and email or phone number, I'll pass your question to the team so they can follow up.`
-  );
+  return null;
 }
 
 /**
@@ -102,7 +118,11 @@ export class OfflineProvider implements LlmProvider {
 
   async *streamReply(request: ReplyRequest): AsyncIterable<string> {
     const question = [...request.turns].reverse().find((t) => t.role === 'user')?.text ?? '';
-    const answer = offlineAnswer(request.business, request.passages, question);
+    const { text: answer, grounded } = offlineReply(request.business, request.passages, question);
+    if (request.outcome) {
+      request.outcome.provider = this.name;
+      request.outcome.grounded = grounded;
+    }
     for (const word of answer.match(/\S+\s*/g) ?? []) {
       if (request.signal?.aborted) throw new LlmError('aborted', 'The reply was aborted');
       yield word;

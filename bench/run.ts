@@ -1,6 +1,7 @@
 import 'reflect-metadata';
 import { runHelloBench } from './hello.bench';
 import { runRetrievalBench } from './retrieval.bench';
+import { runStreamBench } from './stream.bench';
 import * as voiceWer from './voice-wer';
 
 /**
@@ -10,6 +11,7 @@ import * as voiceWer from './voice-wer';
 const BENCHES: Record<string, () => Promise<void>> = {
   hello: () => runHelloBench(),
   retrieval: runRetrievalBench,
+  stream: runStreamBench,
   'voice-wer': () => voiceWer.run(),
 };
 

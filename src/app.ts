@@ -36,11 +36,14 @@ export async function buildApp(config: AppConfig, overrides: AppOverrides = {}):
       logger: core.logger,
       metrics: core.metrics,
       health: new HealthService(core.redis, core.orm, core.metrics),
+      origins: core.origins,
       apolloPlugins: hardening.apolloPlugins,
       validationRules: hardening.validationRules,
       parseOptions: hardening.parseOptions,
       prepareWsOperation: (schema, query, apiKey) => hardening.prepareWsOperation(schema, query, apiKey),
     });
+    // With the inline job driver there is no worker process: this one sends the webhooks too.
+    if (config.jobs.driver === 'inline') core.webhooks.start();
     let closed: Promise<void> | undefined;
     return {
       ...core,

@@ -14,6 +14,7 @@ import { JobRegistry, type JobQueue } from './jobs/job-queue';
 import { ApiKeyService } from './auth/api-key.service';
 import { BusinessCache } from './business/business.cache';
 import { BusinessService } from './business/business.service';
+import { BusinessOriginIndex, OriginAccess } from './business/business.origins';
 import { createLlmProvider, type LlmSetup } from './llm/llm.factory';
 import type { SpeechRecognizer } from './llm/speech-recognizer';
 import { RedisConversationLog } from './analytics/conversation.log';
@@ -23,7 +24,8 @@ import { ChatService } from './chat/chat.service';
 import { PendingTurns } from './chat/pending-turns';
 import { ReplyStreamHub } from './chat/reply-stream.hub';
 import { ReplyGenerator } from './chat/reply.generator';
-import { SessionStore } from './chat/session.store';
+import { parseJobRef, SessionStore } from './chat/session.store';
+import { SessionErasure } from './chat/session.erasure';
 import { IndexJobStore } from './knowledge/index-job.store';
 import { IndexJobUpdates } from './knowledge/index-job.updates';
 import { KnowledgeIndexer } from './knowledge/knowledge.indexer';
@@ -38,6 +40,8 @@ import { FfmpegTranscoder, resolveFfmpegPath } from './voice/transcoder';
 import { processVoiceJob, VOICE_JOB_NAME, voiceJobProcessor, voiceJobQueue, type VoiceJobOutcome, type VoiceJobPayload, type VoiceJobQueue } from './voice/voice.job';
 import { VoiceService, type Transcriber } from './voice/voice.service';
 import { VoiceTurnService } from './voice/voice-turn.service';
+import { WebhookDispatcher } from './webhooks/webhook.dispatcher';
+import { SecretBox, secretsKey } from './webhooks/webhook.secret';
 
 /** A store the server cannot run without did not answer at start-up. */
 export class StartupError extends Error {
@@ -100,12 +104,18 @@ export interface Core {
   outbound: OutboundClient;
   /** Business rows for the chat hot path, invalidated across processes. */
   businesses: BusinessCache;
+  /** Which browser pages may use which business's public chat (ALLOWED_ORIGINS and each business's allowedOrigins). */
+  origins: OriginAccess;
   apiKeys: ApiKeyService;
   businessService: BusinessService;
   llm: LlmSetup;
   chat: {
     service: ChatService;
     sessions: SessionStore;
+    /** endSession's and deleteBusiness's erasure; register a SessionEraser for data kept elsewhere. */
+    erasure: SessionErasure;
+    /** Replies generated in this process. */
+    generator: ReplyGenerator;
     pendingTurns: PendingTurns;
     rateLimits: RateLimitService;
   };
@@ -124,6 +134,11 @@ export interface Core {
     /** The worker's processing of one large voice file (what VOICE_JOB_NAME runs). */
     processVoiceJob(payload: VoiceJobPayload, signal?: AbortSignal): Promise<VoiceJobOutcome>;
   };
+  /**
+   * The webhooks outbox (`enqueue` in the caller's transaction; `eraseForLead` for deleteLead)
+   * and its sender (`start`: the poller of the worker process; `runDue`: one pass, for tests).
+   */
+  webhooks: WebhookDispatcher;
   /** Closes everything the core opened, last opened first. Idempotent. */
   close(): Promise<void>;
 }
@@ -191,6 +206,10 @@ export async function buildCore(config: AppConfig, overrides: CoreOverrides = {}
     const broadcast = new RedisBroadcast(commands, subscriber, prefix, logger);
     const businesses = new BusinessCache(orm, broadcast);
     await businesses.start();
+    const originIndex = new BusinessOriginIndex(orm, logger);
+    await originIndex.start(businesses);
+    shutdown.add('business origin index', async () => originIndex.close());
+    const origins = new OriginAccess(config.allowedOrigins, originIndex);
     const apiKeys = new ApiKeyService({
       orm,
       logger,
@@ -200,7 +219,7 @@ export async function buildCore(config: AppConfig, overrides: CoreOverrides = {}
     });
     await apiKeys.start();
     shutdown.add('api key last-use times', () => apiKeys.close());
-    const businessService = new BusinessService(orm, businesses, logger);
+    const businessService = new BusinessService(orm, businesses, logger, origins);
     businessService.onDelete((em, businessId) => apiKeys.deleteForBusiness(em, businessId));
     // Deleted keys may sit in key caches on any process: drop those caches after the commit.
     businessService.onDeleted(() => apiKeys.forgetAll());
@@ -219,9 +238,9 @@ export async function buildCore(config: AppConfig, overrides: CoreOverrides = {}
     await indexJobUpdates.start();
     await broadcast.start();
     const retriever = overrides.retriever ?? new FullTextRetriever(orm, metrics);
-    const indexer = new KnowledgeIndexer(orm, indexJobs, metrics, logger, new WebsiteCrawlRunner(orm, config, metrics, logger));
+    const indexer = new KnowledgeIndexer(orm, indexJobs, metrics, logger, new WebsiteCrawlRunner(orm, config, outbound, metrics, logger));
     jobRegistry.registerAll(indexer.processors());
-    const knowledge = new KnowledgeService(orm, config, jobs, indexJobs, indexJobUpdates, retriever, businesses, logger);
+    const knowledge = new KnowledgeService(orm, config, jobs, indexJobs, indexJobUpdates, retriever, businesses, outbound, logger);
 
     // ---- chat ----
     // Every chat event goes to a Redis Stream without being awaited; the worker stores them.
@@ -242,7 +261,20 @@ export async function buildCore(config: AppConfig, overrides: CoreOverrides = {}
     });
     shutdown.add('replies being generated', () => generator.close());
     const streams = { prefix, ttlSeconds: config.replyStreamTtlSeconds, interruptMs: config.replyInterruptSeconds * 1000 };
-    const chat = new ChatService({ redis: commands, sessions, businesses, hub, generator, streams, events: chatEvents });
+    // endSession and deleteBusiness: seal, then these erasers in order, then the session's Redis
+    // keys. Features holding visitor data elsewhere (Postgres records) register theirs here.
+    const erasure = new SessionErasure(sessions, logger);
+    erasure.register({
+      name: 'queued jobs',
+      eraseSessions: async (sealed) => {
+        for (const session of sealed)
+          for (const ref of session.refs) {
+            const job = parseJobRef(ref);
+            if (job) await jobs.remove(job.name, job.jobId);
+          }
+      },
+    });
+    const chat = new ChatService({ redis: commands, sessions, businesses, hub, generator, streams, origins, erasure, events: chatEvents });
     // A pending voice reply waits as long as its parked audio lives (see PendingTurns).
     const pendingMs = config.voice.audioTtlSeconds * 1000;
     const pendingTurns = new PendingTurns({ redis: commands, sessions, businesses, generator, streams, pendingMs, logger, events: chatEvents });
@@ -254,17 +286,20 @@ export async function buildCore(config: AppConfig, overrides: CoreOverrides = {}
       endIdle: async () => 0,
       purge: (now) => purgeConversations(orm, new Date(now.getTime() - config.conversations.retentionDays * 86_400_000)),
     };
-    // endSession erases the conversation record: now in Postgres, and through a marker in the
-    // event stream, which the worker applies after any event of the session still queued (and
-    // which completes the erasure if Postgres is down now).
-    chat.onEndSession(async (sessionId, businessId) => {
-      await chatEvents.recordNow({ kind: 'erased', sessionId, businessId, at: new Date().toISOString() });
-      await eraseConversations(orm.em.getKnex(), [sessionId]).catch((err: unknown) =>
-        logger.warn('conversation record not erased now; the worker erases it', { error: String(err) }),
-      );
+    // endSession/deleteBusiness erase the conversation records: a marker in the event stream
+    // (the worker applies it after any event of the session still queued), then Postgres now;
+    // a failure throws, so the session stays sealed and the next erasure runs this again.
+    erasure.register({
+      name: 'conversation records',
+      eraseSessions: async (sealed) => {
+        const at = new Date().toISOString();
+        for (const s of sealed) await chatEvents.recordNow({ kind: 'erased', sessionId: s.id, businessId: s.businessId, at });
+        await eraseConversations(orm.em.getKnex(), sealed.map((s) => s.id));
+      },
     });
     // A deleted business's visitors lose their transcripts now, not when the session TTL runs out.
-    businessService.onDeleted(async (id) => void (await sessions.deleteForBusiness(id)));
+    // Its session set names them: no keyspace SCAN.
+    businessService.onDeleted(async (id) => void (await erasure.eraseBusiness(id)));
 
     // ---- voice ----
     await tempDirs.start();
@@ -281,9 +316,15 @@ export async function buildCore(config: AppConfig, overrides: CoreOverrides = {}
       audioStore,
     });
     const voiceQueue = overrides.voice && 'queue' in overrides.voice ? (overrides.voice.queue ?? null) : voiceJobQueue(jobs);
-    const voiceTurns = new VoiceTurnService({ voice, chat, pendingTurns, queue: voiceQueue, audioStore });
+    const voiceTurns = new VoiceTurnService({ voice, chat, pendingTurns, queue: voiceQueue, audioStore, sessions });
     const voiceJobDeps = { voice, audioStore, pendingTurns, logger };
     jobRegistry.register(VOICE_JOB_NAME, voiceJobProcessor(voiceJobDeps));
+
+    // ---- webhooks (the outbox; the worker's poller sends) ----
+    const secrets = new SecretBox(secretsKey(config.webhooks.secretKey, config.databaseUrl));
+    const { timeoutMs, maxAttempts, backoffMs } = config.webhooks;
+    const webhooks = new WebhookDispatcher({ orm, outbound, secrets, metrics, logger, timeoutMs, maxAttempts, backoffMs });
+    shutdown.add('webhook deliveries', () => webhooks.stop());
 
     // Last opened, first closed: inline jobs (voice turns, index builds) finish before the
     // generator, temp dirs, Postgres and Redis they use go away.
@@ -300,10 +341,11 @@ export async function buildCore(config: AppConfig, overrides: CoreOverrides = {}
       jobs,
       outbound,
       businesses,
+      origins,
       apiKeys,
       businessService,
       llm,
-      chat: { service: chat, sessions, pendingTurns, rateLimits },
+      chat: { service: chat, sessions, erasure, generator, pendingTurns, rateLimits },
       knowledge: { service: knowledge, retriever },
       conversations: { recorder, tasks: conversationTasks },
       voice: {
@@ -313,6 +355,7 @@ export async function buildCore(config: AppConfig, overrides: CoreOverrides = {}
         tempDirs,
         processVoiceJob: (payload, signal) => processVoiceJob(payload, voiceJobDeps, signal),
       },
+      webhooks,
       close: () => shutdown.closeAll(),
     };
   } catch (err) {

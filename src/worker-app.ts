@@ -17,7 +17,7 @@ export interface WorkerApp extends Core {
 /**
  * `npm run worker`'s process, without signal handling: {@link buildCore} (the same services and
  * processors as an api process) plus a BullMQ worker running `concurrency` jobs at a time from
- * the core's job registry. Tests build one to play the worker. Throws StartupError like buildCore.
+ * the core's job registry, and the webhook deliveries' poller. Tests build one to play the worker. Throws StartupError like buildCore.
  */
 export async function buildWorker(config: AppConfig, overrides: CoreOverrides = {}): Promise<WorkerApp> {
   const core = await buildCore(config, overrides);
@@ -32,6 +32,8 @@ export async function buildWorker(config: AppConfig, overrides: CoreOverrides = 
     await core.close();
     throw err;
   }
+  // Webhook deliveries: the poller over the outbox table (stopped by core.close()).
+  core.webhooks.start();
   const conversationWorker = new ConversationWorker(core.conversations.tasks, core.logger);
   conversationWorker.start();
   let closed: Promise<void> | undefined;

@@ -7,6 +7,14 @@ import type { BusinessProfile } from './business.profile';
 
 const CHANNEL = 'business:invalidate';
 
+/** Something kept per business elsewhere (the origin index) that follows the cache's invalidations. */
+export interface BusinessWatcher {
+  /** The business changed (created, updated, deleted); `'*'`: every business may have. */
+  changed(id: string): Promise<void>;
+  /** Invalidations may have been missed (the broadcast reconnected): start over. */
+  reset(): Promise<void>;
+}
+
 /**
  * A small in-process cache of business rows for the chat hot path (an LRU of `maxEntries`,
  * unknown ids cached too). An admin change publishes the business id on the broadcast and every
@@ -16,6 +24,7 @@ const CHANNEL = 'business:invalidate';
 export class BusinessCache {
   /** `{ value }`: lru-cache stores no null, and an unknown id is worth remembering. */
   private readonly entries: LRUCache<string, { value: BusinessProfile | null }>;
+  private readonly watchers: BusinessWatcher[] = [];
 
   constructor(
     private readonly orm: Orm,
@@ -28,9 +37,25 @@ export class BusinessCache {
 
   async start(): Promise<void> {
     await this.broadcast.listen(CHANNEL, {
-      message: (id) => (id === '*' ? this.entries.clear() : this.entries.delete(id)),
-      reset: () => this.entries.clear(),
+      message: (id) => {
+        if (id === '*') this.entries.clear();
+        else this.entries.delete(id);
+        for (const w of this.watchers) void w.changed(id);
+      },
+      reset: () => {
+        this.entries.clear();
+        for (const w of this.watchers) void w.reset();
+      },
     });
+  }
+
+  /**
+   * Follows every invalidation: this process's own ones (awaited by {@link invalidate}, so an
+   * admin write returns after the watcher caught up here) and the other processes' (over Redis).
+   * Watchers handle their own errors.
+   */
+  watch(watcher: BusinessWatcher): void {
+    this.watchers.push(watcher);
   }
 
   /** The business, or null when there is no such business. */
@@ -51,6 +76,7 @@ export class BusinessCache {
    */
   async invalidate(id: string): Promise<void> {
     this.entries.delete(id);
+    await Promise.all(this.watchers.map((w) => w.changed(id)));
     await this.broadcast.publish(CHANNEL, id);
   }
 }

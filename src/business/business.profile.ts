@@ -99,13 +99,3 @@ export function childCtas(business: Pick<BusinessProfile, 'ctaTree'>, nodeId: st
 export function entryCtas(business: Pick<BusinessProfile, 'ctaTree'>): CtaButton[] {
   return childCtas(business, ENTRY_NODE_ID);
 }
-
-/**
- * A business's own `allowedOrigins` narrows the server-wide list for its chat operations.
- * A request without an Origin header is not a browser page and is not narrowed (the global
- * CORS/WebSocket policy already let it in).
- */
-export function acceptsOrigin(business: Pick<BusinessProfile, 'allowedOrigins'>, origin: string | null): boolean {
-  if (!origin || business.allowedOrigins.length === 0) return true;
-  return business.allowedOrigins.map((o) => o.replace(/\/$/, '')).includes(origin);
-}

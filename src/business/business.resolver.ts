@@ -12,8 +12,8 @@ export class BusinessResolver {
   constructor(private readonly service: BusinessService) {}
 
   @Query(() => PublicBusiness, { nullable: true, description: 'What a chat widget needs to render a business. Public: no key needed. Null for an unknown id.' })
-  async publicBusiness(@Arg('id', () => ID, { description: 'Business id.' }) id: string): Promise<PublicBusiness | null> {
-    const business = await this.service.getPublic(id);
+  async publicBusiness(@Arg('id', () => ID, { description: 'Business id.' }) id: string, @Ctx() ctx: RequestContext): Promise<PublicBusiness | null> {
+    const business = await this.service.getPublic(id, ctx);
     return business ? toPublicBusiness(business) : null;
   }
 

@@ -9,6 +9,7 @@ import type { BusinessCache } from './business.cache';
 import type { BusinessProfile } from './business.profile';
 import { BusinessEntity } from './business.entity';
 import { businessPatch } from './business.validation';
+import type { OriginAccess, OriginCaller } from './business.origins';
 import type { CreateBusinessInput, UpdateBusinessInput } from './business.types';
 
 /** Runs inside deleteBusiness's transaction: delete rows that belong to the business. */
@@ -31,6 +32,7 @@ export class BusinessService {
     private readonly orm: Orm,
     private readonly businesses: BusinessCache,
     private readonly logger: Logger,
+    private readonly origins: Pick<OriginAccess, 'assertChat'>,
   ) {}
 
   /**
@@ -106,8 +108,13 @@ export class BusinessService {
     return true;
   }
 
-  /** For the public widget: served from the in-process cache. */
-  async getPublic(id: string): Promise<BusinessProfile | null> {
-    return this.businesses.get(id);
+  /**
+   * For the public widget: served from the in-process cache. FORBIDDEN for a page the business
+   * does not accept (see business.origins.ts), like its chat operations.
+   */
+  async getPublic(id: string, caller: OriginCaller): Promise<BusinessProfile | null> {
+    const business = await this.businesses.get(id);
+    if (business) this.origins.assertChat(business, caller);
+    return business;
   }
 }

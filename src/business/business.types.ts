@@ -27,7 +27,7 @@ const D = {
   buttonText: 'Text of the button that opens the widget (≤ 60).',
   logoUrl: 'Logo image URL (http or https).',
   voiceEnabled: 'Whether visitors may send voice messages. Defaults to false.',
-  allowedOrigins: 'Bare origins (e.g. "https://example.com") allowed to embed this business\'s widget; narrows ALLOWED_ORIGINS. Empty: ALLOWED_ORIGINS alone.',
+  allowedOrigins: 'The sites this business\'s widget runs on, as bare origins (e.g. "https://example.com"). When set, its public chat operations are accepted from these origins only, within seconds of the change (no restart); a site listed here cannot use another business\'s chat. Empty: ALLOWED_ORIGINS decides.',
 } as const;
 
 @ObjectType({ description: 'A frequently asked question and its answer.' })

@@ -1,9 +1,8 @@
-import { acceptsOrigin, type BusinessProfile } from '../business/business.profile';
-import { ForbiddenError } from '../common/errors';
+import type { BusinessProfile } from '../business/business.profile';
 
 /**
- * What the chat answers without a model: greetings ("hi", "menu", "start over") and the origin
- * rule of a business's public chat. CTA navigation itself reads the tree through the helpers
+ * What the chat answers without a model: greetings ("hi", "menu", "start over"). (The origin
+ * rule of a business's public chat is business/business.origins.ts.) CTA navigation itself reads the tree through the helpers
  * of business.profile.ts.
  */
 
@@ -18,9 +17,4 @@ export function isResetMessage(text: string): boolean {
 /** The short answer to a greeting right after a greeting (never the greeting again). */
 export function greetingAgainText(business: BusinessProfile): string {
   return `I'm here! What would you like to know about ${business.name}? You can type a question or pick an option below.`;
-}
-
-/** FORBIDDEN when the business lists its own origins and the browser page is not one of them. */
-export function assertOriginAllowed(business: BusinessProfile, origin: string | null): void {
-  if (!acceptsOrigin(business, origin)) throw new ForbiddenError("This website may not use this business's chat");
 }

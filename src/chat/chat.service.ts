@@ -11,15 +11,16 @@ import {
   type CtaNodeRecord,
 } from '../business/business.profile';
 import { AppError, NotFoundError } from '../common/errors';
-import type { RequestContext } from '../common/request-context';
 import type { LastKind, MessageRecord, ReplyChunkRecord, SessionRecord } from './chat.records';
+import { greetingAgainText, isResetMessage } from './chat.navigation';
 import type { ChatEvent, ChatEventSink, VisitorInput } from './chat.events';
-import { assertOriginAllowed, greetingAgainText, isResetMessage } from './chat.navigation';
+import type { OriginAccess, OriginCaller } from '../business/business.origins';
 import { checkMessageText, checkOneOf } from './chat.input';
 import type { ReplyStreamHub } from './reply-stream.hub';
 import { ReplyStreamWriter, type ReplyStreamSettings } from './reply-stream.writer';
 import type { ReplyGenerator } from './reply.generator';
 import { newOpaqueId, type SessionStore } from './session.store';
+import type { SessionErasure } from './session.erasure';
 import type { RedisClient } from '../redis/redis';
 
 /** Anything that can look a business up by id (the in-process BusinessCache). */
@@ -27,8 +28,8 @@ export interface BusinessLookup {
   get(id: string): Promise<BusinessProfile | null>;
 }
 
-/** The caller, as far as the chat needs it (origin narrowing, logging). */
-export type ChatCaller = Pick<RequestContext, 'origin'>;
+/** The caller, as far as the chat needs it (the origin rule). */
+export type ChatCaller = OriginCaller;
 
 export interface SendMessageRequest {
   sessionId: string;
@@ -69,25 +70,19 @@ export class ChatService {
       hub: ReplyStreamHub;
       generator: ReplyGenerator;
       streams: ReplyStreamSettings;
+      /** Which pages may use which business's chat (FORBIDDEN otherwise). */
+      origins: Pick<OriginAccess, 'assertChat'>;
+      /** What endSession runs: the session's Redis keys and every registered SessionEraser. */
+      erasure: SessionErasure;
       /** Conversation records and analytics (one non-blocking call per step of a turn). */
       events: ChatEventSink;
     },
   ) {}
 
-  private readonly erasers: Array<(sessionId: string, businessId: string) => Promise<void>> = [];
-
-  /**
-   * Adds what `endSession` erases besides the Redis session (conversation records). Erasers run
-   * before the session is deleted; one that throws fails the call, so the visitor can retry.
-   */
-  onEndSession(eraser: (sessionId: string, businessId: string) => Promise<void>): void {
-    this.erasers.push(eraser);
-  }
-
   private async business(id: string, caller: ChatCaller): Promise<BusinessProfile> {
     const business = await this.deps.businesses.get(id);
     if (!business) throw new NotFoundError('Business');
-    assertOriginAllowed(business, caller.origin);
+    this.deps.origins.assertChat(business, caller);
     return business;
   }
 
@@ -121,13 +116,17 @@ export class ChatService {
     return (await this.openTurn(id, caller)).session;
   }
 
-  /** Erases the session now; false when there was none. */
+  /**
+   * Erases the session now (see {@link SessionErasure}): its transcript and history, its reply
+   * streams (a reply still generating stops and stores nothing), parked audio, queued job
+   * payloads, and whatever other features registered. False when there was none. A session
+   * whose erasure failed midway is still found here, so calling again finishes it.
+   */
   async endSession(id: string, caller: ChatCaller): Promise<boolean> {
-    const session = await this.deps.sessions.get(id);
-    if (!session) return false;
-    await this.business(session.businessId, caller);
-    for (const erase of this.erasers) await erase(id, session.businessId);
-    return this.deps.sessions.delete(id);
+    const businessId = await this.deps.sessions.ownerOf(id);
+    if (!businessId) return false;
+    await this.business(businessId, caller);
+    return this.deps.erasure.eraseSession(id);
   }
 
   /** A visitor message: text or a CTA click. Starts the reply and returns at once. */
@@ -149,7 +148,7 @@ export class ChatService {
     return this.sendTextTo(await this.openTurn(sessionId, caller), text);
   }
 
-  /** Continues an opened turn with the visitor's text (checked here); `input` says whether it was spoken. */
+  /** Continues an opened turn with the visitor's text (checked here). */
   async sendTextTo({ session, business }: TurnTarget, rawText: string, input: VisitorInput = 'typed'): Promise<Receipt> {
     const text = checkMessageText(rawText);
     const report: Reporter = (messages) => ({ kind: 'visitor_message', sessionId: session.id, businessId: business.id, at: messages[0].createdAt, messages, input });
@@ -220,7 +219,7 @@ export class ChatService {
     this.deps.events.record(report([user, reply]));
     const writer = new ReplyStreamWriter(this.deps.redis, newOpaqueId(), this.deps.streams);
     try {
-      await writer.start(session.id);
+      if (!(await writer.start(session.id))) throw new NotFoundError('Session');
       await writer.delta(reply.text);
       await writer.finish(reply, null);
     } finally {
@@ -236,7 +235,7 @@ export class ChatService {
     if (!stored.ok) throw new NotFoundError('Session');
     this.deps.events.record(report([user]));
     const writer = new ReplyStreamWriter(this.deps.redis, newOpaqueId(), this.deps.streams);
-    await writer.start(session.id);
+    if (!(await writer.start(session.id))) throw new NotFoundError('Session');
     this.deps.generator.start({ business, sessionId: session.id, question: text, writer, acceptedAt });
     return { userMessage: user, replyId: writer.replyId };
   }

@@ -63,7 +63,7 @@ export class PendingTurns {
     const stored = await sessions.append(session.id, [{ message: user, inHistory: false }], null);
     if (!stored.ok) throw new NotFoundError('Session');
     const writer = new ReplyStreamWriter(redis, newOpaqueId(), streams);
-    await writer.startPending(session.id, pendingMs);
+    if (!(await writer.startPending(session.id, pendingMs))) throw new NotFoundError('Session');
     return { userMessage: user, replyId: writer.replyId };
   }
 

@@ -1,5 +1,6 @@
 import type { RedisClient } from '../redis/redis';
 import type { MessageRecord, ReplyErrorRecord } from './chat.records';
+import { sessionKeys } from './session.store';
 
 /** Redis keys of one reply: its stream and the generator's heartbeat. */
 export function replyKeys(prefix: string, replyId: string): { stream: string; heartbeat: string } {
@@ -9,6 +10,26 @@ export function replyKeys(prefix: string, replyId: string): { stream: string; he
 
 // A pending reply's heartbeat holds the value 'pending' (and a long lifetime) until a generator
 // claims it: replacing it with the normal heartbeat is the claim, so only one run gets it.
+// Opens a reply only in a live session (not gone, not sealed for erasure), and names its stream
+// and heartbeat in the session's key index so erasing the session deletes them.
+// KEYS: session hash, session key index, stream, heartbeat. ARGV: session id, stream TTL (s),
+// heartbeat value, heartbeat lifetime (ms), 'pending' flag ('1' or '').
+const START_LUA = `
+if redis.call('HEXISTS', KEYS[1], 'sealed') == 1 then return 0 end
+local ttl = redis.call('PTTL', KEYS[1])
+if ttl < 0 then return 0 end
+redis.call('SADD', KEYS[2], KEYS[3], KEYS[4])
+redis.call('PEXPIRE', KEYS[2], ttl)
+if ARGV[5] == '1' then
+  redis.call('XADD', KEYS[3], '*', 'k', 's', 'session', ARGV[1], 'pending', '1')
+else
+  redis.call('XADD', KEYS[3], '*', 'k', 's', 'session', ARGV[1])
+end
+redis.call('EXPIRE', KEYS[3], ARGV[2])
+redis.call('SET', KEYS[4], ARGV[3], 'PX', ARGV[4])
+return 1
+`;
+
 const CLAIM_LUA = `
 if redis.call('GET', KEYS[1]) ~= 'pending' then return 0 end
 redis.call('SET', KEYS[1], '1', 'PX', ARGV[1])
@@ -29,6 +50,11 @@ export interface ReplyStreamSettings {
  * entry per delta (`seq`, `delta`) and a final entry holding the whole message or the error.
  * While it writes it refreshes a heartbeat key, so readers on any process can tell a slow
  * generator from a dead one.
+ *
+ * Erasure: the stream and heartbeat are named in the session's key index when the reply
+ * starts (refused once the session is gone or sealed), and every later write only touches
+ * keys that still exist (XADD NOMKSTREAM, SET XX), so a reply still generating when its
+ * session is erased writes nothing: {@link delta} returns false and the generator stops.
  */
 export class ReplyStreamWriter {
   private seq = 0;
@@ -43,14 +69,11 @@ export class ReplyStreamWriter {
     this.keys = replyKeys(settings.prefix, replyId);
   }
 
-  async start(sessionId: string): Promise<void> {
-    await this.redis
-      .multi()
-      .xadd(this.keys.stream, '*', 'k', 's', 'session', sessionId)
-      .expire(this.keys.stream, this.settings.ttlSeconds)
-      .set(this.keys.heartbeat, '1', 'PX', this.settings.interruptMs)
-      .exec();
+  /** Opens the reply in session `sessionId`; false when the session is gone or being erased. */
+  async start(sessionId: string): Promise<boolean> {
+    if (!(await this.open(sessionId, '1', this.settings.interruptMs, this.settings.ttlSeconds, false))) return false;
     this.startHeartbeat();
+    return true;
   }
 
   /**
@@ -58,14 +81,16 @@ export class ReplyStreamWriter {
    * worker transcribes): the start entry, and one heartbeat that lives `holdMs` with no timer
    * refreshing it. Readers wait that long before declaring the reply INTERRUPTED; the worker
    * then takes over with {@link resume} (the normal refreshed heartbeat) on the same replyId.
+   * False when the session is gone or being erased.
    */
-  async startPending(sessionId: string, holdMs: number): Promise<void> {
-    await this.redis
-      .multi()
-      .xadd(this.keys.stream, '*', 'k', 's', 'session', sessionId, 'pending', '1')
-      .expire(this.keys.stream, Math.max(this.settings.ttlSeconds, Math.ceil(holdMs / 1000)))
-      .set(this.keys.heartbeat, 'pending', 'PX', holdMs)
-      .exec();
+  async startPending(sessionId: string, holdMs: number): Promise<boolean> {
+    return this.open(sessionId, 'pending', holdMs, Math.max(this.settings.ttlSeconds, Math.ceil(holdMs / 1000)), true);
+  }
+
+  private async open(sessionId: string, heartbeat: string, heartbeatMs: number, ttlSeconds: number, pending: boolean): Promise<boolean> {
+    const session = sessionKeys(this.settings.prefix, sessionId);
+    const args = [session.hash, session.index, this.keys.stream, this.keys.heartbeat, sessionId, ttlSeconds, heartbeat, heartbeatMs, pending ? '1' : ''];
+    return (await this.redis.eval(START_LUA, 4, ...args)) === 1;
   }
 
   /**
@@ -86,13 +111,16 @@ export class ReplyStreamWriter {
 
   private startHeartbeat(): void {
     this.timer = setInterval(() => {
-      this.redis.set(this.keys.heartbeat, '1', 'PX', this.settings.interruptMs).catch(() => undefined);
+      // XX: an erased reply's heartbeat is not brought back.
+      this.redis.set(this.keys.heartbeat, '1', 'PX', this.settings.interruptMs, 'XX').catch(() => undefined);
     }, Math.max(200, Math.floor(this.settings.interruptMs / 3)));
     this.timer.unref();
   }
 
-  async delta(text: string): Promise<void> {
-    await this.redis.xadd(this.keys.stream, '*', 'k', 'd', 'seq', String(this.seq++), 'd', text);
+  /** Appends a delta; false when the stream is gone (its session was erased): stop generating. */
+  async delta(text: string): Promise<boolean> {
+    const id = await this.redis.xadd(this.keys.stream, 'NOMKSTREAM', '*', 'k', 'd', 'seq', String(this.seq++), 'd', text);
+    return id !== null;
   }
 
   /** The final entry; also stops the heartbeat. Exactly one of `message`/`error` is usually set. */
@@ -103,7 +131,7 @@ export class ReplyStreamWriter {
     if (error) fields.push('e', JSON.stringify(error));
     await this.redis
       .multi()
-      .xadd(this.keys.stream, '*', ...fields)
+      .xadd(this.keys.stream, 'NOMKSTREAM', '*', ...fields)
       .expire(this.keys.stream, this.settings.ttlSeconds)
       .del(this.keys.heartbeat)
       .exec();

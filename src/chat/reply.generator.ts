@@ -56,6 +56,11 @@ export class ReplyGenerator {
     return this.track(this.generate(job));
   }
 
+  /** Resolves once no reply or fold of this process is running (tests wait on it). */
+  async idle(): Promise<void> {
+    while (this.running.size > 0) await Promise.allSettled([...this.running]);
+  }
+
   /** Aborts replies in flight (they end with INTERRUPTED) and waits for them and for folds. */
   async close(): Promise<void> {
     for (const a of this.aborts) a.abort();
@@ -92,6 +97,7 @@ export class ReplyGenerator {
     this.aborts.add(abort);
     const provider = deps.provider.name;
     let outcome = 'error';
+    let erased = false;
     try {
       const passages = await this.retrieve(job);
       const context = await deps.sessions.modelContext(job.sessionId, deps.maxHistoryTurns);
@@ -115,7 +121,16 @@ export class ReplyGenerator {
           first = false;
         }
         text += delta;
-        await job.writer.delta(delta);
+        if (!(await job.writer.delta(delta))) {
+          // The session was erased mid-reply: stop the provider, store and write nothing more.
+          erased = true;
+          abort.abort();
+          break;
+        }
+      }
+      if (erased) {
+        outcome = 'erased';
+        return;
       }
       const message: MessageRecord = {
         id: randomUUID(),

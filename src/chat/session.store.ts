@@ -18,11 +18,26 @@ export function isOpaqueId(id: string): boolean {
   return ID_RE.test(id);
 }
 
-// Appends messages only while the session exists (an expired session is never resurrected),
-// trims the transcript, records what the assistant last said and refreshes every TTL, in one
-// atomic step. Returns -1 when the session is gone, else the length of the unfolded history.
-const APPEND_LUA = `
-if redis.call('EXISTS', KEYS[1]) == 0 then return -1 end
+// Shared head of the scripts that write to a live session: -1 when the session is gone or
+// being erased (sealed by endSession/deleteBusiness). Refreshing a session's TTL also refreshes
+// its key index (KEYS[4]) and its business's session set (named from ARGV[#ARGV], the prefix):
+// all sessions share one TTL, so the set always outlives its members.
+const LIVE_LUA = `
+if redis.call('EXISTS', KEYS[1]) == 0 or redis.call('HEXISTS', KEYS[1], 'sealed') == 1 then return -1 end
+local function touch(ttl)
+  redis.call('EXPIRE', KEYS[1], ttl)
+  redis.call('EXPIRE', KEYS[2], ttl)
+  redis.call('EXPIRE', KEYS[3], ttl)
+  redis.call('EXPIRE', KEYS[4], ttl)
+  local b = redis.call('HGET', KEYS[1], 'businessId')
+  if b then redis.call('EXPIRE', ARGV[#ARGV] .. 'chat:business:' .. b .. ':sessions', ttl) end
+end
+`;
+
+// Appends messages only while the session exists (an expired or ended session is never
+// resurrected), trims the transcript, records what the assistant last said and refreshes every
+// TTL, in one atomic step. Returns -1 when the session is gone, else the length of the unfolded history.
+const APPEND_LUA = `${LIVE_LUA}
 local n = tonumber(ARGV[4])
 for i = 1, n do
   redis.call('RPUSH', KEYS[2], ARGV[3 + 2 * i])
@@ -31,16 +46,14 @@ for i = 1, n do
 end
 redis.call('LTRIM', KEYS[2], -tonumber(ARGV[2]), -1)
 if ARGV[3] ~= '' then redis.call('HSET', KEYS[1], 'lastKind', ARGV[3]) end
-redis.call('EXPIRE', KEYS[1], ARGV[1])
-redis.call('EXPIRE', KEYS[2], ARGV[1])
-redis.call('EXPIRE', KEYS[3], ARGV[1])
+touch(ARGV[1])
 return redis.call('LLEN', KEYS[3])
 `;
 
 // Replaces the summary and drops exactly the folded turns from the head of the history, if
 // the head is still what was summarised (appends only ever touch the tail).
 const FOLD_LUA = `
-if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
+if redis.call('EXISTS', KEYS[1]) == 0 or redis.call('HEXISTS', KEYS[1], 'sealed') == 1 then return 0 end
 local n = tonumber(ARGV[1])
 local head = redis.call('LRANGE', KEYS[2], 0, n - 1)
 if #head < n or head[1] ~= ARGV[2] or head[n] ~= ARGV[3] then return 0 end
@@ -52,35 +65,121 @@ return 1
 // Replaces one transcript entry (matched by its exact JSON) and, when ARGV[3] is not empty,
 // appends a model-history turn; refreshes the TTLs. -1: session gone; 0: no such entry (a
 // pending voice message already filled in or removed); else the history length.
-const REPLACE_LUA = `
-if redis.call('EXISTS', KEYS[1]) == 0 then return -1 end
+const REPLACE_LUA = `${LIVE_LUA}
 local items = redis.call('LRANGE', KEYS[2], 0, -1)
 for i = #items, 1, -1 do
   if items[i] == ARGV[1] then
     if ARGV[2] == '' then redis.call('LREM', KEYS[2], 1, ARGV[1]) else redis.call('LSET', KEYS[2], i - 1, ARGV[2]) end
     if ARGV[3] ~= '' then redis.call('RPUSH', KEYS[3], ARGV[3]) end
-    redis.call('EXPIRE', KEYS[1], ARGV[4])
-    redis.call('EXPIRE', KEYS[2], ARGV[4])
-    redis.call('EXPIRE', KEYS[3], ARGV[4])
+    touch(ARGV[4])
     return redis.call('LLEN', KEYS[3]) + 1
   end
 end
 return 0
 `;
 
+// Adds entries to a live session's key index (what erasure must remove with it); the index
+// lives exactly as long as the session. 0 when the session is gone or sealed.
+const ATTACH_LUA = `
+if redis.call('HEXISTS', KEYS[1], 'sealed') == 1 then return 0 end
+local ttl = redis.call('PTTL', KEYS[1])
+if ttl < 0 then return 0 end
+redis.call('SADD', KEYS[2], unpack(ARGV))
+redis.call('PEXPIRE', KEYS[2], ttl)
+return 1
+`;
+
+// Step one of erasing sessions (ARGV: the prefix, then session ids): each live session is
+// sealed (every later write to it fails) and its business id and indexed non-key entries
+// (queued job references) are returned, flattened as id, businessId, n, entries…
+const SEAL_LUA = `
+local out = {}
+local prefix = ARGV[1]
+for i = 2, #ARGV do
+  local base = prefix .. 'chat:session:' .. ARGV[i]
+  local b = redis.call('HGET', base, 'businessId')
+  if b then
+    redis.call('HSET', base, 'sealed', '1')
+    local refs = {}
+    for _, m in ipairs(redis.call('SMEMBERS', base .. ':keys')) do
+      if string.sub(m, 1, #prefix) ~= prefix then refs[#refs + 1] = m end
+    end
+    out[#out + 1] = ARGV[i]
+    out[#out + 1] = b
+    out[#out + 1] = tostring(#refs)
+    for _, r in ipairs(refs) do out[#out + 1] = r end
+  end
+end
+return out
+`;
+
+// Step two (ARGV: the prefix, then session ids): deletes each session's keys, every key its
+// index names (reply streams and heartbeats, parked audio; only keys under our prefix), the
+// index, and the session's entry in its business's set. Returns the number of keys deleted.
+const ERASE_LUA = `
+local prefix = ARGV[1]
+local deleted = 0
+for i = 2, #ARGV do
+  local base = prefix .. 'chat:session:' .. ARGV[i]
+  local b = redis.call('HGET', base, 'businessId')
+  for _, m in ipairs(redis.call('SMEMBERS', base .. ':keys')) do
+    if string.sub(m, 1, #prefix) == prefix then deleted = deleted + redis.call('DEL', m) end
+  end
+  deleted = deleted + redis.call('DEL', base, base .. ':transcript', base .. ':history', base .. ':fold-lock', base .. ':keys')
+  if b then redis.call('SREM', prefix .. 'chat:business:' .. b .. ':sessions', ARGV[i]) end
+end
+return deleted
+`;
+
 const UNLOCK_LUA = `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0`;
 
 interface SessionCommands {
-  chatAppend(k1: string, k2: string, k3: string, ...args: Array<string | number>): Promise<number>;
+  chatAppend(k1: string, k2: string, k3: string, k4: string, ...args: Array<string | number>): Promise<number>;
+  chatAttach(k1: string, k2: string, ...entries: string[]): Promise<number>;
+  chatSeal(...args: string[]): Promise<string[]>;
+  chatErase(...args: string[]): Promise<number>;
   chatFold(k1: string, k2: string, ...args: Array<string | number>): Promise<number>;
   chatUnlock(k1: string, token: string): Promise<number>;
-  chatReplace(k1: string, k2: string, k3: string, ...args: Array<string | number>): Promise<number>;
+  chatReplace(k1: string, k2: string, k3: string, k4: string, ...args: Array<string | number>): Promise<number>;
 }
 
 export interface AppendMessage {
   message: MessageRecord;
   /** False for greetings and menus: they stay out of the model's history. */
   inHistory: boolean;
+}
+
+/** A session sealed for erasure: what the erasers of other features need to know. */
+export interface SealedSession {
+  id: string;
+  businessId: string;
+  /**
+   * References the session's key index holds that are not Redis keys of ours: queued jobs
+   * carrying the session id, as `job:<job name>:<job id>` (see {@link jobRef}).
+   */
+  refs: string[];
+}
+
+/** How a queued job is named in a session's key index. */
+export function jobRef(name: string, jobId: string): string {
+  return `job:${name}:${jobId}`;
+}
+
+/** The job name and id of a {@link jobRef}, or null for anything else. */
+export function parseJobRef(ref: string): { name: string; jobId: string } | null {
+  const m = /^job:([^:]+):(.+)$/.exec(ref);
+  return m ? { name: m[1], jobId: m[2] } : null;
+}
+
+/** The Redis keys of one session (the reply stream writer indexes its stream under `index`). */
+export function sessionKeys(prefix: string, id: string) {
+  const base = `${prefix}chat:session:${id}`;
+  return { hash: base, transcript: `${base}:transcript`, history: `${base}:history`, lock: `${base}:fold-lock`, index: `${base}:keys` };
+}
+
+/** The set of a business's session ids (deleteBusiness erases them without a keyspace SCAN). */
+export function businessSessionsKey(prefix: string, businessId: string): string {
+  return `${prefix}chat:business:${businessId}:sessions`;
 }
 
 export interface ModelContext {
@@ -96,9 +195,17 @@ export interface FoldCandidate {
 
 /**
  * Chat sessions in Redis (no in-memory fallback). Per session: a hash (business, summary,
- * what the assistant last said), the widget transcript (a bounded list) and the model
- * history (a list of turns not yet folded into the summary). Every write that depends on
- * what is there runs as one Lua script, so concurrent turns cannot interleave.
+ * what the assistant last said), the widget transcript (a bounded list), the model
+ * history (a list of turns not yet folded into the summary) and a key index (a set naming
+ * every other key that holds the session's data: reply streams and their heartbeats, parked
+ * audio, plus references to queued jobs carrying the session id). Per business: a set of its
+ * session ids. Every write that depends on what is there runs as one Lua script, so
+ * concurrent turns cannot interleave.
+ *
+ * Erasure is two steps, {@link seal} then {@link erase}: sealing makes every later write to
+ * the session fail (a reply still generating cannot store its message or resurrect a key), so
+ * other erasers (queued jobs, Postgres) can run in between and a failure anywhere leaves a
+ * sealed session that the next endSession / deleteBusiness erases again.
  */
 export class SessionStore {
   private readonly redis: RedisClient & SessionCommands;
@@ -108,25 +215,31 @@ export class SessionStore {
     private readonly prefix: string,
     private readonly ttlSeconds: number,
   ) {
-    redis.defineCommand('chatAppend', { numberOfKeys: 3, lua: APPEND_LUA });
+    redis.defineCommand('chatAppend', { numberOfKeys: 4, lua: APPEND_LUA });
+    redis.defineCommand('chatAttach', { numberOfKeys: 2, lua: ATTACH_LUA });
+    redis.defineCommand('chatSeal', { numberOfKeys: 0, lua: SEAL_LUA });
+    redis.defineCommand('chatErase', { numberOfKeys: 0, lua: ERASE_LUA });
     redis.defineCommand('chatFold', { numberOfKeys: 2, lua: FOLD_LUA });
     redis.defineCommand('chatUnlock', { numberOfKeys: 1, lua: UNLOCK_LUA });
-    redis.defineCommand('chatReplace', { numberOfKeys: 3, lua: REPLACE_LUA });
+    redis.defineCommand('chatReplace', { numberOfKeys: 4, lua: REPLACE_LUA });
     this.redis = redis as RedisClient & SessionCommands;
   }
 
   private keys(id: string) {
-    const base = `${this.prefix}chat:session:${id}`;
-    return { hash: base, transcript: `${base}:transcript`, history: `${base}:history`, lock: `${base}:fold-lock` };
+    return sessionKeys(this.prefix, id);
   }
 
   /** Creates a session bound to `businessId`, opening with `opening` (the greeting). */
   async create(businessId: string, opening: MessageRecord[]): Promise<SessionRecord> {
     const id = newOpaqueId();
     const k = this.keys(id);
+    const businessSet = businessSessionsKey(this.prefix, businessId);
     const multi = this.redis.multi().hset(k.hash, { businessId, createdAt: new Date().toISOString(), lastKind: 'greeting' });
     if (opening.length) multi.rpush(k.transcript, ...opening.map((m) => JSON.stringify(m)));
-    await multi.expire(k.hash, this.ttlSeconds).expire(k.transcript, this.ttlSeconds).exec();
+    // One TTL for every session: the newest refresh of the business set is always the latest expiry.
+    multi.sadd(businessSet, id).expire(businessSet, this.ttlSeconds);
+    const res = await multi.expire(k.hash, this.ttlSeconds).expire(k.transcript, this.ttlSeconds).exec();
+    for (const [err] of res ?? []) if (err) throw err;
     return {
       id,
       businessId,
@@ -145,7 +258,7 @@ export class SessionStore {
     if (!res) return null;
     for (const [err] of res) if (err) throw err;
     const hash = res[0][1] as Record<string, string>;
-    if (!hash.businessId) return null;
+    if (!hash.businessId || hash.sealed) return null;
     const pttl = res[2][1] as number;
     return {
       id,
@@ -168,7 +281,7 @@ export class SessionStore {
       args.push(JSON.stringify(message));
       args.push(inHistory ? JSON.stringify(toTurn(message)) : '');
     }
-    const length = await this.redis.chatAppend(k.hash, k.transcript, k.history, ...args);
+    const length = await this.redis.chatAppend(k.hash, k.transcript, k.history, k.index, ...args, this.prefix);
     return { ok: length >= 0, historyLength: Math.max(0, length) };
   }
 
@@ -180,14 +293,14 @@ export class SessionStore {
   async fillPending(id: string, pending: MessageRecord, text: string): Promise<'ok' | 'gone' | 'absent'> {
     const k = this.keys(id);
     const filled: MessageRecord = { ...pending, text };
-    const n = await this.redis.chatReplace(k.hash, k.transcript, k.history, JSON.stringify(pending), JSON.stringify(filled), JSON.stringify(toTurn(filled)), this.ttlSeconds);
+    const n = await this.redis.chatReplace(k.hash, k.transcript, k.history, k.index, JSON.stringify(pending), JSON.stringify(filled), JSON.stringify(toTurn(filled)), this.ttlSeconds, this.prefix);
     return n < 0 ? 'gone' : n === 0 ? 'absent' : 'ok';
   }
 
   /** Removes a pending (empty) visitor message whose voice turn failed; false when it is not there. */
   async removePending(id: string, pending: MessageRecord): Promise<boolean> {
     const k = this.keys(id);
-    return (await this.redis.chatReplace(k.hash, k.transcript, k.history, JSON.stringify(pending), '', '', this.ttlSeconds)) > 0;
+    return (await this.redis.chatReplace(k.hash, k.transcript, k.history, k.index, JSON.stringify(pending), '', '', this.ttlSeconds, this.prefix)) > 0;
   }
 
   /** What the model sees: the running summary, the last `maxTurns` turns and the current message. */
@@ -232,28 +345,68 @@ export class SessionStore {
   }
 
   /**
-   * Erases every session of `businessId` (deleteBusiness). Sessions are not indexed by
-   * business, so this SCANs the session hashes: O(sessions), acceptable for a rare admin
-   * action and it keeps the hot path free of a per-business set. Returns how many it erased.
+   * Records keys (full, prefixed names) and job references ({@link jobRef}) that hold this
+   * session's data, so erasing the session removes them too. False when the session is gone or
+   * being erased: the caller must then drop what it was about to keep.
    */
-  async deleteForBusiness(businessId: string): Promise<number> {
-    const base = `${this.prefix}chat:session:`;
-    let erased = 0;
-    for await (const batch of this.redis.scanStream({ match: `${base}*`, count: 500 }) as AsyncIterable<string[]>) {
-      for (const key of batch) {
-        const id = key.slice(base.length);
-        if (!isOpaqueId(id)) continue; // the transcript/history/lock keys of a session
-        if ((await this.redis.hget(key, 'businessId')) === businessId && (await this.delete(id))) erased++;
-      }
-    }
-    return erased;
+  async attach(id: string, entries: string[]): Promise<boolean> {
+    if (!isOpaqueId(id) || entries.length === 0) return false;
+    const k = this.keys(id);
+    return (await this.redis.chatAttach(k.hash, k.index, ...entries)) === 1;
   }
 
-  /** Erases the session now; true when it existed. */
-  async delete(id: string): Promise<boolean> {
-    if (!isOpaqueId(id)) return false;
-    const k = this.keys(id);
-    return (await this.redis.del(k.hash, k.transcript, k.history, k.lock)) > 0;
+  /** The business a session belongs to, sealed (being erased) or not; null when it is gone. */
+  async ownerOf(id: string): Promise<string | null> {
+    if (!isOpaqueId(id)) return null;
+    return this.redis.hget(this.keys(id).hash, 'businessId');
+  }
+
+  /**
+   * Seals sessions for erasure (one script): from now on every write to them fails. Returns
+   * the sessions that existed, with their business and job references.
+   */
+  async seal(ids: string[]): Promise<SealedSession[]> {
+    const valid = ids.filter(isOpaqueId);
+    if (valid.length === 0) return [];
+    const flat = await this.redis.chatSeal(this.prefix, ...valid);
+    const out: SealedSession[] = [];
+    for (let i = 0; i < flat.length; ) {
+      const id = flat[i++];
+      const businessId = flat[i++];
+      const n = Number(flat[i++]);
+      out.push({ id, businessId, refs: flat.slice(i, i + n) });
+      i += n;
+    }
+    return out;
+  }
+
+  /**
+   * Deletes sessions and every key their index names, in one script; returns how many keys
+   * went. Idempotent: erasing an erased session deletes nothing.
+   */
+  async erase(ids: string[]): Promise<number> {
+    const valid = ids.filter(isOpaqueId);
+    if (valid.length === 0) return 0;
+    return this.redis.chatErase(this.prefix, ...valid);
+  }
+
+  /**
+   * The session ids of a business, in batches, from its session set (SSCAN of that one set,
+   * never of the keyspace). Ids of sessions that expired on their own may be among them.
+   */
+  async *businessSessions(businessId: string, batch = 500): AsyncGenerator<string[]> {
+    const key = businessSessionsKey(this.prefix, businessId);
+    let cursor = '0';
+    do {
+      const [next, ids] = await this.redis.sscan(key, cursor, 'COUNT', batch);
+      cursor = next;
+      if (ids.length) yield ids;
+    } while (cursor !== '0');
+  }
+
+  /** Drops a business's session set once its sessions are erased. */
+  async forgetBusiness(businessId: string): Promise<void> {
+    await this.redis.del(businessSessionsKey(this.prefix, businessId));
   }
 }
 

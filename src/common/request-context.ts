@@ -13,6 +13,8 @@ export interface RequestContext {
   clientIp: string;
   /** The browser Origin header, if any. */
   origin: string | null;
+  /** The page was served by this server itself (Origin's host is the Host header): the demo page, the Playground. */
+  sameOrigin?: boolean;
   /** The admin key presented (header or connectionParams). Never logged. */
   apiKey: string | null;
   /** Set by the auth checker the first time it resolves `apiKey`. */
@@ -26,4 +28,6 @@ export interface RequestContext {
 export interface RequestMeta {
   operationName?: string;
   errorCodes: string[];
+  /** A business refused the page's origin: the HTTP answer carries no CORS header. */
+  originRefused?: boolean;
 }

@@ -74,6 +74,10 @@ const rawSchema = z.object({
   CRAWL_RETRIES: intFrom(0, 10).default(2),
   CRAWL_USER_AGENT: z.string().min(1).default('WarmProspectConciergeBot/0.1'),
   OUTBOUND_ALLOW_HOSTS: z.string().optional(),
+  WEBHOOK_TIMEOUT_MS: intFrom(100, 120_000).default(10_000),
+  WEBHOOK_MAX_ATTEMPTS: intFrom(1, 50).default(8),
+  WEBHOOK_BACKOFF_MS: intFrom(10, 86_400_000).default(30_000),
+  WEBHOOK_SECRET_KEY: z.string().optional(),
   // Minutes, decimals allowed (tests end conversations after a fraction of a second).
   CONVERSATION_IDLE_MINUTES: z.coerce.number({ invalid_type_error: 'must be a number' }).positive('must be more than 0').max(7 * 24 * 60).default(30),
   CONVERSATION_RETENTION_DAYS: intFrom(1, 3650).default(90),
@@ -164,6 +168,17 @@ export interface AppConfig {
      */
     allowHosts: string[];
   };
+  /** Webhook delivery (src/webhooks/). */
+  webhooks: {
+    /** Bound on one delivery attempt (connect, request, answer). */
+    timeoutMs: number;
+    /** Attempts before a delivery is FAILED. */
+    maxAttempts: number;
+    /** Delay before the second attempt; doubled for every further one. */
+    backoffMs: number;
+    /** WEBHOOK_SECRET_KEY's 32 bytes, which encrypt webhook secrets at rest; a secret. */
+    secretKey?: Buffer;
+  };
   /** Conversation records and analytics (src/analytics/). */
   conversations: {
     /** A conversation with no message for this long is ended by the worker. */
@@ -174,7 +189,7 @@ export interface AppConfig {
 }
 
 /** Names of variables whose values must never be printed. */
-export const SECRET_VARIABLES = ['GEMINI_API_KEY', 'ADMIN_API_KEY_HASHES', 'DATABASE_URL', 'REDIS_URL'] as const;
+export const SECRET_VARIABLES = ['GEMINI_API_KEY', 'ADMIN_API_KEY_HASHES', 'DATABASE_URL', 'REDIS_URL', 'WEBHOOK_SECRET_KEY'] as const;
 
 /** Thrown by {@link loadConfig}; `variable` names the offending variable. */
 export class ConfigError extends Error {
@@ -197,6 +212,14 @@ export function parseRate(value: string): RateLimitConfig | null {
   if (!m) throw new ConfigError('RATE_LIMIT_CHAT', 'must be N/second, N/minute, N/hour or off');
   const seconds = { second: 1, minute: 60, hour: 3600 }[m[2] as 'second' | 'minute' | 'hour'];
   return { points: Number(m[1]), durationSeconds: seconds };
+}
+
+/** WEBHOOK_SECRET_KEY: 32 bytes as 64 hex characters or base64 (44 characters). */
+function parseSecretKey(value: string | undefined): Buffer | undefined {
+  if (value === undefined) return undefined;
+  const key = /^[0-9a-fA-F]{64}$/.test(value) ? Buffer.from(value, 'hex') : /^[A-Za-z0-9+/_-]{43}=?$/.test(value) ? Buffer.from(value, 'base64') : undefined;
+  if (!key || key.length !== 32) throw new ConfigError('WEBHOOK_SECRET_KEY', 'must be 32 bytes, as 64 hex characters or base64 (openssl rand -base64 32)');
+  return key;
 }
 
 function parseOrigins(value: string, isProduction: boolean): string[] {
@@ -265,6 +288,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     throw new ConfigError('OUTBOUND_ALLOW_HOSTS', `has an invalid entry: ${(err as Error).message}`);
   }
 
+  const webhookSecretKey = parseSecretKey(raw.WEBHOOK_SECRET_KEY);
+
   const provider = raw.LLM_PROVIDER ?? (raw.GEMINI_API_KEY ? 'gemini' : 'offline');
   if (provider === 'gemini' && !raw.GEMINI_API_KEY) {
     throw new ConfigError('GEMINI_API_KEY', 'is required when LLM_PROVIDER=gemini');
@@ -330,6 +355,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
       },
     },
     outbound: { allowHosts },
+    webhooks: {
+      timeoutMs: raw.WEBHOOK_TIMEOUT_MS,
+      maxAttempts: raw.WEBHOOK_MAX_ATTEMPTS,
+      backoffMs: raw.WEBHOOK_BACKOFF_MS,
+      secretKey: webhookSecretKey,
+    },
     conversations: { idleMs: Math.round(raw.CONVERSATION_IDLE_MINUTES * 60_000), retentionDays: raw.CONVERSATION_RETENTION_DAYS },
   };
 }
@@ -349,6 +380,12 @@ export function describeConfig(config: AppConfig): Record<string, unknown> {
     webConcurrency: config.webConcurrency,
     rateLimitChat: config.rateLimitChat,
     outboundAllowHosts: config.outbound.allowHosts,
+    webhooks: {
+      timeoutMs: config.webhooks.timeoutMs,
+      maxAttempts: config.webhooks.maxAttempts,
+      backoffMs: config.webhooks.backoffMs,
+      secretKeySet: config.webhooks.secretKey !== undefined,
+    },
   };
 }
 

@@ -2,7 +2,7 @@ import { Queue, Worker, type Job } from 'bullmq';
 import Redis from 'ioredis';
 import type { AppConfig } from '../config/config';
 import type { Logger } from '../observability/logger';
-import type { EnqueueOptions, JobQueue, JobRegistry, RetryPolicy } from './job-queue';
+import { ERASED_JOB_DATA, type EnqueueOptions, type JobQueue, type JobRegistry, type RetryPolicy } from './job-queue';
 
 /** One BullMQ queue carries every job name; processors are looked up by `job.name`. */
 export const QUEUE_NAME = 'jobs';
@@ -69,6 +69,18 @@ export class BullMqJobQueue implements JobQueue {
       ]);
     } finally {
       clearTimeout(timer);
+    }
+  }
+
+  /** See {@link JobQueue.remove}: BullMQ's own removal, or the payload scrubbed when the job is locked (running). */
+  async remove(_name: string, jobId: string): Promise<void> {
+    const job = await this.queue.getJob(jobId);
+    if (!job) return;
+    try {
+      await job.remove();
+    } catch {
+      // Locked by a worker: the worker holds the payload in memory; the stored copy goes.
+      await job.updateData({ ...ERASED_JOB_DATA });
     }
   }
 

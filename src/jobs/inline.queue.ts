@@ -9,6 +9,8 @@ import type { EnqueueOptions, JobQueue, JobRegistry, RetryPolicy } from './job-q
 export class InlineJobQueue implements JobQueue {
   private readonly running = new Set<Promise<void>>();
   private readonly activeIds = new Set<string>();
+  /** Jobs removed (erased) before or while they ran: no further attempt starts. */
+  private readonly removedIds = new Set<string>();
   private closed = false;
 
   constructor(
@@ -21,10 +23,15 @@ export class InlineJobQueue implements JobQueue {
     if (this.closed) throw new Error('job queue is closed');
     if (!this.registry.has(name)) throw new Error(`no processor registered for job "${name}"`);
     if (options.jobId && this.activeIds.has(options.jobId)) return;
-    if (options.jobId) this.activeIds.add(options.jobId);
+    if (options.jobId) {
+      this.activeIds.add(options.jobId);
+      this.removedIds.delete(options.jobId);
+    }
+    const removed = () => options.jobId !== undefined && this.removedIds.has(options.jobId);
     const run = (async () => {
       await new Promise((resolve) => setImmediate(resolve));
       for (let attempt = 1; attempt <= this.retry.attempts; attempt++) {
+        if (removed()) return;
         const isFinalAttempt = attempt === this.retry.attempts;
         try {
           await this.registry.run(name, data, { attempt, maxAttempts: this.retry.attempts, isFinalAttempt });
@@ -36,10 +43,18 @@ export class InlineJobQueue implements JobQueue {
         }
       }
     })().finally(() => {
-      if (options.jobId) this.activeIds.delete(options.jobId);
+      if (options.jobId) {
+        this.activeIds.delete(options.jobId);
+        this.removedIds.delete(options.jobId);
+      }
       this.running.delete(run);
     });
     this.running.add(run);
+  }
+
+  /** Like BullMQ's: a job not started yet never starts, a running one gets no further attempt. */
+  async remove(_name: string, jobId: string): Promise<void> {
+    if (this.activeIds.has(jobId)) this.removedIds.add(jobId);
   }
 
   /** Resolves once every job enqueued so far (and those they enqueue) has settled. */

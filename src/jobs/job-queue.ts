@@ -36,10 +36,14 @@ export class JobRegistry {
     return this;
   }
 
-  /** Runs the processor registered for `name`; throws when there is none. */
+  /**
+   * Runs the processor registered for `name`; throws when there is none. A job whose payload
+   * was scrubbed ({@link ERASED_JOB_DATA}: its session was erased while it ran) is dropped.
+   */
   run(name: string, data: unknown, context: JobContext): Promise<void> {
     const processor = this.processors.get(name);
     if (!processor) throw new Error(`no processor registered for job "${name}"`);
+    if (isErasedJobData(data)) return Promise.resolve();
     return (processor as (d: unknown, c: JobContext) => Promise<void>)(data, context);
   }
 
@@ -60,8 +64,24 @@ export interface EnqueueOptions {
   jobId?: string;
 }
 
+/**
+ * What a job's payload is replaced with when it cannot be removed (it is running): no visitor
+ * data, and {@link JobRegistry.run} drops it on a retry.
+ */
+export const ERASED_JOB_DATA: Readonly<Record<string, unknown>> = Object.freeze({ erased: true });
+
+export function isErasedJobData(data: unknown): boolean {
+  return typeof data === 'object' && data !== null && (data as { erased?: unknown }).erased === true && Object.keys(data).length === 1;
+}
+
 export interface JobQueue {
   enqueue(name: string, data: Record<string, unknown>, options?: EnqueueOptions): Promise<void>;
+  /**
+   * Erasure: removes job `jobId` of `name` with its payload, whatever its state (waiting,
+   * delayed, completed, failed); a running job cannot be removed, so its stored payload is
+   * replaced with {@link ERASED_JOB_DATA} (a retry then does nothing). No-op when there is none.
+   */
+  remove(name: string, jobId: string): Promise<void>;
   close(): Promise<void>;
 }
 

@@ -6,6 +6,7 @@ import { ensureGenerations, lockGenerations, markIndexed, writeDocumentChunks } 
 import type { IndexJobStore } from './index-job.store';
 import { IndexJobState, KnowledgeChunkEntity, KnowledgeDocumentEntity, type IndexJobEntity } from './knowledge.entity';
 import type { CrawlRunner } from './website.crawl-job';
+import { CrawlFailure } from './website.crawler';
 
 export const JOB_INDEX_DOCUMENT = 'knowledge.index-document';
 export const JOB_REBUILD = 'knowledge.rebuild';
@@ -72,14 +73,16 @@ export class KnowledgeIndexer {
       this.metrics.indexJobDuration.observe({ kind: job.kind, outcome: 'succeeded' }, (Date.now() - started) / 1000);
     } catch (err) {
       const message = err instanceof Error ? err.message : String(err);
-      const final = ctx.isFinalAttempt || err instanceof SupersededError;
+      // A superseded rebuild and an unretryable crawl failure (a refused address) end at once.
+      const unretryable = err instanceof SupersededError || (err instanceof CrawlFailure && !err.retryable);
+      const final = ctx.isFinalAttempt || unretryable;
       this.logger.warn('index job failed', { jobId: job.id, kind: job.kind, attempt: ctx.attempt, final, error: message });
       if (final) {
         await onFinalFailure?.(job);
         await this.jobs.update(job.id, { state: IndexJobState.FAILED, error: message.slice(0, 1000), finishedAt: new Date() });
         this.metrics.indexJobDuration.observe({ kind: job.kind, outcome: 'failed' }, (Date.now() - started) / 1000);
         this.metrics.indexJobFailures.inc({ kind: job.kind });
-        if (err instanceof SupersededError) return;
+        if (unretryable) return;
       } else {
         await this.jobs.update(job.id, { state: IndexJobState.QUEUED, error: `attempt ${ctx.attempt} failed: ${message}`.slice(0, 1000) });
       }

@@ -6,6 +6,7 @@ import type { AppConfig } from '../config/config';
 import type { Orm } from '../db/orm';
 import type { JobQueue } from '../jobs/job-queue';
 import type { Logger } from '../observability/logger';
+import { OutboundError, type OutboundClient } from '../outbound/outbound.client';
 import { assertBusinessAccess } from './business-access';
 import { saveDocument } from './document.store';
 import type { IndexJobStore } from './index-job.store';
@@ -58,6 +59,7 @@ export class KnowledgeService {
     private readonly updates: IndexJobUpdates,
     private readonly retriever: Retriever,
     private readonly businesses: BusinessCache,
+    private readonly outbound: OutboundClient,
     private readonly logger: Logger,
   ) {}
 
@@ -123,7 +125,17 @@ export class KnowledgeService {
     if (!Number.isInteger(maxPages) || maxPages < 1 || maxPages > MAX_CRAWL_PAGES) {
       throw new BadUserInputError(`maxPages must be between 1 and ${MAX_CRAWL_PAGES}`, { field: 'maxPages' });
     }
-    return this.startJob(businessId, IndexJobKind.CRAWL, JOB_CRAWL, { url: httpUrl(start, 'url'), maxPages });
+    const checked = httpUrl(start, 'url');
+    // The outbound rules first: a loopback, private, link-local or metadata address, or a
+    // port other than 80/443 (unless OUTBOUND_ALLOW_HOSTS lets it through), is refused here,
+    // before any job exists. The worker checks again at connect time (DNS may change).
+    try {
+      await this.outbound.checkUrl(checked);
+    } catch (err) {
+      if (!(err instanceof OutboundError)) throw err;
+      throw new BadUserInputError(`url may not be crawled: ${err.message}`, { field: 'url' });
+    }
+    return this.startJob(businessId, IndexJobKind.CRAWL, JOB_CRAWL, { url: checked, maxPages });
   }
 
   async job(principal: Principal | null | undefined, id: string): Promise<IndexJobEntity | null> {

@@ -2,10 +2,11 @@ import type { AppConfig } from '../config/config';
 import type { Orm } from '../db/orm';
 import type { Logger } from '../observability/logger';
 import type { Metrics } from '../observability/metrics';
+import type { OutboundClient } from '../outbound/outbound.client';
 import { saveDocument } from './document.store';
 import { DocumentFormat, type IndexJobEntity } from './knowledge.entity';
 import { htmlToText } from './text-extract';
-import { WebsiteCrawler } from './website.crawler';
+import { CrawlFailure, WebsiteCrawler } from './website.crawler';
 
 /** The most pages one crawl may fetch (`crawlWebsite(maxPages)`). */
 export const MAX_CRAWL_PAGES = 1000;
@@ -32,11 +33,16 @@ export interface CrawlRunner {
 /**
  * A crawl job: each fetched page becomes an HTML document (its URL as `sourceUrl`, replacing
  * an earlier crawl of the same URL) indexed at once, so answers improve while it runs.
+ * Every request goes through the outbound client (see WebsiteCrawler). A job fails with a
+ * {@link CrawlFailure} whose message is generic (stored in `IndexJob.error`, read by the
+ * tenant: no status, no network error text); the detail goes to the log only. A refused
+ * address fails the job at once (not retried).
  */
 export class WebsiteCrawlRunner implements CrawlRunner {
   constructor(
     private readonly orm: Orm,
     private readonly config: AppConfig,
+    private readonly outbound: OutboundClient,
     private readonly metrics: Metrics,
     private readonly logger: Logger,
   ) {}
@@ -44,8 +50,8 @@ export class WebsiteCrawlRunner implements CrawlRunner {
   async run(job: IndexJobEntity, progress: (p: number) => Promise<void>, indexOne: (documentId: string) => Promise<void>): Promise<void> {
     const url = String(job.payload.url);
     const maxPages = Number(job.payload.maxPages);
-    const crawler = new WebsiteCrawler({ ...this.config.knowledge.crawl, maxPages }, this.metrics, this.logger);
-    const report = await crawler.crawl(
+    const crawler = new WebsiteCrawler({ ...this.config.knowledge.crawl, maxPages }, this.outbound, this.metrics, this.logger);
+    const report = await this.guard(job, () => crawler.crawl(
       url,
       async (page) => {
         const { title, text } = htmlToText(page.html, { mainContent: true });
@@ -62,8 +68,21 @@ export class WebsiteCrawlRunner implements CrawlRunner {
         await indexOne(doc.id);
       },
       (done, planned) => progress(Math.min(0.99, done / Math.max(1, planned))),
-    );
+    ));
     this.logger.info('crawl finished', { jobId: job.id, businessId: job.businessId, ...report });
-    if (report.fetched === 0) throw new Error(`no page could be fetched from ${url} (${report.failed} failed, ${report.skippedByRobots} disallowed by robots.txt)`);
+    if (report.fetched === 0) {
+      throw new CrawlFailure(`no page could be fetched from the website (${report.failed} failed, ${report.skippedByRobots} disallowed by robots.txt)`, true);
+    }
+  }
+
+  /** Any error but a CrawlFailure (a database error while storing a page, a bug) becomes a generic one; the detail is logged. */
+  private async guard<T>(job: IndexJobEntity, work: () => Promise<T>): Promise<T> {
+    try {
+      return await work();
+    } catch (err) {
+      if (err instanceof CrawlFailure) throw err;
+      this.logger.warn('crawl failed', { jobId: job.id, businessId: job.businessId, error: err instanceof Error ? err.message : String(err) });
+      throw new CrawlFailure('the crawl failed; see the server log', true, { cause: err });
+    }
   }
 }

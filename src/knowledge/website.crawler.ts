@@ -2,6 +2,7 @@ import { XMLParser } from 'fast-xml-parser';
 import robotsParser from 'robots-parser';
 import type { Logger } from '../observability/logger';
 import type { Metrics } from '../observability/metrics';
+import { OutboundError, type OutboundClient } from '../outbound/outbound.client';
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const { parseHTML } = require('linkedom') as { parseHTML: (html: string) => { document: Document } };
@@ -35,11 +36,41 @@ export interface CrawlReport {
 const NOT_PAGES = /\.(png|jpe?g|gif|webp|svg|ico|pdf|zip|gz|mp[34]|mov|avi|woff2?|ttf|css|js|json|xml|txt)$/i;
 const MAX_SITEMAPS = 50;
 
+/** Redirects one fetch follows (each hop on the site's origin and checked by the outbound client). */
+const MAX_REDIRECTS = 5;
+const REDIRECTS = new Set([301, 302, 303, 307, 308]);
+
 class HttpStatusError extends Error {
   constructor(readonly status: number) {
     super(`HTTP ${status}`);
   }
 }
+
+/** A fetch that would leave the site's origin (a redirect, a sitemap or a robots `Sitemap:` line elsewhere). */
+class OffOriginError extends Error {
+  constructor() {
+    super('points off the site');
+  }
+}
+
+/**
+ * Why a crawl could not run at all. The message is generic on purpose: it is stored in
+ * `IndexJob.error`, which a tenant reads, and must not tell an open port from a closed one
+ * (no status codes, no "fetch failed", no ECONNREFUSED). `retryable` false: retrying cannot help.
+ */
+export class CrawlFailure extends Error {
+  constructor(
+    message: string,
+    readonly retryable: boolean,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+    this.name = 'CrawlFailure';
+  }
+}
+
+/** The generic message of a start URL the outbound rules refuse. */
+export const CRAWL_REFUSED_MESSAGE = 'the website address may not be crawled (a non-public address or port)';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -62,12 +93,19 @@ function normalize(raw: string, base?: string): string | null {
  * to `maxDepth`. Every request has a timeout and a byte cap, and is retried with
  * exponential backoff on 429/5xx (honouring Retry-After up to 10 s). Hands each HTML page to
  * `onPage`; extraction and storage are the caller's.
+ *
+ * Every request goes through the outbound client (non-public addresses and ports refused,
+ * checked at connect time on every hop). On top of that the crawler never leaves the start
+ * URL's origin: robots.txt `Sitemap:` lines, sitemap-index children and sitemap entries on
+ * another origin are ignored, and redirects are followed here, hop by hop, only while they
+ * stay on the origin — so nothing is ever requested from another host, port or scheme.
  */
 export class WebsiteCrawler {
   private readonly xml = new XMLParser({ ignoreAttributes: true, processEntities: true });
 
   constructor(
     private readonly limits: CrawlLimits,
+    private readonly outbound: OutboundClient,
     private readonly metrics: Metrics,
     private readonly logger: Logger,
   ) {}
@@ -79,7 +117,7 @@ export class WebsiteCrawler {
   ): Promise<CrawlReport> {
     const limits = this.limits;
     const start = normalize(startUrl);
-    if (!start) throw new Error('the start URL must be http(s)');
+    if (!start) throw new CrawlFailure('the start URL must be http(s)', false);
     const origin = new URL(start).origin;
     const deadline = Date.now() + limits.maxSeconds * 1000;
     const robots = await this.robots(origin);
@@ -87,7 +125,9 @@ export class WebsiteCrawler {
     const allowed = (url: string) => robots.isAllowed(url, limits.userAgent) !== false;
 
     const report: CrawlReport = { mode: 'links', fetched: 0, failed: 0, skippedByRobots: 0, stoppedBy: 'done' };
-    const sitemapUrls = await this.sitemapUrls(robots.getSitemaps().length ? robots.getSitemaps() : [`${origin}/sitemap.xml`], origin, deadline);
+    // Only the site's own sitemaps: a `Sitemap:` line naming another origin is ignored.
+    const listed = robots.getSitemaps().filter((u) => sameOrigin(u, origin));
+    const sitemapUrls = await this.sitemapUrls(listed.length ? listed : [`${origin}/sitemap.xml`], origin, deadline);
 
     const queue: Array<{ url: string; depth: number }> = [];
     const seen = new Set<string>();
@@ -129,8 +169,7 @@ export class WebsiteCrawler {
         accepted++;
         inFlight++;
         try {
-          const page = await this.fetchText(next.url, ['text/html', 'application/xhtml+xml'], deadline);
-          if (new URL(page.url).origin !== origin) throw new Error('redirected off site');
+          const page = await this.fetchText(next.url, ['text/html', 'application/xhtml+xml'], deadline, origin);
           if (follow && next.depth < limits.maxDepth) {
             for (const link of this.links(page.text, page.url)) if (new URL(link).origin === origin) push(link, next.depth + 1);
           }
@@ -140,7 +179,7 @@ export class WebsiteCrawler {
         } catch (err) {
           report.failed++;
           this.metrics.crawlPages.inc({ outcome: 'failed' });
-          this.logger.info('crawl page failed', { url: next.url, error: err instanceof Error ? err.message : String(err) });
+          this.logger.info('crawl page failed', { url: next.url, error: describe(err) });
         } finally {
           inFlight--;
         }
@@ -155,17 +194,22 @@ export class WebsiteCrawler {
   private async robots(origin: string): Promise<ReturnType<typeof robotsParser>> {
     const url = `${origin}/robots.txt`;
     try {
-      const res = await this.fetchText(url, null, Date.now() + this.limits.requestTimeoutMs * (this.limits.retries + 1));
+      const res = await this.fetchText(url, null, Date.now() + this.limits.requestTimeoutMs * (this.limits.retries + 1), origin);
       return robotsParser(url, res.text);
     } catch (err) {
       if (err instanceof HttpStatusError && err.status >= 400 && err.status < 500) return robotsParser(url, '');
-      throw new Error(`robots.txt could not be read (${err instanceof Error ? err.message : String(err)}); not crawling`);
+      this.logger.info('crawl robots.txt failed', { url, error: describe(err) });
+      if (err instanceof OutboundError && (err.reason === 'refused' || err.reason === 'invalid_url')) {
+        throw new CrawlFailure(CRAWL_REFUSED_MESSAGE, false, { cause: err });
+      }
+      // Generic: a 5xx, a timeout, a reset and a redirect off the site all read the same.
+      throw new CrawlFailure('the website could not be reached (robots.txt unreadable); not crawling', true, { cause: err });
     }
   }
 
   /** Page URLs listed by the sitemaps (indexes followed), same origin only, in order. */
   private async sitemapUrls(roots: string[], origin: string, deadline: number): Promise<string[]> {
-    const pending = roots.map((u) => normalize(u)).filter((u): u is string => u !== null);
+    const pending = roots.map((u) => normalize(u)).filter((u): u is string => u !== null && sameOrigin(u, origin));
     const visited = new Set<string>();
     const pages: string[] = [];
     while (pending.length && visited.size < MAX_SITEMAPS && Date.now() < deadline) {
@@ -174,7 +218,7 @@ export class WebsiteCrawler {
       visited.add(sitemap);
       let doc: Record<string, unknown>;
       try {
-        const res = await this.fetchText(sitemap, null, deadline);
+        const res = await this.fetchText(sitemap, null, deadline, origin);
         doc = this.xml.parse(res.text) as Record<string, unknown>;
       } catch {
         continue; // no sitemap (404) or an unreadable one: fall back to links
@@ -186,7 +230,10 @@ export class WebsiteCrawler {
           .filter((l): l is string => typeof l === 'string')
           .map((l) => l.trim());
       };
-      for (const child of locs(doc.sitemapindex, 'sitemap')) pending.push(child);
+      for (const child of locs(doc.sitemapindex, 'sitemap')) {
+        const url = normalize(child);
+        if (url && sameOrigin(url, origin)) pending.push(url);
+      }
       for (const page of locs(doc.urlset, 'url')) {
         const url = normalize(page);
         if (url && new URL(url).origin === origin && !NOT_PAGES.test(new URL(url).pathname)) pages.push(url);
@@ -208,66 +255,65 @@ export class WebsiteCrawler {
   }
 
   /**
-   * GET with a timeout, a byte cap and retries with backoff on 429/5xx/network errors.
-   * `types`: accepted content types (null: any).
+   * GET through the outbound client with a timeout, a byte cap and retries with backoff on
+   * 429/5xx/network errors. Redirects are followed here (at most 5), each hop only on
+   * `origin` (else {@link OffOriginError}, nothing requested). `types`: accepted content
+   * types (null: any). A refused address is never retried.
    */
-  private async fetchText(url: string, types: string[] | null, deadline: number): Promise<{ url: string; text: string }> {
+  private async fetchText(url: string, types: string[] | null, deadline: number, origin: string): Promise<{ url: string; text: string }> {
     const { retries, requestTimeoutMs, maxPageBytes, userAgent } = this.limits;
     for (let attempt = 0; ; attempt++) {
       let retryAfterMs = 0;
       try {
-        const res = await fetch(url, {
-          headers: { 'user-agent': userAgent, accept: types ? types.join(', ') : '*/*' },
-          redirect: 'follow',
-          signal: AbortSignal.timeout(requestTimeoutMs),
-        });
+        let current = url;
+        let res = null;
+        for (let hop = 0; ; hop++) {
+          if (!sameOrigin(current, origin)) throw new OffOriginError();
+          res = await this.outbound.fetch(current, {
+            headers: { 'user-agent': userAgent, accept: types ? types.join(', ') : '*/*' },
+            maxBytes: maxPageBytes,
+            timeoutMs: requestTimeoutMs,
+            maxRedirects: 0,
+          });
+          const location = res.headers.location;
+          if (!REDIRECTS.has(res.status) || !location) break;
+          if (hop >= MAX_REDIRECTS) throw new OutboundError('too_many_redirects');
+          const next = normalize(location, current);
+          if (!next) throw new OffOriginError();
+          current = next;
+        }
         if (res.status === 429 || res.status >= 500) {
-          const header = Number(res.headers.get('retry-after'));
+          const header = Number(res.headers['retry-after']);
           retryAfterMs = Number.isFinite(header) && header > 0 ? Math.min(10_000, header * 1000) : 0;
-          await res.body?.cancel();
           throw new HttpStatusError(res.status);
         }
-        if (!res.ok) {
-          await res.body?.cancel();
-          throw new HttpStatusError(res.status);
-        }
-        const type = (res.headers.get('content-type') ?? '').split(';')[0].trim().toLowerCase();
-        if (types && !types.includes(type)) {
-          await res.body?.cancel();
-          throw new Error(`not a page (${type || 'no content type'})`);
-        }
-        return { url: res.url || url, text: await readCapped(res, maxPageBytes) };
+        if (res.status < 200 || res.status >= 300) throw new HttpStatusError(res.status);
+        const type = (res.headers['content-type'] ?? '').split(';')[0].trim().toLowerCase();
+        if (types && !types.includes(type)) throw new Error(`not a page (${type || 'no content type'})`);
+        return { url: current, text: res.body.toString('utf8') };
       } catch (err) {
-        const retryable = !(err instanceof HttpStatusError) || err.status === 429 || err.status >= 500;
-        const isSizeError = err instanceof Error && err.message.startsWith('page larger than');
+        const retryable =
+          err instanceof HttpStatusError
+            ? err.status === 429 || err.status >= 500
+            : err instanceof OutboundError && (err.reason === 'network' || err.reason === 'timeout');
         const wait = Math.max(retryAfterMs, 250 * 2 ** attempt);
-        if (!retryable || isSizeError || attempt >= retries || Date.now() + wait > deadline) throw err;
+        if (!retryable || attempt >= retries || Date.now() + wait > deadline) throw err;
         await sleep(wait);
       }
     }
   }
 }
 
-/** Reads a response body as UTF-8, refusing it past `maxBytes`. */
-async function readCapped(res: Response, maxBytes: number): Promise<string> {
-  const declared = Number(res.headers.get('content-length'));
-  if (Number.isFinite(declared) && declared > maxBytes) {
-    await res.body?.cancel();
-    throw new Error(`page larger than ${maxBytes} bytes`);
+function sameOrigin(url: string, origin: string): boolean {
+  try {
+    return new URL(url).origin === origin;
+  } catch {
+    return false;
   }
-  if (!res.body) return '';
-  const reader = res.body.getReader();
-  const parts: Uint8Array[] = [];
-  let total = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    total += value.byteLength;
-    if (total > maxBytes) {
-      await reader.cancel();
-      throw new Error(`page larger than ${maxBytes} bytes`);
-    }
-    parts.push(value);
-  }
-  return Buffer.concat(parts).toString('utf8');
+}
+
+/** An error for the log (never for the tenant): the outbound reason and its cause. */
+function describe(err: unknown): string {
+  if (err instanceof OutboundError) return `${err.reason}${err.cause instanceof Error ? `: ${err.cause.message}` : ''}`;
+  return err instanceof Error ? err.message : String(err);
 }

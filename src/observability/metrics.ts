@@ -138,6 +138,18 @@ export class Metrics {
     buckets: [0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30],
     registers: [this.registry],
   });
+  readonly webhookDeliveries = new Counter({
+    name: 'webhook_deliveries_total',
+    help: 'Webhook delivery attempts by outcome (delivered, retry, failed, refused)',
+    labelNames: ['outcome'] as const,
+    registers: [this.registry],
+  });
+  readonly webhookDeliveryLatency = new Histogram({
+    name: 'webhook_delivery_latency_seconds',
+    help: 'Time from an event being queued to its webhook delivery succeeding (retries included)',
+    buckets: [0.1, 0.5, 1, 2, 5, 10, 30, 60, 300, 1800, 3600, 21_600, 86_400],
+    registers: [this.registry],
+  });
 
   readonly unansweredReplies = new Counter({
     name: 'chat_unanswered_replies_total',

@@ -12,7 +12,8 @@ import { type RequestContext, type RequestMeta } from '../common/request-context
 import { apiKeyFromHeaders } from './context';
 import { classifyError, toPublicError } from './format-error';
 import type { HealthService } from './health';
-import { OriginPolicy } from './origins';
+import type { OriginAccess } from '../business/business.origins';
+import { isSameOrigin } from './origins';
 import { PLAYGROUND_HTML, playgroundAsset, wantsPlayground } from './playground';
 import { GraphQLWebSocketServer } from './websocket';
 import { registerMultipartUploads } from './multipart';
@@ -31,6 +32,8 @@ export interface HttpServerOptions {
   logger: Logger;
   metrics: Metrics;
   health: HealthService;
+  /** The origin rule (ALLOWED_ORIGINS and every business's allowedOrigins). */
+  origins: OriginAccess;
   /** Extra Apollo plugins (query limits, introspection policy). */
   apolloPlugins?: ApolloServerPlugin<RequestContext>[];
   /** Extra validation rules for HTTP operations (query limits). */
@@ -80,7 +83,7 @@ function requestMetaPlugin(metrics: Metrics, isProduction: boolean): ApolloServe
  */
 export async function createHttpServer(options: HttpServerOptions): Promise<HttpServer> {
   const { config, schema, logger, metrics, health } = options;
-  const originPolicy = new OriginPolicy(config.allowedOrigins);
+  const origins = options.origins;
 
   const fastify = Fastify({
     logger: false,
@@ -93,7 +96,9 @@ export async function createHttpServer(options: HttpServerOptions): Promise<Http
   });
 
   await fastify.register(cors, {
-    origin: (origin, cb) => cb(null, originPolicy.isAllowed(origin) && origin !== undefined),
+    // Preflights name no business: every origin that could be allowed something gets through;
+    // the answer to the operation itself loses the header when its business refuses the page.
+    origin: (origin, cb) => cb(null, origin !== undefined && origins.mayConnect(origin)),
     methods: ['GET', 'POST', 'OPTIONS'],
     allowedHeaders: ['content-type', 'x-api-key', 'authorization', 'apollo-require-preflight', 'x-apollo-operation-name', 'x-request-id'],
     maxAge: 600,
@@ -115,6 +120,11 @@ export async function createHttpServer(options: HttpServerOptions): Promise<Http
       outcome: reply.statusCode >= 500 ? 'error' : meta?.errorCodes.length ? 'graphql_error' : reply.statusCode >= 400 ? 'rejected' : 'ok',
       errorCodes: meta?.errorCodes.length ? meta.errorCodes : undefined,
     });
+  });
+
+  fastify.addHook('onSend', async (request, reply, payload) => {
+    if (request.gqlMeta?.originRefused) reply.removeHeader('access-control-allow-origin');
+    return payload;
   });
 
   // GraphQL multipart requests (voice uploads); the file streams on into its resolver.
@@ -141,7 +151,7 @@ export async function createHttpServer(options: HttpServerOptions): Promise<Http
   const ws = new GraphQLWebSocketServer({
     schema,
     path: GRAPHQL_PATH,
-    originPolicy,
+    origins,
     logger,
     metrics,
     isProduction: config.isProduction,
@@ -188,6 +198,7 @@ export async function createHttpServer(options: HttpServerOptions): Promise<Http
         transport: 'http',
         clientIp: request.ip,
         origin: typeof request.headers.origin === 'string' ? request.headers.origin : null,
+        sameOrigin: isSameOrigin(request.headers.origin, request.headers.host),
         apiKey: apiKeyFromHeaders(request.headers),
         signal: aborter.signal,
         meta,

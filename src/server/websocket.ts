@@ -11,12 +11,14 @@ import type { Metrics } from '../observability/metrics';
 import { type RequestContext } from '../common/request-context';
 import { apiKeyFromHeaders } from './context';
 import { classifyError, toPublicError } from './format-error';
-import type { OriginPolicy } from './origins';
+import type { OriginAccess } from '../business/business.origins';
+import { isSameOrigin, mayConnect } from './origins';
 
 export interface WebSocketOptions {
   schema: GraphQLSchema;
   path: string;
-  originPolicy: OriginPolicy;
+  /** The origin rule: the upgrade is refused for pages no business and no operator lists. */
+  origins: Pick<OriginAccess, 'mayConnect'>;
   logger: Logger;
   metrics: Metrics;
   isProduction: boolean;
@@ -43,21 +45,6 @@ interface RunningOperation {
 
 function newOperation(operationName: string | null | undefined): RunningOperation {
   return { requestId: randomUUID(), operationName: operationName ?? undefined, startedAt: performance.now(), errorCodes: [] };
-}
-
-/**
- * A page this server served itself (the Playground at /graphql) connecting back to it: the
- * browser sets Origin to the page's origin and Host to ours, so they match only for our own
- * pages. A page elsewhere cannot forge either header. The scheme is not compared, because a
- * TLS-terminating proxy makes an https page reach us over http.
- */
-function isSameOrigin(origin: string | undefined, host: string | undefined): boolean {
-  if (!origin || !host) return false;
-  try {
-    return new URL(origin).host === host.toLowerCase();
-  } catch {
-    return false;
-  }
 }
 
 /**
@@ -102,6 +89,7 @@ export class GraphQLWebSocketServer {
             transport: 'ws',
             clientIp: proxyAddr(ctx.extra.request, trust),
             origin: typeof ctx.extra.request.headers.origin === 'string' ? ctx.extra.request.headers.origin : null,
+            sameOrigin: isSameOrigin(ctx.extra.request.headers.origin, ctx.extra.request.headers.host),
             apiKey: apiKeyFromHeaders(params),
             meta: { errorCodes: [] },
           };
@@ -197,7 +185,7 @@ export class GraphQLWebSocketServer {
       return;
     }
     const origin = request.headers.origin;
-    if (!this.options.originPolicy.isAllowed(origin) && !isSameOrigin(origin, request.headers.host)) {
+    if (!mayConnect(this.options.origins, origin, request.headers.host)) {
       this.options.logger.warn('websocket upgrade refused', { reason: 'origin not allowed', origin });
       socket.end('HTTP/1.1 403 Forbidden\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
       return;

@@ -21,14 +21,24 @@ export interface VoiceJobPayload extends PendingTurn {
 /** The jobs queue, as voice needs it (see {@link voiceJobQueue}). */
 export interface VoiceJobQueue {
   enqueue(payload: VoiceJobPayload): Promise<void>;
+  /** Removes (or scrubs) the job of this reply: its session was erased. */
+  remove(replyId: string): Promise<void>;
+}
+
+/** The queue's job id of a voice reply's job (one job per reply). */
+export function voiceJobId(replyId: string): string {
+  return `voice-${replyId}`;
 }
 
 /**
  * Voice's side of the {@link JobQueue}: large files are queued as VOICE_JOB_NAME jobs, one per
  * reply (the replyId dedupes a repeated enqueue).
  */
-export function voiceJobQueue(jobs: Pick<JobQueue, 'enqueue'>): VoiceJobQueue {
-  return { enqueue: (payload) => jobs.enqueue(VOICE_JOB_NAME, { ...payload }, { jobId: `voice-${payload.replyId}` }) };
+export function voiceJobQueue(jobs: Pick<JobQueue, 'enqueue' | 'remove'>): VoiceJobQueue {
+  return {
+    enqueue: (payload) => jobs.enqueue(VOICE_JOB_NAME, { ...payload }, { jobId: voiceJobId(payload.replyId) }),
+    remove: (replyId) => jobs.remove(VOICE_JOB_NAME, voiceJobId(replyId)),
+  };
 }
 
 export interface VoiceJobDeps {

@@ -97,6 +97,8 @@ beforeAll(async () => {
       CRAWL_MAX_PAGE_BYTES: '20000',
       CRAWL_REQUEST_TIMEOUT_MS: '3000',
       CRAWL_MAX_DEPTH: '2',
+      // The test sites listen on loopback, which the outbound rules refuse by default.
+      OUTBOUND_ALLOW_HOSTS: '127.0.0.1:*',
     }),
   );
   pg = new Client({ connectionString: db.url });

@@ -1,5 +1,5 @@
 import { SendMessageDocument, SendVoiceMessageDocument, SessionDocument } from '../generated/graphql';
-import type { VoiceJobPayload } from '../../src/voice/voice.job';
+import type { VoiceJobPayload, VoiceJobQueue } from '../../src/voice/voice.job';
 import { buildWorker } from '../../src/worker-app';
 import { createSilentLogger } from '../../src/observability/logger';
 import { speech } from '../support/audio';
@@ -26,8 +26,8 @@ let gemini: FakeGemini;
 let question: Buffer;
 const servers: VoiceTestServer[] = [];
 
-async function voiceServer(env: Record<string, string>, queue?: { enqueue(p: VoiceJobPayload): Promise<void> }) {
-  const server = await startVoiceServer(db, env, queue ? { queue } : {});
+async function voiceServer(env: Record<string, string>, queue?: Pick<VoiceJobQueue, 'enqueue'>) {
+  const server = await startVoiceServer(db, env, queue ? { queue: { remove: async () => undefined, ...queue } } : {});
   servers.push(server);
   return server;
 }

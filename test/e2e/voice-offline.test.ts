@@ -2,7 +2,7 @@ import { print } from 'graphql';
 import { chmod, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { VoiceJobPayload } from '../../src/voice/voice.job';
+import type { VoiceJobPayload, VoiceJobQueue } from '../../src/voice/voice.job';
 import { SendVoiceMessageDocument } from '../generated/graphql';
 import { speech } from '../support/audio';
 import { streamReply } from '../support/chat';
@@ -24,8 +24,8 @@ let db: TestDatabase;
 let scripts: string;
 const servers: VoiceTestServer[] = [];
 
-async function voiceServer(env: Record<string, string> = {}, queue?: { enqueue(p: VoiceJobPayload): Promise<void> }) {
-  const server = await startVoiceServer(db, { LLM_PROVIDER: 'offline', ...env }, { queue });
+async function voiceServer(env: Record<string, string> = {}, queue?: Pick<VoiceJobQueue, 'enqueue'>) {
+  const server = await startVoiceServer(db, { LLM_PROVIDER: 'offline', ...env }, { queue: queue && { remove: async () => undefined, ...queue } });
   servers.push(server);
   return server;
 }

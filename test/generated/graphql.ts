@@ -30,7 +30,7 @@ export type CreateApiKeyInput = {
 
 /** A new business. Absent fields get their defaults. */
 export type CreateBusinessInput = {
-  /** Bare origins (e.g. "https://example.com") allowed to embed this business's widget; narrows ALLOWED_ORIGINS. Empty: ALLOWED_ORIGINS alone. */
+  /** The sites this business's widget runs on, as bare origins (e.g. "https://example.com"). When set, its public chat operations are accepted from these origins only, within seconds of the change (no restart); a site listed here cannot use another business's chat. Empty: ALLOWED_ORIGINS decides. */
   allowedOrigins?: Array<string> | null | undefined;
   /** Text of the button that opens the widget (≤ 60). */
   buttonText?: string | null | undefined;
@@ -161,7 +161,7 @@ export type SendMessageInput = {
 
 /** A partial update: an absent field is left unchanged; a field given as null is cleared (reset to its default). */
 export type UpdateBusinessInput = {
-  /** Bare origins (e.g. "https://example.com") allowed to embed this business's widget; narrows ALLOWED_ORIGINS. Empty: ALLOWED_ORIGINS alone. */
+  /** The sites this business's widget runs on, as bare origins (e.g. "https://example.com"). When set, its public chat operations are accepted from these origins only, within seconds of the change (no restart); a site listed here cannot use another business's chat. Empty: ALLOWED_ORIGINS decides. */
   allowedOrigins?: Array<string> | null | undefined;
   /** Text of the button that opens the widget (≤ 60). */
   buttonText?: string | null | undefined;

@@ -55,7 +55,7 @@ describe('BusinessService.update and the business cache', () => {
     expect((await core.businesses.get(business.id))?.name).toBe('Harbor Dental');
     await core.businessService.update(PLATFORM, business.id, { name: 'Harbour Smiles', greeting: 'Ahoy! What can we do for you?' });
     expect((await core.businesses.get(business.id))?.name).toBe('Harbour Smiles');
-    expect((await core.businessService.getPublic(business.id))?.greeting).toBe('Ahoy! What can we do for you?');
+    expect((await core.businessService.getPublic(business.id, NO_ORIGIN))?.greeting).toBe('Ahoy! What can we do for you?');
     const session = await core.chat.service.startSession(business.id, NO_ORIGIN);
     expect(session.messages[0].text).toBe('Ahoy! What can we do for you?');
   });

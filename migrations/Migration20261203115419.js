@@ -27,6 +27,8 @@ class Migration20261203115419 extends Migration {
     this.addSql(`create index "message_feedback_session_index" on "message_feedback" ("session_id");`);
     this.addSql(`create index "message_feedback_business_updated_index" on "message_feedback" ("business_id", "updated_at");`);
 
+    this.addSql(`create table "erased_conversations" ("id" text not null, "erased_at" timestamptz not null, constraint "erased_conversations_pkey" primary key ("id"));`);
+
     this.addSql(`alter table "analytics_events" add constraint "analytics_events_business_id_foreign" foreign key ("business_id") references "businesses" ("id") on update cascade on delete cascade;`);
 
     this.addSql(`alter table "conversations" add constraint "conversations_business_id_foreign" foreign key ("business_id") references "businesses" ("id") on update cascade on delete cascade;`);
@@ -47,6 +49,8 @@ class Migration20261203115419 extends Migration {
     this.addSql(`drop table if exists "conversation_messages" cascade;`);
 
     this.addSql(`drop table if exists "message_feedback" cascade;`);
+
+    this.addSql(`drop table if exists "erased_conversations" cascade;`);
   }
 
 }

@@ -244,7 +244,7 @@ export async function buildCore(config: AppConfig, overrides: CoreOverrides = {}
 
     // ---- chat ----
     // Every chat event goes to a Redis Stream without being awaited; the worker stores them.
-    const chatEvents = new RedisConversationLog(commands, prefix, metrics, logger);
+    const chatEvents = new RedisConversationLog(commands, prefix, config.sessionTtlSeconds, metrics, logger);
     const sessions = new SessionStore(commands, prefix, config.sessionTtlSeconds);
     const hub = new ReplyStreamHub(commands, blocking, prefix, metrics, logger);
     await hub.start();
@@ -286,15 +286,15 @@ export async function buildCore(config: AppConfig, overrides: CoreOverrides = {}
       endIdle: async () => 0,
       purge: (now) => purgeConversations(orm, new Date(now.getTime() - config.conversations.retentionDays * 86_400_000)),
     };
-    // endSession/deleteBusiness erase the conversation records: a marker in the event stream
-    // (the worker applies it after any event of the session still queued), then Postgres now;
-    // a failure throws, so the session stays sealed and the next erasure runs this again.
+    // endSession/deleteBusiness erase the conversation records: the record in Postgres (with a
+    // tombstone the worker respects), then the events still queued in Redis. A failure throws,
+    // so the session stays sealed and the next erasure runs this again.
     erasure.register({
       name: 'conversation records',
       eraseSessions: async (sealed) => {
-        const at = new Date().toISOString();
-        for (const s of sealed) await chatEvents.recordNow({ kind: 'erased', sessionId: s.id, businessId: s.businessId, at });
-        await eraseConversations(orm.em.getKnex(), sealed.map((s) => s.id));
+        const ids = sealed.map((s) => s.id);
+        await eraseConversations(orm, ids);
+        await chatEvents.forget(ids);
       },
     });
     // A deleted business's visitors lose their transcripts now, not when the session TTL runs out.

@@ -158,4 +158,17 @@ export class MessageFeedbackEntity {
   updatedAt: Date = new Date();
 }
 
-export const ANALYTICS_ENTITIES = [ConversationEntity, ConversationMessageEntity, AnalyticsEventEntity, MessageFeedbackEntity];
+/**
+ * Sessions the visitor erased: the worker stores nothing more for them (an event it had read
+ * before the erasure cannot bring the record back). Kept CONVERSATION_RETENTION_DAYS.
+ */
+@Entity({ tableName: 'erased_conversations' })
+export class ErasedConversationEntity {
+  @PrimaryKey({ type: 'text' })
+  id!: string;
+
+  @Property({ type: 'timestamptz' })
+  erasedAt: Date = new Date();
+}
+
+export const ANALYTICS_ENTITIES = [ConversationEntity, ConversationMessageEntity, AnalyticsEventEntity, MessageFeedbackEntity, ErasedConversationEntity];

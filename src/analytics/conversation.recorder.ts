@@ -5,18 +5,30 @@ import type { Orm } from '../db/orm';
 import type { Logger } from '../observability/logger';
 import type { Metrics } from '../observability/metrics';
 import type { RedisClient } from '../redis/redis';
-import { eventStreamKey } from './conversation.log';
+import { dirtyKey, pendingKeys } from './conversation.log';
 import { normalizeQuestion, questionKey } from './questions';
 import { randomUUID } from 'node:crypto';
 
-export const RECORDER_GROUP = 'recorder';
+/** Sessions one batch takes (one Postgres transaction). */
+const BATCH_SESSIONS = 200;
+/** Events read per session and batch. */
+const BATCH_EVENTS = 500;
+/** One worker drains at a time; a worker that died releases the lock after this. */
+const LOCK_MS = 60_000;
 
-/** Entries a batch reads (one Postgres transaction). */
-const BATCH = 500;
-/** A pending entry another consumer has not acknowledged for this long is taken over (that worker died). */
-const CLAIM_IDLE_MS = 5 * 60_000;
+// Removes exactly the `n` events a batch stored from the head of the session's queue (if the
+// head is still the first of them), and the session from the dirty set once its queue is empty.
+const TRIM_LUA = `
+if redis.call('LINDEX', KEYS[1], 0) == ARGV[2] then redis.call('LTRIM', KEYS[1], tonumber(ARGV[1]), -1) end
+if redis.call('LLEN', KEYS[1]) == 0 then redis.call('SREM', KEYS[2], ARGV[3]) end
+return 1
+`;
+const UNLOCK_LUA = `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0`;
 
-type StreamEntry = [id: string, fields: string[]];
+interface RecorderCommands {
+  conversationTrim(list: string, dirty: string, n: number, head: string, sessionId: string): Promise<number>;
+  conversationUnlock(lock: string, token: string): Promise<number>;
+}
 
 interface MessageRow {
   id: string;
@@ -46,73 +58,103 @@ interface EventRow {
 }
 
 /**
- * Erases the conversation records of `sessionIds` in `knex` (a transaction or the pool): the
- * conversation and its messages are deleted; its analytics events and feedback stay for the
- * counts, with every visitor text (question, comment) nulled. Idempotent.
+ * Takes the per-session locks that order the worker's writes and the visitor's erasure of
+ * the same sessions (transaction-scoped advisory locks, taken in one sorted order: no deadlock).
  */
-export async function eraseConversations(knex: Knex | Knex.Transaction, sessionIds: string[]): Promise<void> {
-  if (!sessionIds.length) return;
-  const ids = pgArray(sessionIds);
-  await knex.raw('delete from conversations where id = any(?::text[])', [ids]);
+async function lockSessions(knex: Knex | Knex.Transaction, sessionIds: string[]): Promise<void> {
   await knex.raw(
-    'update analytics_events set text = null, question_norm = null, question_key = null where session_id = any(?::text[]) and (text is not null or question_key is not null)',
-    [ids],
+    "select pg_advisory_xact_lock(h) from (select distinct hashtext('conversation:' || x) h from unnest(?::text[]) x order by h) s",
+    [pgArray(sessionIds)],
   );
-  await knex.raw('update message_feedback set comment = null, session_id = null where session_id = any(?::text[])', [ids]);
 }
 
 /**
- * The worker's side of the conversation record: drains the chat event stream
- * (conversation.log.ts) into Postgres, BATCH entries per transaction, through a consumer group,
- * so an entry is acknowledged (and deleted from Redis) only after its rows committed.
+ * Erases the conversation records of `sessionIds` (one transaction): a tombstone per session
+ * (the worker stores nothing more for it), the conversation and its messages deleted, its
+ * analytics events and feedback kept for the counts with every visitor text (question,
+ * comment) nulled. Idempotent. Serialised with the worker's batches by per-session locks, so a
+ * batch the worker read before the erasure either commits first (and is deleted here) or sees
+ * the tombstone.
+ */
+export async function eraseConversations(orm: Orm, sessionIds: string[]): Promise<void> {
+  if (!sessionIds.length) return;
+  await orm.em.fork().transactional(async (em) => {
+    const trx = em.getTransactionContext<Knex.Transaction>()!;
+    const ids = pgArray(sessionIds);
+    await lockSessions(trx, sessionIds);
+    await trx.raw('insert into erased_conversations (id, erased_at) select x, now() from unnest(?::text[]) x on conflict (id) do nothing', [ids]);
+    await trx.raw('delete from conversations where id = any(?::text[])', [ids]);
+    await trx.raw(
+      'update analytics_events set text = null, question_norm = null, question_key = null where session_id = any(?::text[]) and (text is not null or question_key is not null)',
+      [ids],
+    );
+    await trx.raw('update message_feedback set comment = null, session_id = null where session_id = any(?::text[])', [ids]);
+  });
+}
+
+/**
+ * The worker's side of the conversation record: drains the per-session event queues
+ * (conversation.log.ts) into Postgres, up to BATCH_SESSIONS sessions per transaction. Events
+ * are removed from Redis only after their rows committed; one worker drains at a time (a
+ * Redis lock, released by a dead worker after LOCK_MS).
  *
- * Failures: Postgres down mid-batch → the transaction rolls back, nothing is acknowledged, the
- * same entries are read again (this consumer's pending list) on the next call; every insert is
- * idempotent (message and event ids come from the api), so a batch that committed but was not
- * acknowledged (Redis gone between the two) is harmless when replayed. An entry that fails on
- * its own while Postgres answers (a bug, not an outage) is logged and acknowledged, so it cannot
- * stall the stream. A worker that dies holding entries: another takes them after CLAIM_IDLE_MS.
+ * Failures: Postgres down mid-batch → the transaction rolls back, nothing is removed, the same
+ * events are read again on the next call. Every insert is idempotent (message and event ids
+ * come from the api), so a batch that committed but was not trimmed (Redis gone between the
+ * two, or the worker killed) is harmless when replayed. An event that fails on its own while
+ * Postgres answers (a bug, not an outage) is logged and dropped, so it cannot stall the queue.
  */
 export class ConversationRecorder {
-  private readonly key: string;
-  private readonly consumer = `${hostname()}-${process.pid}-${randomUUID().slice(0, 8)}`;
-  private groupReady = false;
+  private readonly redis: RedisClient & RecorderCommands;
+  private readonly token = `${hostname()}-${process.pid}-${randomUUID()}`;
 
   constructor(
     private readonly deps: { redis: RedisClient; orm: Orm; prefix: string; metrics: Metrics; logger: Logger },
   ) {
-    this.key = eventStreamKey(deps.prefix);
+    deps.redis.defineCommand('conversationTrim', { numberOfKeys: 2, lua: TRIM_LUA });
+    deps.redis.defineCommand('conversationUnlock', { numberOfKeys: 1, lua: UNLOCK_LUA });
+    this.redis = deps.redis as RedisClient & RecorderCommands;
   }
 
-  private async ensureGroup(): Promise<void> {
-    if (this.groupReady) return;
-    try {
-      await this.deps.redis.xgroup('CREATE', this.key, RECORDER_GROUP, '0', 'MKSTREAM');
-    } catch (err) {
-      if (!String(err).includes('BUSYGROUP')) throw err;
-    }
-    this.groupReady = true;
-  }
-
-  /**
-   * Stores one batch: this consumer's unacknowledged entries first, then entries abandoned by
-   * a dead consumer, then new ones. Returns how many entries it handled (0: nothing to do).
-   */
+  /** Stores one batch; returns how many events it handled (0: nothing to do, or another worker is draining). */
   async drainOnce(): Promise<number> {
-    await this.ensureGroup();
-    const { redis } = this.deps;
-    let entries = await this.read('0');
-    if (!entries.length) {
-      const claimed = (await redis.xautoclaim(this.key, RECORDER_GROUP, this.consumer, CLAIM_IDLE_MS, '0-0', 'COUNT', BATCH)) as [string, StreamEntry[]];
-      entries = (claimed[1] ?? []).filter((e) => e && e[1]);
+    const { prefix } = this.deps;
+    const lock = `${prefix}conversations:drain-lock`;
+    if ((await this.redis.set(lock, this.token, 'PX', LOCK_MS, 'NX')) !== 'OK') return 0;
+    try {
+      const ids = (await this.redis.srandmember(dirtyKey(prefix), BATCH_SESSIONS));
+      if (!ids.length) return 0;
+      const pipeline = this.redis.pipeline();
+      for (const id of ids) pipeline.lrange(pendingKeys(prefix, id).list, 0, BATCH_EVENTS - 1);
+      const lists = ((await pipeline.exec()) ?? []).map(([err, value]) => {
+        if (err) throw err;
+        return value as string[];
+      });
+      const events: ChatEvent[] = [];
+      lists.forEach((raw) => {
+        for (const json of raw) {
+          try {
+            events.push(JSON.parse(json) as ChatEvent);
+          } catch {
+            this.deps.logger.error('unreadable chat event dropped');
+          }
+        }
+      });
+      await this.store(events);
+      const trim = this.redis.pipeline() as unknown as RecorderCommands & { exec(): Promise<unknown> };
+      ids.forEach((id, i) => {
+        const { list, dirty } = pendingKeys(prefix, id);
+        void trim.conversationTrim(list, dirty, lists[i].length, lists[i][0] ?? '', id);
+      });
+      await trim.exec();
+      this.deps.metrics.conversationRecords.inc({ outcome: 'stored' }, events.length);
+      return Math.max(events.length, 1);
+    } finally {
+      await this.redis.conversationUnlock(lock, this.token).catch(() => undefined);
     }
-    if (!entries.length) entries = await this.read('>');
-    if (!entries.length) return 0;
-    await this.store(entries);
-    return entries.length;
   }
 
-  /** Drains until nothing is left for this consumer (tests, and the worker's loop). */
+  /** Drains until nothing is queued (tests; the worker's loop calls drainOnce). */
   async drain(): Promise<number> {
     let total = 0;
     for (;;) {
@@ -122,50 +164,29 @@ export class ConversationRecorder {
     }
   }
 
-  private async read(from: '0' | '>'): Promise<StreamEntry[]> {
-    const res = (await this.deps.redis.xreadgroup('GROUP', RECORDER_GROUP, this.consumer, 'COUNT', BATCH, 'STREAMS', this.key, from)) as
-      | Array<[string, StreamEntry[]]>
-      | null;
-    return (res?.[0]?.[1] ?? []).filter((e) => e && e[1]);
-  }
-
-  private async store(entries: StreamEntry[]): Promise<void> {
-    const events: ChatEvent[] = [];
-    for (const [id, fields] of entries) {
-      const json = fields[fields.indexOf('e') + 1];
-      try {
-        events.push(JSON.parse(json) as ChatEvent);
-      } catch {
-        this.deps.logger.error('unreadable chat event dropped', { entry: id });
-      }
-    }
+  private async store(events: ChatEvent[]): Promise<void> {
     try {
       await this.write(events);
     } catch (err) {
-      // Postgres down: leave everything pending and let the next call retry.
+      // Postgres down: keep everything queued and let the next call retry.
       await this.deps.orm.em.getConnection().execute('select 1').catch((down: unknown) => {
         throw Object.assign(new Error(`conversation records not stored: ${String(down)}`), { cause: err });
       });
-      // Postgres answers, so one entry is bad: store the others one by one, drop the bad one.
+      // Postgres answers, so one event is bad: store the others one by one, drop the bad one.
       for (const event of events) {
         await this.write([event]).catch((one: unknown) => {
-          this.deps.logger.error('chat event could not be stored; dropped', { kind: event.kind, sessionId: event.sessionId, error: String(one) });
+          this.deps.logger.error('chat event could not be stored; dropped', { kind: event.kind, error: String(one) });
         });
       }
     }
-    const ids = entries.map(([id]) => id);
-    await this.deps.redis.multi().xack(this.key, RECORDER_GROUP, ...ids).xdel(this.key, ...ids).exec();
-    this.deps.metrics.conversationRecords.inc({ outcome: 'stored' }, events.length);
   }
 
   private async write(events: ChatEvent[]): Promise<void> {
-    const erased = new Set(events.filter((e) => e.kind === 'erased').map((e) => e.sessionId));
     const conversations = new Map<string, { businessId: string; startedAt: string; lastAt: string }>();
     const messages: MessageRow[] = [];
     const rows: EventRow[] = [];
     const engaged = new Set<string>();
     for (const event of events) {
-      if (event.kind === 'erased' || erased.has(event.sessionId)) continue;
       const conv = conversations.get(event.sessionId) ?? { businessId: event.businessId, startedAt: event.at, lastAt: event.at };
       if (event.at < conv.startedAt) conv.startedAt = event.at;
       event.messages.forEach((m, idx) => {
@@ -204,12 +225,14 @@ export class ConversationRecorder {
       // Each batch travels as one JSON parameter (knex would expand a JS array into a list).
       if (conversations.size) {
         const ids = [...conversations.keys()];
+        await lockSessions(trx, ids);
         const list = [...conversations].map(([id, c]) => ({ id, business_id: c.businessId, started_at: c.startedAt, last_at: c.lastAt }));
         await trx.raw(
           `insert into conversations (id, business_id, started_at, last_message_at, message_count)
            select c.id, c.business_id, c.started_at, c.last_at, 0
              from jsonb_to_recordset(?::jsonb) as c(id text, business_id uuid, started_at timestamptz, last_at timestamptz)
             where exists (select 1 from businesses b where b.id = c.business_id)
+              and not exists (select 1 from erased_conversations x where x.id = c.id)
            on conflict (id) do update set
              started_at = least(conversations.started_at, excluded.started_at),
              last_message_at = greatest(conversations.last_message_at, excluded.last_message_at),
@@ -257,6 +280,7 @@ export class ConversationRecorder {
                   as e(id uuid, business_id uuid, session_id text, kind text, at timestamptz, text text, question_norm text, question_key text, voice boolean,
                        cta_id text, cta_label text, provider text, first_token_ms int)
             where exists (select 1 from businesses b where b.id = e.business_id)
+              and not exists (select 1 from erased_conversations x where x.id = e.session_id)
            on conflict (id) do nothing`,
           [JSON.stringify(json)],
         );
@@ -264,7 +288,6 @@ export class ConversationRecorder {
       if (engaged.size) {
         await trx.raw("update analytics_events set engaged = true where kind = 'session_started' and session_id = any(?::text[]) and not engaged", [pgArray([...engaged])]);
       }
-      await eraseConversations(trx, [...erased]);
     });
   }
 }

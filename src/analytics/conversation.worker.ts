@@ -33,6 +33,7 @@ export async function purgeConversations(orm: Orm, cutoff: Date): Promise<number
     if (res.rowCount < RETENTION_BATCH) break;
   }
   await knex.raw('update message_feedback set comment = null where updated_at < ? and comment is not null', [cutoff]);
+  await knex.raw('delete from erased_conversations where erased_at < ?', [cutoff]);
   return deleted;
 }
 

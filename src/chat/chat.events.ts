@@ -29,9 +29,7 @@ export type ChatEvent =
       firstTokenMs: number | null;
       grounded: boolean;
       question: string;
-    }
-  /** The visitor erased the session (endSession): every record of it goes. */
-  | { kind: 'erased'; sessionId: string; businessId: string; at: string };
+    };
 
 export interface ChatEventSink {
   /** Never throws, never awaits a store: failures are the sink's to log and count. */

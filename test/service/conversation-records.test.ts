@@ -71,10 +71,10 @@ describe('conversation records', () => {
   it('storing the same entries twice (a replay after a crash) adds nothing', async () => {
     const { id } = await core.chat.service.startSession(business.id, NO_ORIGIN);
     await drainUntil(core, async () => (await count('select count(*) n from conversation_messages where conversation_id = ?', [id])) === 2);
-    const key = `${core.config.redisKeyPrefix}conversations:events`;
     const [last] = (await rows<{ id: string; text: string }>(core, 'select id, text from conversation_messages where conversation_id = ? order by idx', [id]));
-    // The same event again, as a replay of an unacknowledged entry would bring it.
-    await core.redis.xadd(key, '*', 'e', JSON.stringify({ kind: 'session_started', sessionId: id, businessId: business.id, at: new Date().toISOString(), messages: [{ id: last.id, role: 'ASSISTANT', text: last.text, createdAt: new Date().toISOString(), sources: [], ctas: [] }] }));
+    // The same event again, as a replay of a batch that committed but was not trimmed would bring it.
+    await core.redis.rpush(`${core.config.redisKeyPrefix}conversations:pending:${id}`, JSON.stringify({ kind: 'session_started', sessionId: id, businessId: business.id, at: new Date().toISOString(), messages: [{ id: last.id, role: 'ASSISTANT', text: last.text, createdAt: new Date().toISOString(), sources: [], ctas: [] }] }));
+    await core.redis.sadd(`${core.config.redisKeyPrefix}conversations:dirty`, id);
     await core.conversations.tasks.drain();
     expect(await count('select count(*) n from conversation_messages where conversation_id = ?', [id])).toBe(2);
     expect(await count("select count(*) n from analytics_events where session_id = ? and kind = 'session_started'", [id])).toBe(1);
@@ -92,7 +92,9 @@ describe('conversation records', () => {
     const events = await rows<{ kind: string; text: string | null; question_key: string | null }>(core, 'select kind, text, question_key from analytics_events where session_id = ?', [id]);
     expect(events.map((e) => e.kind).sort()).toEqual(['reply_sent', 'session_started', 'visitor_message']);
     expect(events.every((e) => e.text === null && e.question_key === null)).toBe(true);
-    // The erase marker was applied after the session's queued events: nothing came back.
+    // Nothing of it is left queued in Redis, and nothing came back.
+    expect(await core.redis.exists(`${core.config.redisKeyPrefix}conversations:pending:${id}`)).toBe(0);
+    expect(await core.redis.sismember(`${core.config.redisKeyPrefix}conversations:dirty`, id)).toBe(0);
     expect(await count('select count(*) n from conversations where id = ?', [id])).toBe(0);
   });
 

@@ -1,5 +1,6 @@
 import 'reflect-metadata';
 import { runHelloBench } from './hello.bench';
+import { runQualityBench } from './quality.bench';
 import { runRetrievalBench } from './retrieval.bench';
 import { runStreamBench } from './stream.bench';
 import * as voiceWer from './voice-wer';
@@ -11,6 +12,7 @@ import * as voiceWer from './voice-wer';
 const BENCHES: Record<string, () => Promise<void>> = {
   hello: () => runHelloBench(),
   retrieval: runRetrievalBench,
+  quality: runQualityBench,
   stream: runStreamBench,
   'voice-wer': () => voiceWer.run(),
 };

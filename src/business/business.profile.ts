@@ -17,6 +17,16 @@ export enum CtaAction {
   LINK = 'LINK',
 }
 
+/** The contact details the concierge can ask a visitor for (a lead's fields). */
+export enum ContactField {
+  NAME = 'NAME',
+  EMAIL = 'EMAIL',
+  PHONE = 'PHONE',
+}
+
+/** What a business asks for when it sets none. */
+export const DEFAULT_REQUIRED_CONTACT_FIELDS: readonly ContactField[] = [ContactField.NAME, ContactField.EMAIL];
+
 /** An FAQ as stored in the business row. */
 export interface FaqRecord {
   question: string;
@@ -68,6 +78,10 @@ export interface BusinessProfile {
   readonly logoUrl?: string | null;
   readonly voiceEnabled: boolean;
   readonly allowedOrigins: readonly string[];
+  /** What the bot asks for before it hands the visitor to the business (never empty). */
+  readonly requiredContactFields: readonly ContactField[];
+  /** ISO 3166-1 alpha-2 region national phone numbers are read in; null: only +E.164 numbers are valid. */
+  readonly defaultPhoneRegion?: string | null;
 }
 
 /** Shown when a business has no greeting of its own (publicBusiness and a new session alike). */

@@ -110,10 +110,11 @@ export class BusinessService {
 
   /**
    * For the public widget: served from the in-process cache. FORBIDDEN for a page the business
-   * does not accept (see business.origins.ts), like its chat operations.
+   * does not accept (see business.origins.ts), like its chat operations. The caller's
+   * `clientIp` limits its lookups of unknown ids (RATE_LIMIT_AUTH_FAILURES, see BusinessCache).
    */
-  async getPublic(id: string, caller: OriginCaller): Promise<BusinessProfile | null> {
-    const business = await this.businesses.get(id);
+  async getPublic(id: string, caller: OriginCaller & { clientIp?: string }): Promise<BusinessProfile | null> {
+    const business = await this.businesses.get(id, caller.clientIp);
     if (business) this.origins.assertChat(business, caller);
     return business;
   }

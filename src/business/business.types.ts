@@ -1,6 +1,16 @@
-import { Field, ID, InputType, ObjectType } from 'type-graphql';
-import { CtaAction, WidgetPosition } from './business.profile';
+import { Field, ID, InputType, ObjectType, registerEnumType } from 'type-graphql';
+import { ContactField, CtaAction, WidgetPosition } from './business.profile';
 import { Cta } from './cta.types';
+
+registerEnumType(ContactField, {
+  name: 'ContactField',
+  description: 'A contact detail the concierge can ask a visitor for.',
+  valuesConfig: {
+    NAME: { description: "The visitor's name." },
+    EMAIL: { description: 'An e-mail address (checked for shape, stored lower-case).' },
+    PHONE: { description: "A phone number, valid for its region (read with the business's defaultPhoneRegion), stored in E.164." },
+  },
+});
 
 /** Field descriptions shared by the inputs and the output type, so they cannot drift apart. */
 const D = {
@@ -28,6 +38,10 @@ const D = {
   logoUrl: 'Logo image URL (http or https).',
   voiceEnabled: 'Whether visitors may send voice messages. Defaults to false.',
   allowedOrigins: 'The sites this business\'s widget runs on, as bare origins (e.g. "https://example.com"). When set, its public chat operations are accepted from these origins only, within seconds of the change (no restart); a site listed here cannot use another business\'s chat. Empty: ALLOWED_ORIGINS decides.',
+  requiredContactFields:
+    'What the bot asks the visitor for, one question a turn, once they show intent (booking, a price, a call) or offer details; asked in this order. Defaults to [NAME, EMAIL]; null or [] resets to the default.',
+  defaultPhoneRegion:
+    'ISO 3166-1 alpha-2 region ("GB", "US") national phone numbers are read in; numbers are stored in E.164. Unset: only numbers with a +country code are accepted.',
 } as const;
 
 @ObjectType({ description: 'A frequently asked question and its answer.' })
@@ -164,6 +178,12 @@ export abstract class BusinessFieldsInput {
 
   @Field(() => [String], { nullable: true, description: D.allowedOrigins })
   allowedOrigins?: string[] | null;
+
+  @Field(() => [ContactField], { nullable: true, description: D.requiredContactFields })
+  requiredContactFields?: ContactField[] | null;
+
+  @Field(() => String, { nullable: true, description: D.defaultPhoneRegion })
+  defaultPhoneRegion?: string | null;
 }
 
 @InputType({ description: 'A new business. Absent fields get their defaults.' })
@@ -254,6 +274,12 @@ export class Business {
 
   @Field(() => [String], { description: D.allowedOrigins })
   allowedOrigins!: string[];
+
+  @Field(() => [ContactField], { description: D.requiredContactFields })
+  requiredContactFields!: ContactField[];
+
+  @Field(() => String, { nullable: true, description: D.defaultPhoneRegion })
+  defaultPhoneRegion!: string | null;
 
   @Field({ description: 'When the business was created.' })
   createdAt!: Date;

@@ -1,6 +1,7 @@
+import { isSupportedCountry } from 'libphonenumber-js/max';
 import { BadUserInputError } from '../common/errors';
 import type { BusinessEntity } from './business.entity';
-import { CtaAction, WidgetPosition, type CtaNodeRecord, type FaqRecord } from './business.profile';
+import { ContactField, CtaAction, DEFAULT_REQUIRED_CONTACT_FIELDS, WidgetPosition, type CtaNodeRecord, type FaqRecord } from './business.profile';
 import type { BusinessFieldsInput, CtaNodeInput, FaqInput } from './business.types';
 
 /**
@@ -178,6 +179,22 @@ export function businessPatch(input: Input, mode: 'create' | 'update'): Patch {
     const v = input.allowedOrigins ?? [];
     if (v.length > MAX_ORIGINS) bad('allowedOrigins', `at most ${MAX_ORIGINS} entries`);
     patch.allowedOrigins = v.map((o, i) => bareOrigin(`allowedOrigins[${i}]`, o));
+  }
+  if (input.requiredContactFields !== undefined) {
+    const v = input.requiredContactFields ?? [];
+    const seen = new Set<ContactField>();
+    v.forEach((f, i) => {
+      if (seen.has(f)) bad(`requiredContactFields[${i}]`, `${f} is listed twice`);
+      seen.add(f);
+    });
+    patch.requiredContactFields = v.length ? [...v] : [...DEFAULT_REQUIRED_CONTACT_FIELDS];
+  }
+  if (input.defaultPhoneRegion !== undefined) {
+    const v = input.defaultPhoneRegion === null ? null : input.defaultPhoneRegion.trim().toUpperCase();
+    if (v !== null && v !== '' && !(/^[A-Z]{2}$/.test(v) && isSupportedCountry(v))) {
+      bad('defaultPhoneRegion', `"${input.defaultPhoneRegion}" is not an ISO 3166-1 alpha-2 region with a phone numbering plan (e.g. "GB", "US")`);
+    }
+    patch.defaultPhoneRegion = v || null;
   }
   return patch;
 }

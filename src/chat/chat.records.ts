@@ -20,6 +20,8 @@ export interface MessageRecord {
   createdAt: string;
   sources: SourceRecord[];
   ctas: CtaButton[];
+  /** Present and false on an assistant reply the provider could not ground in the business's material ("I don't know"). */
+  grounded?: boolean;
 }
 
 /** What the last assistant message was, so a greeting is never repeated in a loop. */

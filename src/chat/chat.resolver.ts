@@ -13,6 +13,7 @@ export class ChatResolver {
   constructor(private readonly chatService: ChatService) {}
 
   @Mutation(() => ChatSession, { description: 'Starts a chat session with a business; the greeting is its first message.' })
+  @RateLimited('session')
   async startSession(@Arg('businessId', () => ID, { description: 'The business to talk to.' }) businessId: string, @Ctx() ctx: RequestContext): Promise<ChatSession> {
     return toChatSession(await this.chatService.startSession(businessId, ctx));
   }
@@ -25,15 +26,14 @@ export class ChatResolver {
     return toChatSession(await this.chatService.getSession(id, ctx));
   }
 
+  // Rate limited by the service: model turns (RATE_LIMIT_CHAT) and navigation (RATE_LIMIT_NAVIGATION) apart.
   @Mutation(() => MessageReceipt, { description: 'Sends a visitor message (text or a CTA click) and starts the reply; stream it with replyStream.' })
-  @RateLimited('chat')
   async sendMessage(@Arg('input', () => SendMessageInput, { description: 'The session and the visitor text or CTA click.' }) input: SendMessageInput, @Ctx() ctx: RequestContext): Promise<MessageReceipt> {
     const receipt = await this.chatService.sendMessage(input, ctx);
     return { userMessage: toChatMessage(receipt.userMessage), replyId: receipt.replyId, transcriptPending: false };
   }
 
   @Mutation(() => ChatMessage, { description: 'Like sendMessage, but waits and returns the whole reply.' })
-  @RateLimited('chat')
   async chat(@Arg('input', () => SendMessageInput, { description: 'The session and the visitor text or CTA click.' }) input: SendMessageInput, @Ctx() ctx: RequestContext): Promise<ChatMessage> {
     return toChatMessage(await this.chatService.chat(input, ctx));
   }

@@ -11,6 +11,7 @@ import {
   type CtaNodeRecord,
 } from '../business/business.profile';
 import { AppError, NotFoundError } from '../common/errors';
+import type { RequestContext } from '../common/request-context';
 import type { LastKind, MessageRecord, ReplyChunkRecord, SessionRecord } from './chat.records';
 import { greetingAgainText, isResetMessage } from './chat.navigation';
 import type { ChatEvent, ChatEventSink, VisitorInput } from './chat.events';
@@ -23,13 +24,25 @@ import { newOpaqueId, type SessionStore } from './session.store';
 import type { SessionErasure } from './session.erasure';
 import type { RedisClient } from '../redis/redis';
 
-/** Anything that can look a business up by id (the in-process BusinessCache). */
+/**
+ * Anything that can look a business up by id (the in-process BusinessCache). `clientIp`: the
+ * id came from that public caller, whose lookups of unknown ids are limited.
+ */
 export interface BusinessLookup {
-  get(id: string): Promise<BusinessProfile | null>;
+  get(id: string, clientIp?: string): Promise<BusinessProfile | null>;
 }
 
-/** The caller, as far as the chat needs it (the origin rule). */
-export type ChatCaller = OriginCaller;
+/** The per-client limits of visitor turns (RateLimitService implements it). */
+export interface TurnLimits {
+  /** `chat`: the turn reaches the model; `navigation`: it needs none. Throws RATE_LIMITED. */
+  consume(name: 'chat' | 'navigation', ip: string): Promise<void>;
+}
+
+/**
+ * The caller, as far as the chat needs it (the origin rule, rate limits). `clientIp` absent:
+ * an in-process caller (tests, tools), not rate limited.
+ */
+export type ChatCaller = OriginCaller & Partial<Pick<RequestContext, 'clientIp'>>;
 
 export interface SendMessageRequest {
   sessionId: string;
@@ -74,13 +87,15 @@ export class ChatService {
       origins: Pick<OriginAccess, 'assertChat'>;
       /** What endSession runs: the session's Redis keys and every registered SessionEraser. */
       erasure: SessionErasure;
+      limits?: TurnLimits;
       /** Conversation records and analytics (one non-blocking call per step of a turn). */
       events: ChatEventSink;
     },
   ) {}
 
-  private async business(id: string, caller: ChatCaller): Promise<BusinessProfile> {
-    const business = await this.deps.businesses.get(id);
+  /** `clientIp`: the id was named by that public caller (startSession), not read from a session. */
+  private async business(id: string, caller: ChatCaller, clientIp?: string): Promise<BusinessProfile> {
+    const business = await this.deps.businesses.get(id, clientIp);
     if (!business) throw new NotFoundError('Business');
     this.deps.origins.assertChat(business, caller);
     return business;
@@ -106,7 +121,7 @@ export class ChatService {
 
   /** A new session for `businessId`, opening with the greeting and the entry CTAs. */
   async startSession(businessId: string, caller: ChatCaller): Promise<SessionRecord> {
-    const business = await this.business(businessId, caller);
+    const business = await this.business(businessId, caller, caller.clientIp);
     const session = await this.deps.sessions.create(business.id, this.opening(business));
     this.deps.events.record({ kind: 'session_started', sessionId: session.id, businessId: business.id, at: new Date().toISOString(), messages: session.messages });
     return session;
@@ -129,14 +144,33 @@ export class ChatService {
     return this.deps.erasure.eraseSession(id);
   }
 
-  /** A visitor message: text or a CTA click. Starts the reply and returns at once. */
+  /**
+   * A visitor message: text or a CTA click. Starts the reply and returns at once. Counted
+   * against the caller's limits by what it costs: a turn that reaches the model against
+   * RATE_LIMIT_CHAT, a greeting or a menu/link click against RATE_LIMIT_NAVIGATION. Text is
+   * counted before the session is read; a click once its CTA is known (its action decides).
+   */
   async sendMessage(input: SendMessageRequest, caller: ChatCaller): Promise<Receipt> {
     const kind = checkOneOf(input.text, input.ctaId);
-    if (kind === 'text') return this.sendText(input.sessionId, input.text as string, caller);
+    if (kind === 'text') {
+      const text = checkMessageText(input.text as string);
+      await this.count(isResetMessage(text) ? 'navigation' : 'chat', caller);
+      return this.sendTextTo(await this.openTurn(input.sessionId, caller), text);
+    }
     const { session, business } = await this.openTurn(input.sessionId, caller);
     const node = findCta(business, input.ctaId as string);
     if (!node) throw new NotFoundError('CTA');
+    await this.count(this.clickNeedsModel(node) ? 'chat' : 'navigation', caller);
     return this.click(session, business, node);
+  }
+
+  private async count(name: 'chat' | 'navigation', caller: ChatCaller): Promise<void> {
+    if (caller.clientIp && this.deps.limits) await this.deps.limits.consume(name, caller.clientIp);
+  }
+
+  /** Whether {@link click} will call the model for `node`. */
+  private clickNeedsModel(node: CtaNodeRecord): boolean {
+    return node.action === CtaAction.SEND && !isResetMessage(node.message?.trim() || node.label);
   }
 
   /**

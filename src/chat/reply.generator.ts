@@ -1,11 +1,12 @@
 import type { BusinessProfile } from '../business/business.profile';
 import { buildSystemPrompt } from '../business/system-prompt';
 import type { RetrievedPassage, Retriever } from '../knowledge/retrieval';
-import { LlmError, type LlmProvider, type ReplyOutcome } from '../llm/llm.provider';
-import type { ChatEventSink } from './chat.events';
+import { withGrounding } from '../llm/grounding';
+import { LlmError, type LlmProvider } from '../llm/llm.provider';
 import type { Logger } from '../observability/logger';
 import type { Metrics } from '../observability/metrics';
 import type { MessageRecord, ReplyErrorRecord, SourceRecord } from './chat.records';
+import type { ChatEventSink } from './chat.events';
 import type { ReplyStreamWriter } from './reply-stream.writer';
 import type { SessionStore } from './session.store';
 import { randomUUID } from 'node:crypto';
@@ -41,7 +42,7 @@ export class ReplyGenerator {
       metrics: Metrics;
       logger: Logger;
       maxHistoryTurns: number;
-      /** Conversation records and analytics: one non-blocking call per finished reply. */
+      /** Conversation records and analytics: one non-blocking call per stored reply. */
       events: ChatEventSink;
     },
   ) {}
@@ -103,17 +104,17 @@ export class ReplyGenerator {
       const context = await deps.sessions.modelContext(job.sessionId, deps.maxHistoryTurns);
       let text = '';
       let first = true;
+      let grounded = true;
       let firstTokenMs: number | null = null;
-      const replyOutcome: ReplyOutcome = {};
-      for await (const delta of deps.provider.streamReply({
+      const reply = deps.provider.streamReply({
         systemInstruction: buildSystemPrompt(job.business),
         summary: context.summary,
         passages: passages.map((p) => ({ documentId: p.documentId, title: p.title, text: p.text, sourceUrl: p.sourceUrl })),
         turns: context.turns,
         signal: abort.signal,
         business: job.business,
-        outcome: replyOutcome,
-      })) {
+      });
+      for await (const delta of withGrounding(reply, () => (grounded = false))) {
         if (!delta) continue;
         if (first) {
           firstTokenMs = Date.now() - job.acceptedAt;
@@ -137,27 +138,28 @@ export class ReplyGenerator {
         role: 'ASSISTANT',
         text: text.trim(),
         createdAt: new Date().toISOString(),
-        sources: toSources(passages),
+        // A reply the provider could not ground in the business's material cites nothing.
+        sources: grounded ? toSources(passages) : [],
         ctas: [],
+        ...(grounded ? {} : { grounded: false }),
       };
       const stored = await deps.sessions.append(job.sessionId, [{ message, inHistory: true }], 'reply');
       await job.writer.finish(message, null);
+      outcome = 'ok';
       if (stored.ok) {
-        const grounded = replyOutcome.grounded !== false;
-        if (!grounded) deps.metrics.unansweredReplies.inc({ provider: replyOutcome.provider ?? provider });
+        if (!grounded) deps.metrics.unansweredReplies.inc({ provider });
         deps.events.record({
           kind: 'reply',
           sessionId: job.sessionId,
           businessId: job.business.id,
           at: message.createdAt,
           messages: [message],
-          provider: replyOutcome.provider ?? provider,
+          provider,
           firstTokenMs,
           grounded,
           question: job.question,
         });
       }
-      outcome = 'ok';
       if (stored.ok && stored.historyLength > 2 * deps.maxHistoryTurns) void this.track(this.fold(job.sessionId, job.business));
     } catch (err) {
       const error = replyErrorOf(err, abort.signal.aborted);

@@ -206,6 +206,11 @@ export interface FoldCandidate {
  * the session fail (a reply still generating cannot store its message or resurrect a key), so
  * other erasers (queued jobs, Postgres) can run in between and a failure anywhere leaves a
  * sealed session that the next endSession / deleteBusiness erases again.
+ *
+ * A new session lives `unusedTtlSeconds` (SESSION_UNUSED_TTL_SECONDS): sessions started and
+ * never written in (a startSession flood, a widget opened and left) go soon. Every append
+ * follows a visitor action (a message, a click, a voice message) and sets the full
+ * `ttlSeconds` (SESSION_TTL_SECONDS).
  */
 export class SessionStore {
   private readonly redis: RedisClient & SessionCommands;
@@ -214,6 +219,7 @@ export class SessionStore {
     redis: RedisClient,
     private readonly prefix: string,
     private readonly ttlSeconds: number,
+    private readonly unusedTtlSeconds: number = ttlSeconds,
   ) {
     redis.defineCommand('chatAppend', { numberOfKeys: 4, lua: APPEND_LUA });
     redis.defineCommand('chatAttach', { numberOfKeys: 2, lua: ATTACH_LUA });
@@ -236,9 +242,9 @@ export class SessionStore {
     const businessSet = businessSessionsKey(this.prefix, businessId);
     const multi = this.redis.multi().hset(k.hash, { businessId, createdAt: new Date().toISOString(), lastKind: 'greeting' });
     if (opening.length) multi.rpush(k.transcript, ...opening.map((m) => JSON.stringify(m)));
-    // One TTL for every session: the newest refresh of the business set is always the latest expiry.
+    // The business set keeps the full TTL: the newest refresh of it is always the latest expiry.
     multi.sadd(businessSet, id).expire(businessSet, this.ttlSeconds);
-    const res = await multi.expire(k.hash, this.ttlSeconds).expire(k.transcript, this.ttlSeconds).exec();
+    const res = await multi.expire(k.hash, this.unusedTtlSeconds).expire(k.transcript, this.unusedTtlSeconds).exec();
     for (const [err] of res ?? []) if (err) throw err;
     return {
       id,
@@ -246,7 +252,7 @@ export class SessionStore {
       summary: null,
       lastKind: 'greeting',
       messages: opening,
-      expiresAt: new Date(Date.now() + this.ttlSeconds * 1000),
+      expiresAt: new Date(Date.now() + this.unusedTtlSeconds * 1000),
     };
   }
 

@@ -43,11 +43,31 @@ const rawSchema = z.object({
   SESSION_TTL_SECONDS: intFrom(1, 365 * 86_400).default(604_800),
   REPLY_STREAM_TTL_SECONDS: intFrom(10, 7 * 86_400).default(3_600),
   REPLY_INTERRUPT_SECONDS: intFrom(1, 600).default(15),
+  REPLY_COALESCE_MS: intFrom(0, 1000).default(10),
+  REPLY_COALESCE_CHARS: intFrom(1, 65_536).default(256),
   MAX_HISTORY_TURNS: intFrom(1, 200).default(10),
   RATE_LIMIT_CHAT: z
     .string()
     .regex(new RegExp(`${RATE_RE.source}|^off$`), 'must be N/second, N/minute, N/hour or off')
     .default('5/minute'),
+  RATE_LIMIT_NAVIGATION: z
+    .string()
+    .regex(new RegExp(`${RATE_RE.source}|^off$`), 'must be N/second, N/minute, N/hour or off')
+    .default('60/minute'),
+  RATE_LIMIT_SESSION: z
+    .string()
+    .regex(new RegExp(`${RATE_RE.source}|^off$`), 'must be N/second, N/minute, N/hour or off')
+    .default('30/hour'),
+  RATE_LIMIT_AUTH_FAILURES: z
+    .string()
+    .regex(new RegExp(`${RATE_RE.source}|^off$`), 'must be N/second, N/minute, N/hour or off')
+    .default('20/minute'),
+  // A session the visitor never wrote in lives this long (startSession floods expire soon).
+  SESSION_UNUSED_TTL_SECONDS: intFrom(1, 365 * 86_400).default(1_800),
+  REQUEST_TIMEOUT_MS: intFrom(100, 3_600_000).default(30_000),
+  WS_MAX_SOCKETS_PER_CLIENT: intFrom(1, 10_000).default(20),
+  GEMINI_MAX_OUTPUT_TOKENS: intFrom(16, 65_536).default(1_024),
+  FFMPEG_MAX_CONCURRENCY: intFrom(1, 64).default(2),
   TRUST_PROXY: intFrom(0, 10).default(0),
   LOG_LEVEL: z.enum(['error', 'warn', 'info', 'http', 'verbose', 'debug', 'silly']).default('info'),
   WEB_CONCURRENCY: intFrom(1, 64).default(1),
@@ -74,6 +94,7 @@ const rawSchema = z.object({
   CRAWL_RETRIES: intFrom(0, 10).default(2),
   CRAWL_USER_AGENT: z.string().min(1).default('WarmProspectConciergeBot/0.1'),
   OUTBOUND_ALLOW_HOSTS: z.string().optional(),
+  PUBLIC_URL: z.string().optional(),
   WEBHOOK_TIMEOUT_MS: intFrom(100, 120_000).default(10_000),
   WEBHOOK_MAX_ATTEMPTS: intFrom(1, 50).default(8),
   WEBHOOK_BACKOFF_MS: intFrom(10, 86_400_000).default(30_000),
@@ -105,6 +126,11 @@ export interface AppConfig {
   redisConnectTimeoutMs: number;
   redisCommandTimeoutMs: number;
   allowedOrigins: string[];
+  /**
+   * The server's public base URL (`https://chat.example.com`, no trailing slash) for
+   * `Business.embedSnippet` and the demo page; null: derived from each request.
+   */
+  publicUrl: string | null;
   /** sha256 hex digests of platform admin keys; a secret. */
   adminApiKeyHashes: string[];
   llm: {
@@ -116,15 +142,38 @@ export interface AppConfig {
     geminiTimeoutMs: number;
     /** Retries on 429/5xx before the first token. */
     geminiMaxRetries: number;
+    /** `maxOutputTokens` of every reply and summary request. */
+    geminiMaxOutputTokens: number;
   };
+  /** Longest assistant reply stored and streamed, in characters (8 per output token). */
+  maxReplyChars: number;
   sessionTtlSeconds: number;
   maxHistoryTurns: number;
   /** Lifetime of a reply's Redis Stream after its last write. */
   replyStreamTtlSeconds: number;
   /** A reply whose generator stopped heartbeating this long ends with INTERRUPTED. */
   replyInterruptSeconds: number;
+  /**
+   * Deltas after a reply's first wait at most this long (ms) to share one stream entry; 0: one
+   * entry per delta (REPLY_COALESCE_MS).
+   */
+  replyCoalesceMs: number;
+  /** A waiting batch of deltas is written once it holds this many characters (REPLY_COALESCE_CHARS). */
+  replyCoalesceChars: number;
   /** null when rate limiting is `off`. */
   rateLimitChat: RateLimitConfig | null;
+  /** Replies that need no model (CTA navigation, greetings); null: `off`. */
+  rateLimitNavigation: RateLimitConfig | null;
+  /** startSession per client; null: `off`. */
+  rateLimitSession: RateLimitConfig | null;
+  /** Requests with a wrong API key (and lookups of unknown business ids) per client; null: `off`. */
+  rateLimitAuthFailures: RateLimitConfig | null;
+  /** Lifetime of a session the visitor has not written in yet (≤ sessionTtlSeconds). */
+  sessionUnusedTtlSeconds: number;
+  /** Bound on receiving one HTTP request, body included (Node's requestTimeout). */
+  requestTimeoutMs: number;
+  /** Open WebSockets one client address (an IPv6 /64) may hold. */
+  wsMaxSocketsPerClient: number;
   trustProxy: number;
   logLevel: string;
   webConcurrency: number;
@@ -136,6 +185,8 @@ export interface AppConfig {
     /** FFMPEG_PATH; unset: an npm-shipped ffmpeg if installed, else `ffmpeg` on PATH. */
     ffmpegPath?: string;
     ffmpegTimeoutMs: number;
+    /** ffmpeg processes one process runs at once; past it a voice message is SERVICE_UNAVAILABLE. */
+    ffmpegMaxConcurrency: number;
     pocketsphinxPath: string;
     /** Root of the per-request private temp dirs; default `os.tmpdir()/concierge-voice`. */
     tempDir?: string;
@@ -206,12 +257,27 @@ const DEV_DATABASE_URL = 'postgres://postgres@127.0.0.1:5432/concierge';
 const DEV_REDIS_URL = 'redis://127.0.0.1:6379';
 const DEV_ORIGINS = 'http://localhost:4000';
 
-export function parseRate(value: string): RateLimitConfig | null {
+export function parseRate(value: string, variable = 'RATE_LIMIT_CHAT'): RateLimitConfig | null {
   if (value === 'off') return null;
   const m = RATE_RE.exec(value);
-  if (!m) throw new ConfigError('RATE_LIMIT_CHAT', 'must be N/second, N/minute, N/hour or off');
+  if (!m) throw new ConfigError(variable, 'must be N/second, N/minute, N/hour or off');
   const seconds = { second: 1, minute: 60, hour: 3600 }[m[2] as 'second' | 'minute' | 'hour'];
   return { points: Number(m[1]), durationSeconds: seconds };
+}
+
+/** PUBLIC_URL: an http(s) URL with no query or fragment; the trailing slash is dropped. */
+function parsePublicUrl(value: string | undefined): string | null {
+  if (!value?.trim()) return null;
+  let url: URL;
+  try {
+    url = new URL(value.trim());
+  } catch {
+    throw new ConfigError('PUBLIC_URL', `is not a URL: "${value}"`);
+  }
+  if (!['http:', 'https:'].includes(url.protocol) || url.search || url.hash) {
+    throw new ConfigError('PUBLIC_URL', `must be an http(s) URL without query or fragment: "${value}"`);
+  }
+  return url.href.replace(/\/+$/, '');
 }
 
 /** WEBHOOK_SECRET_KEY: 32 bytes as 64 hex characters or base64 (44 characters). */
@@ -272,6 +338,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
   if (!/^rediss?:\/\//.test(redisUrl)) throw new ConfigError('REDIS_URL', 'must be a redis:// or rediss:// URL');
   const allowedOrigins = parseOrigins(required('ALLOWED_ORIGINS', DEV_ORIGINS), isProduction);
 
+  const publicUrl = parsePublicUrl(raw.PUBLIC_URL);
+
   const adminApiKeyHashes = csv(raw.ADMIN_API_KEY_HASHES).map((h) => h.toLowerCase());
   if (adminApiKeyHashes.some((h) => !HEX64.test(h))) {
     throw new ConfigError('ADMIN_API_KEY_HASHES', 'must be comma-separated sha256 hex digests (64 hex characters each)');
@@ -279,6 +347,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
 
   if (raw.NODE_ENV !== 'test' && raw.SESSION_TTL_SECONDS < 60) {
     throw new ConfigError('SESSION_TTL_SECONDS', 'must be at least 60');
+  }
+  if (raw.NODE_ENV !== 'test' && raw.REQUEST_TIMEOUT_MS < 1_000) {
+    throw new ConfigError('REQUEST_TIMEOUT_MS', 'must be at least 1000');
   }
 
   const allowHosts = csv(raw.OUTBOUND_ALLOW_HOSTS);
@@ -312,6 +383,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     redisConnectTimeoutMs: raw.REDIS_CONNECT_TIMEOUT_MS,
     redisCommandTimeoutMs: raw.REDIS_COMMAND_TIMEOUT_MS,
     allowedOrigins,
+    publicUrl,
     adminApiKeyHashes,
     llm: {
       provider,
@@ -320,12 +392,23 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
       geminiBaseUrl: raw.GEMINI_BASE_URL,
       geminiTimeoutMs: raw.GEMINI_TIMEOUT_MS,
       geminiMaxRetries: raw.GEMINI_MAX_RETRIES,
+      geminiMaxOutputTokens: raw.GEMINI_MAX_OUTPUT_TOKENS,
     },
+    maxReplyChars: raw.GEMINI_MAX_OUTPUT_TOKENS * 8,
     sessionTtlSeconds: raw.SESSION_TTL_SECONDS,
     maxHistoryTurns: raw.MAX_HISTORY_TURNS,
     replyStreamTtlSeconds: raw.REPLY_STREAM_TTL_SECONDS,
     replyInterruptSeconds: raw.REPLY_INTERRUPT_SECONDS,
+    replyCoalesceMs: raw.REPLY_COALESCE_MS,
+    replyCoalesceChars: raw.REPLY_COALESCE_CHARS,
     rateLimitChat: parseRate(raw.RATE_LIMIT_CHAT),
+    rateLimitNavigation: parseRate(raw.RATE_LIMIT_NAVIGATION, 'RATE_LIMIT_NAVIGATION'),
+    rateLimitSession: parseRate(raw.RATE_LIMIT_SESSION, 'RATE_LIMIT_SESSION'),
+    rateLimitAuthFailures: parseRate(raw.RATE_LIMIT_AUTH_FAILURES, 'RATE_LIMIT_AUTH_FAILURES'),
+    // Never longer than the full lifetime a used session gets.
+    sessionUnusedTtlSeconds: Math.min(raw.SESSION_UNUSED_TTL_SECONDS, raw.SESSION_TTL_SECONDS),
+    requestTimeoutMs: raw.REQUEST_TIMEOUT_MS,
+    wsMaxSocketsPerClient: raw.WS_MAX_SOCKETS_PER_CLIENT,
     trustProxy: raw.TRUST_PROXY,
     logLevel: raw.LOG_LEVEL,
     webConcurrency: raw.WEB_CONCURRENCY,
@@ -336,6 +419,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
       maxAudioSeconds: raw.MAX_AUDIO_SECONDS,
       ffmpegPath: raw.FFMPEG_PATH,
       ffmpegTimeoutMs: raw.FFMPEG_TIMEOUT_MS,
+      ffmpegMaxConcurrency: raw.FFMPEG_MAX_CONCURRENCY,
       pocketsphinxPath: raw.POCKETSPHINX_PATH,
       tempDir: raw.VOICE_TEMP_DIR,
       workerThresholdBytes: raw.VOICE_WORKER_THRESHOLD_BYTES,
@@ -374,11 +458,17 @@ export function describeConfig(config: AppConfig): Record<string, unknown> {
     database: redactUrl(config.databaseUrl),
     redis: redactUrl(config.redisUrl),
     allowedOrigins: config.allowedOrigins,
+    publicUrl: config.publicUrl,
     adminApiKeyHashes: config.adminApiKeyHashes.length,
     llmProvider: config.llm.provider,
     geminiModel: config.llm.geminiModel,
     webConcurrency: config.webConcurrency,
     rateLimitChat: config.rateLimitChat,
+    rateLimitNavigation: config.rateLimitNavigation,
+    rateLimitSession: config.rateLimitSession,
+    rateLimitAuthFailures: config.rateLimitAuthFailures,
+    requestTimeoutMs: config.requestTimeoutMs,
+    wsMaxSocketsPerClient: config.wsMaxSocketsPerClient,
     outboundAllowHosts: config.outbound.allowHosts,
     webhooks: {
       timeoutMs: config.webhooks.timeoutMs,

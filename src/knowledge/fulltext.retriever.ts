@@ -3,6 +3,7 @@ import { isUuid } from '../common/ids';
 import type { Orm } from '../db/orm';
 import type { Metrics } from '../observability/metrics';
 import type { RetrieveOptions, RetrievedPassage, Retriever } from './retrieval';
+import { NO_EXPANSION, type QueryExpander } from './query-expansion';
 import { RETRIEVAL_SQL } from './retrieval.sql';
 
 export const MIN_SCORE = 0.3;
@@ -14,6 +15,8 @@ const SNIPPET_CHARS = 240;
 export interface RetrievalRow {
   documentId: string | null;
   faqIndex: number | null;
+  /** A profile passage's field (hours, location, services, contact, description, goal). */
+  profileField: string | null;
   title: string;
   text: string;
   category: string | null;
@@ -22,11 +25,12 @@ export interface RetrievalRow {
 }
 
 /** The bindings of {@link RETRIEVAL_SQL}, in order; shared with the benchmark's raw run. */
-export function retrievalBindings(options: RetrieveOptions, minScore = MIN_SCORE): unknown[] {
+export function retrievalBindings(options: RetrieveOptions, minScore = MIN_SCORE, expander: QueryExpander = NO_EXPANSION): unknown[] {
   const query = options.query.slice(0, MAX_QUERY_CHARS);
+  const groups = JSON.stringify(expander.expand(query).map((g) => ({ w: g.word, x: g.related.join(' '), u: g.unmatchedWeight ?? 1 })));
   const limit = Math.max(1, Math.min(MAX_LIMIT, Math.floor(options.limit ?? 5)));
   const categories = JSON.stringify([...(options.categories ?? [])]);
-  return [query, query, categories, query, options.businessId, options.businessId, minScore, limit];
+  return [query, query, categories, groups, options.businessId, options.businessId, options.businessId, minScore, limit];
 }
 
 /** A short excerpt around the first word of the question found in the passage. */
@@ -52,7 +56,7 @@ export function snippetOf(text: string, query: string): string {
 
 export function toPassage(row: RetrievalRow, query: string, businessId: string): RetrievedPassage {
   return {
-    documentId: row.documentId ?? `faq:${businessId}:${row.faqIndex}`,
+    documentId: row.documentId ?? (row.profileField ? `profile:${businessId}:${row.profileField}` : `faq:${businessId}:${row.faqIndex}`),
     title: row.title,
     text: row.text,
     snippet: snippetOf(row.text, query),
@@ -74,6 +78,8 @@ export class FullTextRetriever implements Retriever {
     orm: Orm,
     private readonly metrics: Metrics,
     private readonly minScore = MIN_SCORE,
+    private readonly expander: QueryExpander = NO_EXPANSION,
+    private readonly sql: string = RETRIEVAL_SQL,
   ) {
     // knex sends the visitor's words as bound parameters; the ORM's execute() would inline them.
     this.knex = orm.em.getKnex();
@@ -83,7 +89,7 @@ export class FullTextRetriever implements Retriever {
     if (!isUuid(options.businessId) || !options.query.trim()) return [];
     const end = this.metrics.retrievalDuration.startTimer();
     try {
-      const { rows } = await this.knex.raw<{ rows: RetrievalRow[] }>(RETRIEVAL_SQL, retrievalBindings(options, this.minScore) as Knex.RawBinding[]);
+      const { rows } = await this.knex.raw<{ rows: RetrievalRow[] }>(this.sql, retrievalBindings(options, this.minScore, this.expander) as Knex.RawBinding[]);
       return rows.map((row) => toPassage(row, options.query, options.businessId));
     } finally {
       end();

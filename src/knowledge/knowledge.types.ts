@@ -67,7 +67,7 @@ export class KnowledgeDocument {
 
 @ObjectType({ description: 'A passage the bot would retrieve for a question, with its relevance score.' })
 export class KnowledgeHit {
-  @Field(() => ID, { description: 'The document of the passage ("faq:<businessId>:<n>" for the business\'s n-th FAQ).' })
+  @Field(() => ID, { description: 'The document of the passage ("faq:<businessId>:<n>" for the business\'s n-th FAQ, "profile:<businessId>:<field>" for a profile field: hours, location, services, contact, description, goal).' })
   documentId!: string;
 
   @Field({ description: 'Title of the document (or the FAQ question).' })

@@ -61,17 +61,6 @@ export function classifyGeminiError(err: unknown): LlmError {
   return new LlmError('network', 'Gemini could not be reached', { cause: err });
 }
 
-/**
- * What Gemini writes first when the context holds no answer (see {@link NO_ANSWER_INSTRUCTION});
- * the provider strips it from the stream and reports `grounded: false` on the reply's outcome.
- */
-export const NO_ANSWER_MARKER = '[[NO_ANSWER]]';
-
-/** Appended to the business's system instruction by this provider (the marker is ours, not the business's). */
-export const NO_ANSWER_INSTRUCTION =
-  `\n\nWhen neither the business information above nor the provided context contains the answer to the visitor's question, ` +
-  `begin your reply with the exact marker ${NO_ANSWER_MARKER}, then say briefly that you do not know and offer to pass the question to the team.`;
-
 const RETRYABLE = new Set<LlmError['kind']>(['rate_limited', 'server', 'network']);
 
 function textOf(chunk: GenerateContentResponse): string {
@@ -153,34 +142,6 @@ export class GeminiProvider implements LlmProvider {
     return this.breaker.opened;
   }
 
-  /**
-   * The reply's deltas, with a leading {@link NO_ANSWER_MARKER} held back and stripped: text is
-   * buffered only until it can no longer be the marker (the first chunk, in practice).
-   */
-  async *streamReply(request: ReplyRequest): AsyncIterable<string> {
-    if (request.outcome) request.outcome.provider = this.name;
-    let pending: string | null = '';
-    for await (const delta of this.streamRaw(request)) {
-      if (pending === null) {
-        yield delta;
-        continue;
-      }
-      pending += delta;
-      const head = pending.trimStart();
-      if (head.length < NO_ANSWER_MARKER.length && NO_ANSWER_MARKER.startsWith(head)) continue;
-      let out = pending;
-      if (head.startsWith(NO_ANSWER_MARKER)) {
-        if (request.outcome) request.outcome.grounded = false;
-        out = head.slice(NO_ANSWER_MARKER.length).trimStart();
-      } else if (request.outcome) {
-        request.outcome.grounded = true;
-      }
-      pending = null;
-      if (out) yield out;
-    }
-    if (pending) yield pending;
-  }
-
   /** Intent and sentiment of a finished conversation, as JSON constrained by a response schema. */
   async classify(request: ClassifyRequest): Promise<Classification> {
     const lines = request.turns.map((t) => `${t.role === 'user' ? 'Visitor' : 'Concierge'}: ${t.text}`).join('\n');
@@ -209,7 +170,7 @@ export class GeminiProvider implements LlmProvider {
     };
   }
 
-  private async *streamRaw(request: ReplyRequest): AsyncIterable<string> {
+  async *streamReply(request: ReplyRequest): AsyncIterable<string> {
     const started = Date.now();
     let opened: OpenedStream;
     try {
@@ -275,7 +236,7 @@ export class GeminiProvider implements LlmProvider {
         this.ai.models.generateContentStream({
           model: this.options.model,
           contents: toContents(request),
-          config: { systemInstruction: request.systemInstruction + NO_ANSWER_INSTRUCTION, abortSignal: controller.signal },
+          config: { systemInstruction: request.systemInstruction, abortSignal: controller.signal },
         }),
         timer.promise,
       ])) as Stream;

@@ -35,18 +35,6 @@ export interface ReplyRequest {
    * read facts and FAQs from it. Model providers use `systemInstruction` only.
    */
   business?: BusinessProfile;
-  /** Filled in by the provider as it streams: which provider answered, and whether it could. */
-  outcome?: ReplyOutcome;
-}
-
-/**
- * What a reply was, as data beside its text (conversation analytics reads it). `grounded` is
- * false when the provider said it could not answer from what the business shared (the offline
- * provider's "I don't know", Gemini's NO_ANSWER marker); unset means it answered.
- */
-export interface ReplyOutcome {
-  provider?: string;
-  grounded?: boolean;
 }
 
 /** The conversation, for an end-of-conversation label. */

@@ -1,4 +1,5 @@
 import type { BusinessProfile } from '../business/business.profile';
+import { NOT_IN_CONTEXT } from './grounding';
 import type { SpeechRecognizer } from './speech-recognizer';
 import { LlmError, type LlmPassage, type LlmProvider, type ReplyRequest, type SummaryRequest, type TranscriptionRequest } from './llm.provider';
 
@@ -22,25 +23,6 @@ function overlap(question: string[], candidate: string[]): number {
   return hits / question.length;
 }
 
-const TOPICS: Array<{ words: RegExp; answer: (b: BusinessProfile) => string | null }> = [
-  { words: /\b(hours?|open|opening|close|closing|closed)\b/i, answer: (b) => (b.hours ? `Our opening hours: ${b.hours}.` : null) },
-  {
-    words: /\b(where|address|located|location|directions|find you)\b/i,
-    answer: (b) => (b.location ? `You can find us at ${b.location}.` : null),
-  },
-  {
-    words: /\b(contact|email|e-mail|phone|call|reach|telephone)\b/i,
-    answer: (b) => {
-      const ways = [b.contactEmail && `email ${b.contactEmail}`, b.contactPhone && `call ${b.contactPhone}`].filter(Boolean);
-      return ways.length ? `You can ${ways.join(' or ')}.` : null;
-    },
-  },
-  {
-    words: /\b(services?|offer|provide|do you do|what do you)\b/i,
-    answer: (b) => (b.services.length ? `We offer: ${b.services.join(', ')}.` : null),
-  },
-];
-
 /**
  * Knowledge passages start with their heading trail on a line of its own ("Services > Pricing",
  * see src/knowledge/chunker.ts): a first line without closing punctuation followed by more text.
@@ -53,28 +35,27 @@ function splitHeading(text: string): { heading: string; body: string } {
   return { heading: first, body: text.slice(newline + 1) };
 }
 
+/** What the offline provider answers: the text, and whether it came from the business's material. */
+export interface OfflineAnswer {
+  text: string;
+  /** False for the "I don't know" reply: nothing the business shared answers the question. */
+  grounded: boolean;
+}
+
 /** The deterministic answer to the visitor's last message; exported for unit use. */
-export function offlineAnswer(business: BusinessProfile | undefined, passages: readonly LlmPassage[], question: string): string {
-  return offlineReply(business, passages, question).text;
+export function offlineAnswer(business: BusinessProfile | undefined, passages: readonly LlmPassage[], question: string): OfflineAnswer {
+  const text = groundedText(business, passages, question);
+  return text === null ? { text: dontKnow(business?.name ?? 'the business'), grounded: false } : { text, grounded: true };
 }
 
-/**
- * {@link offlineAnswer} with whether it is an answer: `grounded: false` is the "I don't know
- * that from what the business has shared" reply (no FAQ, fact or passage matched).
- */
-export function offlineReply(business: BusinessProfile | undefined, passages: readonly LlmPassage[], question: string): { text: string; grounded: boolean } {
-  const text = groundedAnswer(business, passages, question);
-  if (text !== null) return { text, grounded: true };
-  const name = business?.name ?? 'the business';
-  return {
-    text:
-      `I'm sorry, I don't know that from what ${name} has shared with me. ` +
-      `If you leave your name and email or phone number, I'll pass your question to the team so they can follow up.`,
-    grounded: false,
-  };
+function dontKnow(name: string): string {
+  return (
+    `I'm sorry, I don't know that from what ${name} has shared with me. ` +
+    `If you leave your name and email or phone number, I'll pass your question to the team so they can follow up.`
+  );
 }
 
-function groundedAnswer(business: BusinessProfile | undefined, passages: readonly LlmPassage[], question: string): string | null {
+function groundedText(business: BusinessProfile | undefined, passages: readonly LlmPassage[], question: string): string | null {
   const words = contentWords(question);
   if (business) {
     let best: { score: number; answer: string } | null = null;
@@ -83,26 +64,38 @@ function groundedAnswer(business: BusinessProfile | undefined, passages: readonl
       if (score >= 0.5 && (!best || score > best.score)) best = { score, answer: faq.answer };
     }
     if (best) return best.answer;
-    const facts = TOPICS.filter((t) => t.words.test(question))
-      .map((t) => t.answer(business))
-      .filter((a): a is string => a !== null);
-    if (facts.length) return facts.join(' ');
   }
-  let bestPassage: { score: number; sentence: string } | null = null;
-  for (const passage of passages) {
-    const { heading, body } = splitHeading(passage.text);
-    // The heading's words count for every sentence under it ("Opening hours" makes "We open
-    // at 9" answer "what are your opening hours?"), but the reply is the sentence alone.
-    const context = contentWords(heading);
-    for (const sentence of body.split(/(?<=[.!?])\s+|\n+/)) {
-      const own = contentWords(sentence);
-      if (!own.length) continue;
-      const score = overlap(words, [...own, ...context]);
-      if (score > 0 && (!bestPassage || score > bestPassage.score)) bestPassage = { score, sentence: sentence.trim() };
-    }
+  // The retriever ranked the passages and dropped those that do not answer (its threshold is
+  // the honesty gate); the answer is the sentence of the best passage that answers the
+  // question's kind best, then shares the most words with it.
+  const top = passages[0];
+  if (!top) return null;
+  const { heading, body } = splitHeading(top.text);
+  const context = contentWords(heading);
+  const cues = answerCues(question);
+  let best: { score: number; sentence: string } | null = null;
+  for (const sentence of body.split(/(?<=[.!?])\s+|\n+/)) {
+    const own = contentWords(sentence);
+    if (!own.length) continue;
+    const score = overlap(words, [...own, ...context]) + cues.filter((cue) => cue.test(sentence)).length;
+    if (!best || score > best.score) best = { score, sentence: sentence.trim() };
   }
-  if (bestPassage && bestPassage.score >= 0.34) return bestPassage.sentence;
-  return null;
+  return best?.sentence ?? null;
+}
+
+/**
+ * What a sentence that answers the question looks like: a time for "when", an amount for
+ * "how much", a duration or distance for "how long", a way to reach someone for "contact".
+ */
+function answerCues(question: string): RegExp[] {
+  const q = question.toLowerCase();
+  const cues: RegExp[] = [];
+  if (/\b(when|what time|hours?|open|opening|close|closing|shut|start|until|till)\b/.test(q)) cues.push(/\b\d{1,2}(:\d\d)?\s?(am|pm)\b|\b\d{1,2}:\d\d\b|\b(monday|tuesday|wednesday|thursday|friday|saturday|sunday|weekdays?|daily)\b/i);
+  if (/\b(how much|cost|costs|price|prices|fee|fees|charge|expensive|cheap)\b/.test(q)) cues.push(/[£$€]\s?\d|\b\d+(\.\d\d)?\s?(pounds|dollars|euros)\b|\bfree\b/i);
+  if (/\b(how long|how far|how many|how soon)\b/.test(q)) cues.push(/\b\d+|\b(one|two|three|four|five|six|seven|eight|nine|ten|twelve|thirty|ninety)\b/i);
+  if (/\b(contact|email|e-mail|phone|call|ring|reach|touch|number)\b/.test(q)) cues.push(/@|\+?\d[\d\s]{6,}/);
+  if (/\b(where|address|find you|located|location|whereabouts)\b/.test(q)) cues.push(/\b\d+\s+\p{Lu}\p{L}+\s+(street|st|road|rd|lane|avenue|square|way|place)\b/iu);
+  return cues;
 }
 
 /**
@@ -118,12 +111,9 @@ export class OfflineProvider implements LlmProvider {
 
   async *streamReply(request: ReplyRequest): AsyncIterable<string> {
     const question = [...request.turns].reverse().find((t) => t.role === 'user')?.text ?? '';
-    const { text: answer, grounded } = offlineReply(request.business, request.passages, question);
-    if (request.outcome) {
-      request.outcome.provider = this.name;
-      request.outcome.grounded = grounded;
-    }
-    for (const word of answer.match(/\S+\s*/g) ?? []) {
+    const answer = offlineAnswer(request.business, request.passages, question);
+    if (!answer.grounded) yield `${NOT_IN_CONTEXT} `;
+    for (const word of answer.text.match(/\S+\s*/g) ?? []) {
       if (request.signal?.aborted) throw new LlmError('aborted', 'The reply was aborted');
       yield word;
     }

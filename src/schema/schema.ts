@@ -13,9 +13,10 @@ import type { Core } from '../core';
 import { KnowledgeResolver } from '../knowledge/knowledge.resolver';
 import { ServerInfoResolver } from '../server/server-info.resolver';
 import { VoiceResolver } from '../voice/voice.resolver';
+import { WebhookResolver } from '../webhooks/webhook.resolver';
 
 /** What the resolvers are built from: the core's services. */
-export type ResolverServices = Pick<Core, 'apiKeys' | 'businessService' | 'chat' | 'knowledge' | 'voice'>;
+export type ResolverServices = Pick<Core, 'apiKeys' | 'businessService' | 'chat' | 'knowledge' | 'voice' | 'webhookService'>;
 
 export interface ApiResolvers {
   resolvers: object[];
@@ -37,6 +38,7 @@ export function createResolvers(services: ResolverServices): ApiResolvers {
       new ChatResolver(services.chat.service),
       new VoiceResolver(services.voice.turns),
       new KnowledgeResolver(services.knowledge.service),
+      new WebhookResolver(services.webhookService),
     ],
     middlewares: rateLimitMiddlewares(services.chat.rateLimits),
   };

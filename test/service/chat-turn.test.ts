@@ -24,13 +24,13 @@ afterAll(async () => {
 });
 
 describe('ChatService with the offline provider', () => {
-  it('opens a session with the greeting and entry CTAs, stored in Redis with the session TTL', async () => {
+  it('opens a session with the greeting and entry CTAs, stored in Redis with the unused-session TTL', async () => {
     const session = await core.chat.service.startSession(business.id, NO_ORIGIN);
     expect(session.messages.map((m) => m.text)).toEqual(['Welcome to Harbor Dental! How can we help?', 'Pick an option or ask me anything.']);
     expect(session.messages[1].ctas.map((c) => c.id)).toEqual(['services', 'book', 'ask_hours']);
     const ttl = await core.redis.ttl(`${core.config.redisKeyPrefix}chat:session:${session.id}`);
-    expect(ttl).toBeGreaterThan(core.config.sessionTtlSeconds - 10);
-    expect(ttl).toBeLessThanOrEqual(core.config.sessionTtlSeconds);
+    expect(ttl).toBeGreaterThan(core.config.sessionUnusedTtlSeconds - 10);
+    expect(ttl).toBeLessThanOrEqual(core.config.sessionUnusedTtlSeconds);
   });
 
   it('answers a FAQ on the receipt replyId, streams it to a done chunk, and keeps both sides in the session', async () => {

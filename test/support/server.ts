@@ -17,7 +17,9 @@ export interface TestServer {
 
 /**
  * The configuration a test server runs with: its own database, its own Redis key prefix,
- * no LLM key (offline provider) unless the test says otherwise.
+ * no LLM key (offline provider) unless the test says otherwise. The limits on sessions,
+ * navigation and wrong keys are off (tests start many sessions from one address); the tests of
+ * those limits (test/security/limits.test.ts) set them. RATE_LIMIT_CHAT keeps its default.
  */
 export function testConfig(db: TestDatabase, env: Record<string, string | undefined> = {}): AppConfig {
   return loadConfig({
@@ -28,6 +30,9 @@ export function testConfig(db: TestDatabase, env: Record<string, string | undefi
     ALLOWED_ORIGINS: 'http://allowed.test',
     LOG_LEVEL: 'error',
     SHUTDOWN_GRACE_MS: '2000',
+    RATE_LIMIT_SESSION: 'off',
+    RATE_LIMIT_NAVIGATION: 'off',
+    RATE_LIMIT_AUTH_FAILURES: 'off',
     ...env,
   });
 }

@@ -182,12 +182,17 @@ export class ChatService {
     return this.sendTextTo(await this.openTurn(sessionId, caller), text);
   }
 
-  /** Continues an opened turn with the visitor's text (checked here). */
-  async sendTextTo({ session, business }: TurnTarget, rawText: string, input: VisitorInput = 'typed'): Promise<Receipt> {
+  /**
+   * Continues an opened turn with the visitor's text (checked here). `spoken`: the text was
+   * transcribed from speech (a lead captured from it has source VOICE; analytics count it as a
+   * voice message); nothing else differs.
+   */
+  async sendTextTo({ session, business }: TurnTarget, rawText: string, opts: { spoken?: boolean } = {}): Promise<Receipt> {
     const text = checkMessageText(rawText);
+    const input: VisitorInput = opts.spoken ? 'spoken' : 'typed';
     const report: Reporter = (messages) => ({ kind: 'visitor_message', sessionId: session.id, businessId: business.id, at: messages[0].createdAt, messages, input });
     if (isResetMessage(text)) return this.reset(session, business, text, report);
-    return this.modelTurn(session, business, text, report);
+    return this.modelTurn(session, business, text, opts.spoken ? 'spoken' : 'text', report);
   }
 
   /** Sends and waits for the whole reply (for clients without WebSocket). */
@@ -218,7 +223,7 @@ export class ChatService {
     if (node.action === CtaAction.SEND) {
       const text = node.message?.trim() || node.label;
       if (isResetMessage(text)) return this.reset(session, business, text, report);
-      return this.modelTurn(session, business, text, report);
+      return this.modelTurn(session, business, text, 'cta', report);
     }
     if (node.action === CtaAction.LINK) {
       const reply = message('ASSISTANT', node.url ? `Here you go: ${node.url}` : node.label, [toCtaButton(node)]);
@@ -262,7 +267,7 @@ export class ChatService {
     return { userMessage: user, replyId: writer.replyId };
   }
 
-  private async modelTurn(session: SessionRecord, business: BusinessProfile, text: string, report: Reporter): Promise<Receipt> {
+  private async modelTurn(session: SessionRecord, business: BusinessProfile, text: string, via: 'text' | 'cta' | 'spoken', report: Reporter): Promise<Receipt> {
     const acceptedAt = Date.now();
     const user = message('USER', text);
     const stored = await this.deps.sessions.append(session.id, [{ message: user, inHistory: true }], null);
@@ -270,7 +275,7 @@ export class ChatService {
     this.deps.events.record(report([user]));
     const writer = new ReplyStreamWriter(this.deps.redis, newOpaqueId(), this.deps.streams);
     if (!(await writer.start(session.id))) throw new NotFoundError('Session');
-    this.deps.generator.start({ business, sessionId: session.id, question: text, writer, acceptedAt });
+    this.deps.generator.start({ business, sessionId: session.id, question: text, writer, acceptedAt, via });
     return { userMessage: user, replyId: writer.replyId };
   }
 }

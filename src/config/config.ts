@@ -84,8 +84,13 @@ const rawSchema = z.object({
   JOB_DRIVER: z.enum(['bullmq', 'inline']).default('bullmq'),
   JOB_ATTEMPTS: intFrom(1, 20).default(3),
   JOB_BACKOFF_MS: intFrom(0, 600_000).default(2_000),
-  JOB_CONCURRENCY: intFrom(1, 32).default(2),
+  // The knowledge queue's concurrency; JOB_CONCURRENCY is its older name (read when the new one is unset).
+  JOB_CONCURRENCY: intFrom(1, 32).optional(),
+  JOB_KNOWLEDGE_CONCURRENCY: intFrom(1, 32).optional(),
+  JOB_VOICE_CONCURRENCY: intFrom(1, 32).default(2),
   KNOWLEDGE_MAX_DOCUMENT_BYTES: intFrom(1024, 50 * 1024 * 1024).default(2 * 1024 * 1024),
+  KNOWLEDGE_MAX_DOCUMENTS: intFrom(1, 10_000_000).default(5_000),
+  KNOWLEDGE_MAX_BYTES: intFrom(1024, 100 * 1024 * 1024 * 1024).default(200 * 1024 * 1024),
   CRAWL_CONCURRENCY: intFrom(1, 8).default(3),
   CRAWL_MAX_DEPTH: intFrom(0, 20).default(4),
   CRAWL_MAX_SECONDS: intFrom(1, 86_400).default(600),
@@ -195,11 +200,19 @@ export interface AppConfig {
     /** Lifetime of audio parked in Redis for the worker. */
     audioTtlSeconds: number;
   };
-  /** Background jobs: `bullmq` (production, consumed by `npm run worker`) or `inline` (tests). */
-  jobs: { driver: 'bullmq' | 'inline'; attempts: number; backoffMs: number; concurrency: number };
+  /**
+   * Background jobs: `bullmq` (production, consumed by `npm run worker`) or `inline` (tests).
+   * `concurrency`: jobs one worker process runs at once, per queue (knowledge jobs and voice
+   * jobs have a queue each, so neither can starve the other).
+   */
+  jobs: { driver: 'bullmq' | 'inline'; attempts: number; backoffMs: number; concurrency: { knowledge: number; voice: number } };
   knowledge: {
     /** Largest document content accepted, in UTF-8 bytes. */
     maxDocumentBytes: number;
+    /** Quota: documents one business may keep (crawled pages included). */
+    maxDocuments: number;
+    /** Quota: total stored content of one business's documents, in UTF-8 bytes. */
+    maxBytes: number;
     crawl: {
       concurrency: number;
       maxDepth: number;
@@ -425,9 +438,16 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
       workerThresholdBytes: raw.VOICE_WORKER_THRESHOLD_BYTES,
       audioTtlSeconds: raw.VOICE_AUDIO_TTL_SECONDS,
     },
-    jobs: { driver: raw.JOB_DRIVER, attempts: raw.JOB_ATTEMPTS, backoffMs: raw.JOB_BACKOFF_MS, concurrency: raw.JOB_CONCURRENCY },
+    jobs: {
+      driver: raw.JOB_DRIVER,
+      attempts: raw.JOB_ATTEMPTS,
+      backoffMs: raw.JOB_BACKOFF_MS,
+      concurrency: { knowledge: raw.JOB_KNOWLEDGE_CONCURRENCY ?? raw.JOB_CONCURRENCY ?? 2, voice: raw.JOB_VOICE_CONCURRENCY },
+    },
     knowledge: {
       maxDocumentBytes: raw.KNOWLEDGE_MAX_DOCUMENT_BYTES,
+      maxDocuments: raw.KNOWLEDGE_MAX_DOCUMENTS,
+      maxBytes: raw.KNOWLEDGE_MAX_BYTES,
       crawl: {
         concurrency: raw.CRAWL_CONCURRENCY,
         maxDepth: raw.CRAWL_MAX_DEPTH,

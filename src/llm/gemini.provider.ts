@@ -2,7 +2,20 @@ import type * as GenAI from '@google/genai' with { 'resolution-mode': 'import' }
 import CircuitBreaker from 'opossum';
 import type { Logger } from '../observability/logger';
 import type { Metrics } from '../observability/metrics';
-import { LlmError, type LlmProvider, type LlmTurn, type ReplyRequest, type SummaryRequest, type TranscriptionRequest } from './llm.provider';
+import {
+  INTENTS,
+  LlmError,
+  SENTIMENTS,
+  type Classification,
+  type ClassifyRequest,
+  type Intent,
+  type LlmProvider,
+  type LlmTurn,
+  type ReplyRequest,
+  type SentimentLabel,
+  type SummaryRequest,
+  type TranscriptionRequest,
+} from './llm.provider';
 
 export interface GeminiOptions {
   apiKey: string;
@@ -131,6 +144,34 @@ export class GeminiProvider implements LlmProvider {
     return this.breaker.opened;
   }
 
+  /** Intent and sentiment of a finished conversation, as JSON constrained by a response schema. */
+  async classify(request: ClassifyRequest): Promise<Classification> {
+    const lines = request.turns.map((t) => `${t.role === 'user' ? 'Visitor' : 'Concierge'}: ${t.text}`).join('\n');
+    const prompt =
+      `Classify this website chat. intent: what the visitor mainly wanted, one of ${INTENTS.join(', ')}. ` +
+      `sentiment: how the visitor felt, one of ${SENTIMENTS.join(', ')}. Reply with JSON {"intent": ..., "sentiment": ...} only.\n\n${lines}`;
+    const text = await this.generate('classify', [{ role: 'user', parts: [{ text: prompt }] }], request.signal, undefined, {
+      responseMimeType: 'application/json',
+      responseSchema: {
+        type: 'OBJECT' as GenAI.Type,
+        properties: { intent: { type: 'STRING' as GenAI.Type, enum: [...INTENTS] }, sentiment: { type: 'STRING' as GenAI.Type, enum: [...SENTIMENTS] } },
+        required: ['intent', 'sentiment'],
+      },
+    });
+    let parsed: { intent?: unknown; sentiment?: unknown };
+    try {
+      parsed = JSON.parse(text.trim().replace(/^```(?:json)?\s*|\s*```$/g, '')) as typeof parsed;
+    } catch (err) {
+      throw new LlmError('server', 'Gemini answered the classification with something that is not JSON', { cause: err });
+    }
+    const intent = typeof parsed.intent === 'string' ? parsed.intent.toLowerCase() : '';
+    const sentiment = typeof parsed.sentiment === 'string' ? parsed.sentiment.toUpperCase() : '';
+    return {
+      intent: (INTENTS as readonly string[]).includes(intent) ? (intent as Intent) : 'other',
+      sentiment: (SENTIMENTS as readonly string[]).includes(sentiment) ? (sentiment as SentimentLabel) : 'NEUTRAL',
+    };
+  }
+
   async *streamReply(request: ReplyRequest): AsyncIterable<string> {
     const started = Date.now();
     let opened: OpenedStream;
@@ -222,7 +263,7 @@ export class GeminiProvider implements LlmProvider {
       'Update the running summary of this website chat. Keep what the visitor wants, facts they gave (name, contact, needs) ' +
       'and what was promised. At most 120 words. Reply with the summary only.\n\n' +
       `Previous summary: ${request.previousSummary || '(none)'}\n\nNew turns:\n${lines}`;
-    const text = await this.generate('summarize', [{ role: 'user', parts: [{ text: prompt }] }], request.signal, request.systemInstruction, this.options.maxOutputTokens);
+    const text = await this.generate('summarize', [{ role: 'user', parts: [{ text: prompt }] }], request.signal, request.systemInstruction, { maxOutputTokens: this.options.maxOutputTokens });
     return text.trim();
   }
 
@@ -243,7 +284,13 @@ export class GeminiProvider implements LlmProvider {
     return text.trim();
   }
 
-  private async generate(operation: string, contents: Content[], signal?: AbortSignal, systemInstruction?: string, maxOutputTokens?: number): Promise<string> {
+  private async generate(
+    operation: string,
+    contents: Content[],
+    signal?: AbortSignal,
+    systemInstruction?: string,
+    extra: Pick<GenAI.GenerateContentConfig, 'responseMimeType' | 'responseSchema' | 'maxOutputTokens'> = {},
+  ): Promise<string> {
     const started = Date.now();
     const controller = new AbortController();
     const onAbort = () => controller.abort();
@@ -254,7 +301,7 @@ export class GeminiProvider implements LlmProvider {
         this.ai.models.generateContent({
           model: this.options.model,
           contents,
-          config: { systemInstruction, abortSignal: controller.signal, maxOutputTokens },
+          config: { systemInstruction, abortSignal: controller.signal, ...extra },
         }),
         timer.promise,
       ]);

@@ -84,6 +84,9 @@ const rawSchema = z.object({
   JOB_BACKOFF_MS: intFrom(0, 600_000).default(2_000),
   JOB_CONCURRENCY: intFrom(1, 32).default(2),
   KNOWLEDGE_MAX_DOCUMENT_BYTES: intFrom(1024, 50 * 1024 * 1024).default(2 * 1024 * 1024),
+  KNOWLEDGE_MAX_FILE_BYTES: intFrom(1024, 100 * 1024 * 1024).default(10 * 1024 * 1024),
+  KNOWLEDGE_MAX_PDF_PAGES: intFrom(1, 10_000).default(300),
+  KNOWLEDGE_EXTRACT_TIMEOUT_MS: intFrom(100, 600_000).default(20_000),
   CRAWL_CONCURRENCY: intFrom(1, 8).default(3),
   CRAWL_MAX_DEPTH: intFrom(0, 20).default(4),
   CRAWL_MAX_SECONDS: intFrom(1, 86_400).default(600),
@@ -182,6 +185,8 @@ export interface AppConfig {
   knowledge: {
     /** Largest document content accepted, in UTF-8 bytes. */
     maxDocumentBytes: number;
+    /** `uploadKnowledgeFile`: largest file, most PDF pages, and the time bound of text extraction. */
+    files: { maxBytes: number; maxPdfPages: number; extractTimeoutMs: number };
     crawl: {
       concurrency: number;
       maxDepth: number;
@@ -383,6 +388,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     jobs: { driver: raw.JOB_DRIVER, attempts: raw.JOB_ATTEMPTS, backoffMs: raw.JOB_BACKOFF_MS, concurrency: raw.JOB_CONCURRENCY },
     knowledge: {
       maxDocumentBytes: raw.KNOWLEDGE_MAX_DOCUMENT_BYTES,
+      files: { maxBytes: raw.KNOWLEDGE_MAX_FILE_BYTES, maxPdfPages: raw.KNOWLEDGE_MAX_PDF_PAGES, extractTimeoutMs: raw.KNOWLEDGE_EXTRACT_TIMEOUT_MS },
       crawl: {
         concurrency: raw.CRAWL_CONCURRENCY,
         maxDepth: raw.CRAWL_MAX_DEPTH,

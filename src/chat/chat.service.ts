@@ -174,11 +174,14 @@ export class ChatService {
     return this.sendTextTo(await this.openTurn(sessionId, caller), text);
   }
 
-  /** Continues an opened turn with the visitor's text (checked here). */
-  async sendTextTo({ session, business }: TurnTarget, rawText: string): Promise<Receipt> {
+  /**
+   * Continues an opened turn with the visitor's text (checked here). `spoken`: the text was
+   * transcribed from speech (a lead captured from it has source VOICE); nothing else differs.
+   */
+  async sendTextTo({ session, business }: TurnTarget, rawText: string, opts: { spoken?: boolean } = {}): Promise<Receipt> {
     const text = checkMessageText(rawText);
     if (isResetMessage(text)) return this.reset(session, business, text);
-    return this.modelTurn(session, business, text);
+    return this.modelTurn(session, business, text, opts.spoken ? 'spoken' : 'text');
   }
 
   /** Sends and waits for the whole reply (for clients without WebSocket). */
@@ -200,7 +203,7 @@ export class ChatService {
     if (node.action === CtaAction.SEND) {
       const text = node.message?.trim() || node.label;
       if (isResetMessage(text)) return this.reset(session, business, text);
-      return this.modelTurn(session, business, text);
+      return this.modelTurn(session, business, text, 'cta');
     }
     if (node.action === CtaAction.LINK) {
       const reply = message('ASSISTANT', node.url ? `Here you go: ${node.url}` : node.label, [toCtaButton(node)]);
@@ -243,14 +246,14 @@ export class ChatService {
     return { userMessage: user, replyId: writer.replyId };
   }
 
-  private async modelTurn(session: SessionRecord, business: BusinessProfile, text: string): Promise<Receipt> {
+  private async modelTurn(session: SessionRecord, business: BusinessProfile, text: string, via: 'text' | 'cta' | 'spoken'): Promise<Receipt> {
     const acceptedAt = Date.now();
     const user = message('USER', text);
     const stored = await this.deps.sessions.append(session.id, [{ message: user, inHistory: true }], null);
     if (!stored.ok) throw new NotFoundError('Session');
     const writer = new ReplyStreamWriter(this.deps.redis, newOpaqueId(), this.deps.streams);
     if (!(await writer.start(session.id))) throw new NotFoundError('Session');
-    this.deps.generator.start({ business, sessionId: session.id, question: text, writer, acceptedAt });
+    this.deps.generator.start({ business, sessionId: session.id, question: text, writer, acceptedAt, via });
     return { userMessage: user, replyId: writer.replyId };
   }
 }

@@ -175,7 +175,10 @@ export class ReplyStreamHub {
       feed.missedHeartbeats = 0;
       const f = fieldsOf(raw);
       if (f.k === 'd') {
-        this.deliver(feed, { replyId: feed.replyId, seq: Number(f.seq), delta: f.d ?? '', done: false, message: null, error: null });
+        const seq = Number(f.seq);
+        // An entry written twice (a command resent after a reconnect) is delivered once.
+        if (feed.chunks.length && seq <= feed.chunks[feed.chunks.length - 1].seq) continue;
+        this.deliver(feed, { replyId: feed.replyId, seq, delta: f.d ?? '', done: false, message: null, error: null });
       } else if (f.k === 'f') {
         this.finish(feed, Number(f.seq), f.m ? (JSON.parse(f.m) as MessageRecord) : null, f.e ? (JSON.parse(f.e) as ReplyErrorRecord) : null);
         return;

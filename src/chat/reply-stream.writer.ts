@@ -43,13 +43,61 @@ export interface ReplyStreamSettings {
   ttlSeconds: number;
   /** Heartbeat lifetime; readers declare the reply INTERRUPTED once it lapses. */
   interruptMs: number;
+  /**
+   * Deltas after the first wait at most this long to share one stream entry (REPLY_COALESCE_MS;
+   * 0: every delta is its own entry, written at once).
+   */
+  coalesceMs?: number;
+  /** A waiting batch is written as soon as it holds this many characters (REPLY_COALESCE_CHARS). */
+  coalesceChars?: number;
+}
+
+// The final entry, the stream's TTL and the heartbeat's deletion in one step, so a reader that
+// misses the heartbeat has always been able to read the final entry first; a delta still
+// waiting is written just before it. Nothing is written to a stream that no longer exists
+// (its session was erased). ARGV: ttl, final seq, last delta's seq ('' when none), its text,
+// then the final entry's fields.
+const FINISH_LUA = `
+if redis.call('EXISTS', KEYS[1]) == 0 then redis.call('DEL', KEYS[2]) return 0 end
+if ARGV[3] ~= '' then redis.call('XADD', KEYS[1], '*', 'k', 'd', 'seq', ARGV[3], 'd', ARGV[4]) end
+redis.call('XADD', KEYS[1], '*', 'k', 'f', 'seq', ARGV[2], unpack(ARGV, 5))
+redis.call('EXPIRE', KEYS[1], ARGV[1])
+redis.call('DEL', KEYS[2])
+return 1
+`;
+
+interface WriterCommands {
+  replyFinish(stream: string, heartbeat: string, ...args: Array<string | number>): Promise<number>;
+}
+
+const defined = new WeakSet<RedisClient>();
+
+function withCommands(redis: RedisClient): RedisClient & WriterCommands {
+  if (!defined.has(redis)) {
+    redis.defineCommand('replyFinish', { numberOfKeys: 2, lua: FINISH_LUA });
+    defined.add(redis);
+  }
+  return redis as RedisClient & WriterCommands;
 }
 
 /**
- * Writes one reply into its Redis Stream: a start entry (binding it to its session), one
- * entry per delta (`seq`, `delta`) and a final entry holding the whole message or the error.
- * While it writes it refreshes a heartbeat key, so readers on any process can tell a slow
- * generator from a dead one.
+ * Writes one reply into its Redis Stream: a start entry (binding it to its session), delta
+ * entries (`seq`, `d`) and a final entry holding the whole message or the error. While it
+ * writes it keeps a heartbeat key alive, so readers on any process can tell a slow generator
+ * from a dead one.
+ *
+ * Write path (issue 15): the first delta is written at once; later ones are coalesced, for at
+ * most `coalesceMs` or until `coalesceChars` characters wait, into one entry. Entries are sent
+ * without waiting for the previous one (one connection keeps them in order), so {@link delta}
+ * never waits for Redis; `seq` is given when an entry is sent, so it stays dense and a replay
+ * from any `fromSeq` is exact. The heartbeat is refreshed by a write that happens to be due
+ * for it (piggybacked in the same pipeline); the timer only writes it when no entry did
+ * during a third of its lifetime.
+ *
+ * Failures: a write Redis refuses makes the next {@link delta} (and {@link finish}) throw, so
+ * the generator ends the reply with an error entry if Redis is back, or stops and lets the
+ * heartbeat lapse (readers then report INTERRUPTED). A stream that is gone (expired, or its
+ * session erased) is never re-created: deltas return false from then on.
  *
  * Erasure: the stream and heartbeat are named in the session's key index when the reply
  * starts (refused once the session is gone or sealed), and every later write only touches
@@ -60,18 +108,29 @@ export class ReplyStreamWriter {
   private seq = 0;
   private timer: NodeJS.Timeout | undefined;
   private readonly keys: { stream: string; heartbeat: string };
+  private readonly redis: RedisClient & WriterCommands;
+  /** Text waiting to become one entry. */
+  private batch = '';
+  private flushTimer: NodeJS.Timeout | undefined;
+  private wroteDelta = false;
+  private readonly inFlight = new Set<Promise<void>>();
+  private failure: Error | null = null;
+  private gone = false;
+  private lastBeat = 0;
 
   constructor(
-    private readonly redis: RedisClient,
+    redis: RedisClient,
     readonly replyId: string,
     private readonly settings: ReplyStreamSettings,
   ) {
+    this.redis = withCommands(redis);
     this.keys = replyKeys(settings.prefix, replyId);
   }
 
   /** Opens the reply in session `sessionId`; false when the session is gone or being erased. */
   async start(sessionId: string): Promise<boolean> {
     if (!(await this.open(sessionId, '1', this.settings.interruptMs, this.settings.ttlSeconds, false))) return false;
+    this.lastBeat = Date.now();
     this.startHeartbeat();
     return true;
   }
@@ -100,6 +159,7 @@ export class ReplyStreamWriter {
    */
   async resume(): Promise<boolean> {
     if (!(await this.claim())) return false;
+    this.lastBeat = Date.now();
     this.startHeartbeat();
     return true;
   }
@@ -109,32 +169,103 @@ export class ReplyStreamWriter {
     return (await this.redis.eval(CLAIM_LUA, 2, this.keys.heartbeat, this.keys.stream, this.settings.interruptMs, this.settings.ttlSeconds)) === 1;
   }
 
+  private get beatEveryMs(): number {
+    return Math.max(200, Math.floor(this.settings.interruptMs / 3));
+  }
+
   private startHeartbeat(): void {
     this.timer = setInterval(() => {
-      // XX: an erased reply's heartbeat is not brought back.
+      if (Date.now() - this.lastBeat < this.beatEveryMs) return; // an entry refreshed it
+      this.lastBeat = Date.now();
+      // XX: a heartbeat that is gone (reply finished or erased) is not brought back.
       this.redis.set(this.keys.heartbeat, '1', 'PX', this.settings.interruptMs, 'XX').catch(() => undefined);
-    }, Math.max(200, Math.floor(this.settings.interruptMs / 3)));
+    }, this.beatEveryMs);
     this.timer.unref();
   }
 
-  /** Appends a delta; false when the stream is gone (its session was erased): stop generating. */
-  async delta(text: string): Promise<boolean> {
-    const id = await this.redis.xadd(this.keys.stream, 'NOMKSTREAM', '*', 'k', 'd', 'seq', String(this.seq++), 'd', text);
-    return id !== null;
+  /**
+   * Adds a delta; resolves at once (the entry is written in the background, see the class
+   * note). False when the stream is gone (its session was erased): stop generating. Rejects
+   * when an earlier write failed.
+   */
+  delta(text: string): Promise<boolean> {
+    if (this.failure) return Promise.reject(this.failure);
+    if (this.gone) return Promise.resolve(false);
+    if (!text) return Promise.resolve(true);
+    this.batch += text;
+    const ms = this.settings.coalesceMs ?? 0;
+    if (!this.wroteDelta || ms <= 0 || this.batch.length >= (this.settings.coalesceChars ?? 256)) this.flush();
+    else this.flushTimer ??= setTimeout(() => this.flush(), ms);
+    return Promise.resolve(true);
   }
 
-  /** The final entry; also stops the heartbeat. Exactly one of `message`/`error` is usually set. */
+  /** Sends the waiting batch as one entry, with the heartbeat when it is due. */
+  private flush(): void {
+    if (this.flushTimer) clearTimeout(this.flushTimer);
+    this.flushTimer = undefined;
+    if (!this.batch || this.gone || this.failure) return;
+    const text = this.batch;
+    this.batch = '';
+    this.wroteDelta = true;
+    const seq = String(this.seq++);
+    let write: Promise<unknown>;
+    if (Date.now() - this.lastBeat >= this.beatEveryMs && this.timer) {
+      this.lastBeat = Date.now();
+      write = this.redis
+        .pipeline()
+        .xadd(this.keys.stream, 'NOMKSTREAM', '*', 'k', 'd', 'seq', seq, 'd', text)
+        .set(this.keys.heartbeat, '1', 'PX', this.settings.interruptMs, 'XX')
+        .exec()
+        .then((results) => {
+          const [err, id] = results?.[0] ?? [new Error('no reply')];
+          if (err) throw err;
+          return id;
+        });
+    } else {
+      write = this.redis.xadd(this.keys.stream, 'NOMKSTREAM', '*', 'k', 'd', 'seq', seq, 'd', text);
+    }
+    const tracked: Promise<void> = write.then(
+      (id) => {
+        if (id === null) this.gone = true;
+      },
+      (err: unknown) => {
+        this.failure ??= err instanceof Error ? err : new Error(String(err));
+      },
+    );
+    this.inFlight.add(tracked);
+    void tracked.finally(() => this.inFlight.delete(tracked));
+  }
+
+  /** Resolves when every entry sent so far has been answered; rejects when one failed. */
+  async flushed(): Promise<void> {
+    this.flush();
+    while (this.inFlight.size > 0) await Promise.all([...this.inFlight]);
+    if (this.failure) throw this.failure;
+  }
+
+  /**
+   * The final entry (after the waiting batch, if any, in the same script); also stops the
+   * heartbeat. Exactly one of `message`/`error` is usually set. Rejects when this or an
+   * earlier write failed.
+   */
   async finish(message: MessageRecord | null, error: ReplyErrorRecord | null): Promise<void> {
     this.stopHeartbeat();
-    const fields = ['k', 'f', 'seq', String(this.seq++)];
-    if (message) fields.push('m', JSON.stringify(message));
-    if (error) fields.push('e', JSON.stringify(error));
-    await this.redis
-      .multi()
-      .xadd(this.keys.stream, 'NOMKSTREAM', '*', ...fields)
-      .expire(this.keys.stream, this.settings.ttlSeconds)
-      .del(this.keys.heartbeat)
-      .exec();
+    if (this.flushTimer) clearTimeout(this.flushTimer);
+    this.flushTimer = undefined;
+    let lastSeq = '';
+    let lastText = '';
+    if (this.batch && !this.gone) {
+      lastSeq = String(this.seq++);
+      lastText = this.batch;
+      this.batch = '';
+    }
+    const args: Array<string | number> = [this.settings.ttlSeconds, this.seq++, lastSeq, lastText];
+    if (message) args.push('m', JSON.stringify(message));
+    if (error) args.push('e', JSON.stringify(error));
+    const finished = this.redis.replyFinish(this.keys.stream, this.keys.heartbeat, ...args);
+    const earlier = [...this.inFlight];
+    await Promise.all([finished, ...earlier]);
+    if (this.failure) throw this.failure;
   }
 
   stopHeartbeat(): void {

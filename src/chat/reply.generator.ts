@@ -1,6 +1,7 @@
 import type { BusinessProfile } from '../business/business.profile';
 import { buildSystemPrompt } from '../business/system-prompt';
 import type { RetrievedPassage, Retriever } from '../knowledge/retrieval';
+import type { ContactCaptureTurn } from '../llm/contact-capture';
 import { withGrounding } from '../llm/grounding';
 import { LlmError, type LlmProvider } from '../llm/llm.provider';
 import type { Logger } from '../observability/logger';
@@ -16,6 +17,18 @@ export interface GenerationJob {
   question: string;
   writer: ReplyStreamWriter;
   acceptedAt: number;
+  /** How the visitor said it: typed (default), a SEND CTA click, or transcribed speech. */
+  via?: 'text' | 'cta' | 'spoken';
+}
+
+/**
+ * Contact capture for a turn (the leads feature implements it; chat only passes it on): the
+ * provider gets the turn's capture and records what the visitor gave; `finish` runs once the
+ * reply is stored. `openTurn` resolves null when capture is unavailable (a store is down): the
+ * reply goes on without it.
+ */
+export interface TurnCapture {
+  openTurn(input: { business: BusinessProfile; sessionId: string; text: string; cta: boolean; spoken: boolean }): Promise<(ContactCaptureTurn & { finish(): Promise<void> }) | null>;
 }
 
 /**
@@ -41,6 +54,8 @@ export class ReplyGenerator {
       metrics: Metrics;
       logger: Logger;
       maxHistoryTurns: number;
+      /** Contact capture (leads); without it replies never capture details. */
+      capture?: TurnCapture;
     },
   ) {}
 
@@ -89,6 +104,22 @@ export class ReplyGenerator {
     }
   }
 
+  private async openCapture(job: GenerationJob): Promise<(ContactCaptureTurn & { finish(): Promise<void> }) | null> {
+    if (!this.deps.capture) return null;
+    try {
+      return await this.deps.capture.openTurn({
+        business: job.business,
+        sessionId: job.sessionId,
+        text: job.question,
+        cta: job.via === 'cta',
+        spoken: job.via === 'spoken',
+      });
+    } catch (err) {
+      this.deps.logger.warn('contact capture unavailable; answering without it', { sessionId: job.sessionId, error: String(err) });
+      return null;
+    }
+  }
+
   private async generate(job: GenerationJob): Promise<void> {
     const { deps } = this;
     const abort = new AbortController();
@@ -97,18 +128,22 @@ export class ReplyGenerator {
     let outcome = 'error';
     let erased = false;
     try {
-      const passages = await this.retrieve(job);
-      const context = await deps.sessions.modelContext(job.sessionId, deps.maxHistoryTurns);
+      const [passages, context, capture] = await Promise.all([
+        this.retrieve(job),
+        deps.sessions.modelContext(job.sessionId, deps.maxHistoryTurns),
+        this.openCapture(job),
+      ]);
       let text = '';
       let first = true;
       let grounded = true;
       const reply = deps.provider.streamReply({
-        systemInstruction: buildSystemPrompt(job.business),
+        systemInstruction: buildSystemPrompt(job.business, capture?.state),
         summary: context.summary,
         passages: passages.map((p) => ({ documentId: p.documentId, title: p.title, text: p.text, sourceUrl: p.sourceUrl })),
         turns: context.turns,
         signal: abort.signal,
         business: job.business,
+        contact: capture ?? undefined,
       });
       for await (const delta of withGrounding(reply, () => (grounded = false))) {
         if (!delta) continue;
@@ -141,6 +176,7 @@ export class ReplyGenerator {
       const stored = await deps.sessions.append(job.sessionId, [{ message, inHistory: true }], 'reply');
       await job.writer.finish(message, null);
       outcome = 'ok';
+      await capture?.finish();
       if (stored.ok && stored.historyLength > 2 * deps.maxHistoryTurns) void this.track(this.fold(job.sessionId, job.business));
     } catch (err) {
       const error = replyErrorOf(err, abort.signal.aborted);

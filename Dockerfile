@@ -9,6 +9,8 @@ COPY package.json package-lock.json ./
 RUN npm ci --no-audit --no-fund
 COPY tsconfig.json tsconfig.build.json ./
 COPY src ./src
+# The embeddable widget: esbuild bundles widget/src into dist/widget/widget.js (served as /widget.js).
+COPY widget ./widget
 RUN npm run build
 
 # ---- runtime: production dependencies only, non-root ----

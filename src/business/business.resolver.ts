@@ -1,13 +1,14 @@
-import { Arg, Authorized, Ctx, ID, Mutation, Query, Resolver } from 'type-graphql';
+import { Arg, Authorized, Ctx, FieldResolver, ID, Mutation, Query, Resolver, Root } from 'type-graphql';
 import { principalOf } from '../auth/access';
 import { PLATFORM } from '../auth/auth-checker';
 import type { RequestContext } from '../common/request-context';
+import { embedSnippet } from './business.embed';
 import { toBusiness, toPublicBusiness } from './business.mapper';
 import type { BusinessService } from './business.service';
 import { Business, CreateBusinessInput, PublicBusiness, UpdateBusinessInput } from './business.types';
 
 /** Business admin operations and the public widget lookup; the work is in BusinessService. */
-@Resolver()
+@Resolver(() => Business)
 export class BusinessResolver {
   constructor(private readonly service: BusinessService) {}
 
@@ -44,6 +45,14 @@ export class BusinessResolver {
     @Ctx() ctx: RequestContext,
   ): Promise<Business> {
     return toBusiness(await this.service.update(principalOf(ctx), id, input));
+  }
+
+  @FieldResolver(() => String, {
+    description:
+      'The tag to paste into the business\'s website: `<script src="https://SERVER/widget.js" data-business-id="ID" async></script>` (SERVER: PUBLIC_URL, else this server as the caller reached it). The site\'s origin must be in allowedOrigins.',
+  })
+  embedSnippet(@Root() business: Business, @Ctx() ctx: RequestContext): string {
+    return embedSnippet(ctx.publicBaseUrl ?? '', business.id);
   }
 
   @Authorized(PLATFORM)

@@ -194,11 +194,14 @@ export class ChatService {
     return this.sendTextTo(await this.openTurn(sessionId, caller), text);
   }
 
-  /** Continues an opened turn with the visitor's text (checked here). */
-  async sendTextTo({ session, business, context }: TurnTarget, rawText: string): Promise<Receipt> {
+  /**
+   * Continues an opened turn with the visitor's text (checked here). `spoken`: the text was
+   * transcribed from speech (a lead captured from it has source VOICE); nothing else differs.
+   */
+  async sendTextTo({ session, business, context }: TurnTarget, rawText: string, opts: { spoken?: boolean } = {}): Promise<Receipt> {
     const text = checkMessageText(rawText);
     if (isResetMessage(text)) return this.reset(session, business, text);
-    return this.modelTurn(session, business, text, context);
+    return this.modelTurn(session, business, text, opts.spoken ? 'spoken' : 'text', context);
   }
 
   /** Sends and waits for the whole reply (for clients without WebSocket). */
@@ -220,7 +223,7 @@ export class ChatService {
     if (node.action === CtaAction.SEND) {
       const text = node.message?.trim() || node.label;
       if (isResetMessage(text)) return this.reset(session, business, text);
-      return this.modelTurn(session, business, text, context);
+      return this.modelTurn(session, business, text, 'cta', context);
     }
     if (node.action === CtaAction.LINK) {
       const reply = message('ASSISTANT', node.url ? `Here you go: ${node.url}` : node.label, [toCtaButton(node)]);
@@ -270,7 +273,7 @@ export class ChatService {
    * was opened is ended at once. Redis failing: the error reaches the caller (nothing was
    * generated; a message that was stored stays, like any unanswered message).
    */
-  private async modelTurn(session: SessionHead, business: BusinessProfile, text: string, context?: ModelContext): Promise<Receipt> {
+  private async modelTurn(session: SessionHead, business: BusinessProfile, text: string, via: 'text' | 'cta' | 'spoken', context?: ModelContext): Promise<Receipt> {
     const acceptedAt = Date.now();
     const user = message('USER', text);
     const writer = new ReplyStreamWriter(this.deps.redis, newOpaqueId(), this.deps.streams);
@@ -279,7 +282,7 @@ export class ChatService {
       ([stored, started]) => stored.ok && started,
       () => false,
     );
-    this.deps.generator.start({ business, sessionId: session.id, question: text, writer, acceptedAt, context, opened });
+    this.deps.generator.start({ business, sessionId: session.id, question: text, writer, acceptedAt, via, context, opened });
     const [stored, started] = await writes;
     if (!stored.ok || !started) {
       writer.stopHeartbeat();

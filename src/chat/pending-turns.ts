@@ -93,7 +93,8 @@ export class PendingTurns {
       return;
     }
     // Awaited: the worker's job spans the whole turn, so a worker shutting down waits for it.
-    await generator.run({ business, sessionId: session.id, question, writer, acceptedAt: Date.now() });
+    // A pending turn's text is a transcript of speech.
+    await generator.run({ business, sessionId: session.id, question, writer, acceptedAt: Date.now(), via: 'spoken' });
   }
 
   /** Ends the waiting reply with a ReplyError (code, message) and no model call. */

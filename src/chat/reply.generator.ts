@@ -1,6 +1,7 @@
 import type { BusinessProfile } from '../business/business.profile';
-import { buildSystemPrompt } from '../business/system-prompt';
+import { buildSystemPrompt, type ContactPromptState } from '../business/system-prompt';
 import type { RetrievedPassage, Retriever } from '../knowledge/retrieval';
+import type { ContactCaptureTurn } from '../llm/contact-capture';
 import { withGrounding } from '../llm/grounding';
 import { LlmError, type LlmProvider } from '../llm/llm.provider';
 import type { Logger } from '../observability/logger';
@@ -27,6 +28,18 @@ export interface GenerationJob {
    * (false: session gone; nothing is generated). Retrieval runs beside it.
    */
   opened?: Promise<boolean>;
+  /** How the visitor said it: typed (default), a SEND CTA click, or transcribed speech. */
+  via?: 'text' | 'cta' | 'spoken';
+}
+
+/**
+ * Contact capture for a turn (the leads feature implements it; chat only passes it on): the
+ * provider gets the turn's capture and records what the visitor gave; `finish` runs once the
+ * reply is stored. `openTurn` resolves null when capture is unavailable (a store is down): the
+ * reply goes on without it.
+ */
+export interface TurnCapture {
+  openTurn(input: { business: BusinessProfile; sessionId: string; text: string; cta: boolean; spoken: boolean }): Promise<(ContactCaptureTurn & { finish(): Promise<void> }) | null>;
 }
 
 /**
@@ -52,6 +65,8 @@ export class ReplyGenerator {
       metrics: Metrics;
       logger: Logger;
       maxHistoryTurns: number;
+      /** Contact capture (leads); without it replies never capture details. */
+      capture?: TurnCapture;
     },
   ) {}
 
@@ -100,6 +115,22 @@ export class ReplyGenerator {
     }
   }
 
+  private async openCapture(job: GenerationJob): Promise<(ContactCaptureTurn & { finish(): Promise<void> }) | null> {
+    if (!this.deps.capture) return null;
+    try {
+      return await this.deps.capture.openTurn({
+        business: job.business,
+        sessionId: job.sessionId,
+        text: job.question,
+        cta: job.via === 'cta',
+        spoken: job.via === 'spoken',
+      });
+    } catch (err) {
+      this.deps.logger.warn('contact capture unavailable; answering without it', { sessionId: job.sessionId, error: String(err) });
+      return null;
+    }
+  }
+
   private async generate(job: GenerationJob): Promise<void> {
     const { deps } = this;
     const abort = new AbortController();
@@ -109,8 +140,8 @@ export class ReplyGenerator {
     let erased = false;
     try {
       // Nothing that can run beside the model request's inputs waits for another: retrieval
-      // (Postgres), the turn's writes (Redis) and, when not given, the history read.
-      const [passages, opened] = await Promise.all([this.retrieve(job), job.opened ?? Promise.resolve(true)]);
+      // (Postgres), the turn's writes (Redis), contact capture and, when not given, the history read.
+      const [passages, opened, capture] = await Promise.all([this.retrieve(job), job.opened ?? Promise.resolve(true), this.openCapture(job)]);
       if (!opened) {
         outcome = 'gone';
         return;
@@ -122,12 +153,13 @@ export class ReplyGenerator {
       let first = true;
       let grounded = true;
       const reply = deps.provider.streamReply({
-        systemInstruction: systemPromptOf(job.business),
+        systemInstruction: systemPromptOf(job.business, capture?.state),
         summary,
         passages: passages.map((p) => ({ documentId: p.documentId, title: p.title, text: p.text, sourceUrl: p.sourceUrl })),
         turns,
         signal: abort.signal,
         business: job.business,
+        contact: capture ?? undefined,
       });
       for await (const delta of withGrounding(reply, () => (grounded = false))) {
         if (!delta) continue;
@@ -161,6 +193,7 @@ export class ReplyGenerator {
       // entry, so a client that sees `done` finds the message in the session.
       const [stored] = await Promise.all([deps.sessions.append(job.sessionId, [{ message, inHistory: true }], 'reply'), job.writer.finish(message, null)]);
       outcome = 'ok';
+      await capture?.finish();
       if (stored.ok && stored.historyLength > 2 * deps.maxHistoryTurns) void this.track(this.fold(job.sessionId, job.business));
     } catch (err) {
       const error = replyErrorOf(err, abort.signal.aborted);
@@ -207,7 +240,8 @@ export class ReplyGenerator {
 // built from one can be kept with it.
 const prompts = new WeakMap<BusinessProfile, string>();
 
-function systemPromptOf(business: BusinessProfile): string {
+function systemPromptOf(business: BusinessProfile, contact?: ContactPromptState | null): string {
+  if (contact) return buildSystemPrompt(business, contact);
   let prompt = prompts.get(business);
   if (prompt === undefined) {
     prompt = buildSystemPrompt(business);

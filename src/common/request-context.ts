@@ -15,6 +15,8 @@ export interface RequestContext {
   origin: string | null;
   /** The page was served by this server itself (Origin's host is the Host header): the demo page, the Playground. */
   sameOrigin?: boolean;
+  /** The server's public base URL as this caller reaches it (PUBLIC_URL, else from the request): for embedSnippet. */
+  publicBaseUrl?: string;
   /** The admin key presented (header or connectionParams). Never logged. */
   apiKey: string | null;
   /** Set by the auth checker the first time it resolves `apiKey`. */

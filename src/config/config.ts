@@ -84,8 +84,13 @@ const rawSchema = z.object({
   JOB_DRIVER: z.enum(['bullmq', 'inline']).default('bullmq'),
   JOB_ATTEMPTS: intFrom(1, 20).default(3),
   JOB_BACKOFF_MS: intFrom(0, 600_000).default(2_000),
-  JOB_CONCURRENCY: intFrom(1, 32).default(2),
+  // The knowledge queue's concurrency; JOB_CONCURRENCY is its older name (read when the new one is unset).
+  JOB_CONCURRENCY: intFrom(1, 32).optional(),
+  JOB_KNOWLEDGE_CONCURRENCY: intFrom(1, 32).optional(),
+  JOB_VOICE_CONCURRENCY: intFrom(1, 32).default(2),
   KNOWLEDGE_MAX_DOCUMENT_BYTES: intFrom(1024, 50 * 1024 * 1024).default(2 * 1024 * 1024),
+  KNOWLEDGE_MAX_DOCUMENTS: intFrom(1, 10_000_000).default(5_000),
+  KNOWLEDGE_MAX_BYTES: intFrom(1024, 100 * 1024 * 1024 * 1024).default(200 * 1024 * 1024),
   CRAWL_CONCURRENCY: intFrom(1, 8).default(3),
   CRAWL_MAX_DEPTH: intFrom(0, 20).default(4),
   CRAWL_MAX_SECONDS: intFrom(1, 86_400).default(600),
@@ -94,6 +99,7 @@ const rawSchema = z.object({
   CRAWL_RETRIES: intFrom(0, 10).default(2),
   CRAWL_USER_AGENT: z.string().min(1).default('WarmProspectConciergeBot/0.1'),
   OUTBOUND_ALLOW_HOSTS: z.string().optional(),
+  PUBLIC_URL: z.string().optional(),
   WEBHOOK_TIMEOUT_MS: intFrom(100, 120_000).default(10_000),
   WEBHOOK_MAX_ATTEMPTS: intFrom(1, 50).default(8),
   WEBHOOK_BACKOFF_MS: intFrom(10, 86_400_000).default(30_000),
@@ -122,6 +128,11 @@ export interface AppConfig {
   redisConnectTimeoutMs: number;
   redisCommandTimeoutMs: number;
   allowedOrigins: string[];
+  /**
+   * The server's public base URL (`https://chat.example.com`, no trailing slash) for
+   * `Business.embedSnippet` and the demo page; null: derived from each request.
+   */
+  publicUrl: string | null;
   /** sha256 hex digests of platform admin keys; a secret. */
   adminApiKeyHashes: string[];
   llm: {
@@ -186,11 +197,19 @@ export interface AppConfig {
     /** Lifetime of audio parked in Redis for the worker. */
     audioTtlSeconds: number;
   };
-  /** Background jobs: `bullmq` (production, consumed by `npm run worker`) or `inline` (tests). */
-  jobs: { driver: 'bullmq' | 'inline'; attempts: number; backoffMs: number; concurrency: number };
+  /**
+   * Background jobs: `bullmq` (production, consumed by `npm run worker`) or `inline` (tests).
+   * `concurrency`: jobs one worker process runs at once, per queue (knowledge jobs and voice
+   * jobs have a queue each, so neither can starve the other).
+   */
+  jobs: { driver: 'bullmq' | 'inline'; attempts: number; backoffMs: number; concurrency: { knowledge: number; voice: number } };
   knowledge: {
     /** Largest document content accepted, in UTF-8 bytes. */
     maxDocumentBytes: number;
+    /** Quota: documents one business may keep (crawled pages included). */
+    maxDocuments: number;
+    /** Quota: total stored content of one business's documents, in UTF-8 bytes. */
+    maxBytes: number;
     crawl: {
       concurrency: number;
       maxDepth: number;
@@ -247,6 +266,21 @@ export function parseRate(value: string, variable = 'RATE_LIMIT_CHAT'): RateLimi
   if (!m) throw new ConfigError(variable, 'must be N/second, N/minute, N/hour or off');
   const seconds = { second: 1, minute: 60, hour: 3600 }[m[2] as 'second' | 'minute' | 'hour'];
   return { points: Number(m[1]), durationSeconds: seconds };
+}
+
+/** PUBLIC_URL: an http(s) URL with no query or fragment; the trailing slash is dropped. */
+function parsePublicUrl(value: string | undefined): string | null {
+  if (!value?.trim()) return null;
+  let url: URL;
+  try {
+    url = new URL(value.trim());
+  } catch {
+    throw new ConfigError('PUBLIC_URL', `is not a URL: "${value}"`);
+  }
+  if (!['http:', 'https:'].includes(url.protocol) || url.search || url.hash) {
+    throw new ConfigError('PUBLIC_URL', `must be an http(s) URL without query or fragment: "${value}"`);
+  }
+  return url.href.replace(/\/+$/, '');
 }
 
 /** WEBHOOK_SECRET_KEY: 32 bytes as 64 hex characters or base64 (44 characters). */
@@ -307,6 +341,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
   if (!/^rediss?:\/\//.test(redisUrl)) throw new ConfigError('REDIS_URL', 'must be a redis:// or rediss:// URL');
   const allowedOrigins = parseOrigins(required('ALLOWED_ORIGINS', DEV_ORIGINS), isProduction);
 
+  const publicUrl = parsePublicUrl(raw.PUBLIC_URL);
+
   const adminApiKeyHashes = csv(raw.ADMIN_API_KEY_HASHES).map((h) => h.toLowerCase());
   if (adminApiKeyHashes.some((h) => !HEX64.test(h))) {
     throw new ConfigError('ADMIN_API_KEY_HASHES', 'must be comma-separated sha256 hex digests (64 hex characters each)');
@@ -350,6 +386,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     redisConnectTimeoutMs: raw.REDIS_CONNECT_TIMEOUT_MS,
     redisCommandTimeoutMs: raw.REDIS_COMMAND_TIMEOUT_MS,
     allowedOrigins,
+    publicUrl,
     adminApiKeyHashes,
     llm: {
       provider,
@@ -391,9 +428,16 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
       workerThresholdBytes: raw.VOICE_WORKER_THRESHOLD_BYTES,
       audioTtlSeconds: raw.VOICE_AUDIO_TTL_SECONDS,
     },
-    jobs: { driver: raw.JOB_DRIVER, attempts: raw.JOB_ATTEMPTS, backoffMs: raw.JOB_BACKOFF_MS, concurrency: raw.JOB_CONCURRENCY },
+    jobs: {
+      driver: raw.JOB_DRIVER,
+      attempts: raw.JOB_ATTEMPTS,
+      backoffMs: raw.JOB_BACKOFF_MS,
+      concurrency: { knowledge: raw.JOB_KNOWLEDGE_CONCURRENCY ?? raw.JOB_CONCURRENCY ?? 2, voice: raw.JOB_VOICE_CONCURRENCY },
+    },
     knowledge: {
       maxDocumentBytes: raw.KNOWLEDGE_MAX_DOCUMENT_BYTES,
+      maxDocuments: raw.KNOWLEDGE_MAX_DOCUMENTS,
+      maxBytes: raw.KNOWLEDGE_MAX_BYTES,
       crawl: {
         concurrency: raw.CRAWL_CONCURRENCY,
         maxDepth: raw.CRAWL_MAX_DEPTH,
@@ -423,6 +467,7 @@ export function describeConfig(config: AppConfig): Record<string, unknown> {
     database: redactUrl(config.databaseUrl),
     redis: redactUrl(config.redisUrl),
     allowedOrigins: config.allowedOrigins,
+    publicUrl: config.publicUrl,
     adminApiKeyHashes: config.adminApiKeyHashes.length,
     llmProvider: config.llm.provider,
     geminiModel: config.llm.geminiModel,

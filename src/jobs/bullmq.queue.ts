@@ -1,11 +1,14 @@
-import { Queue, Worker, type Job } from 'bullmq';
+import { DelayedError, Queue, Worker, type Job } from 'bullmq';
 import Redis from 'ioredis';
 import type { AppConfig } from '../config/config';
 import type { Logger } from '../observability/logger';
-import { ERASED_JOB_DATA, type EnqueueOptions, type JobQueue, type JobRegistry, type RetryPolicy } from './job-queue';
+import { ERASED_JOB_DATA, JOB_LANES, JobDeferredError, type EnqueueOptions, type JobLane, type JobQueue, type JobRegistry, type RetryPolicy } from './job-queue';
 
-/** One BullMQ queue carries every job name; processors are looked up by `job.name`. */
-export const QUEUE_NAME = 'jobs';
+/**
+ * The BullMQ queue of each lane; processors are looked up by `job.name`. The knowledge queue
+ * keeps the name of the single queue there used to be, so jobs queued before an upgrade run.
+ */
+export const QUEUE_NAMES: Readonly<Record<JobLane, string>> = { knowledge: 'jobs', voice: 'voice' };
 
 type QueueConfig = Pick<AppConfig, 'redisUrl' | 'redisKeyPrefix' | 'redisConnectTimeoutMs'>;
 
@@ -32,19 +35,28 @@ export function bullPrefix(config: Pick<AppConfig, 'redisKeyPrefix'>): string {
 /**
  * Producer side (api processes). Jobs are kept in Redis until a worker takes them, retried
  * with exponential backoff; finished jobs are trimmed (the index_jobs rows are the record).
+ * Each job goes to the queue of its lane ({@link JobRegistry.laneOf}).
  */
 export class BullMqJobQueue implements JobQueue {
-  private readonly queue: Queue;
+  private readonly queues = new Map<JobLane, Queue>();
 
   constructor(
     connection: Redis,
     config: Pick<AppConfig, 'redisKeyPrefix'>,
+    private readonly registry: JobRegistry,
     private readonly retry: RetryPolicy,
     private readonly enqueueTimeoutMs = 5_000,
   ) {
-    this.queue = new Queue(QUEUE_NAME, { connection, prefix: bullPrefix(config) });
-    // Errors surface on enqueue; the event only keeps an outage from crashing the process.
-    this.queue.on('error', () => undefined);
+    for (const lane of JOB_LANES) {
+      const queue = new Queue(QUEUE_NAMES[lane], { connection, prefix: bullPrefix(config) });
+      // Errors surface on enqueue; the event only keeps an outage from crashing the process.
+      queue.on('error', () => undefined);
+      this.queues.set(lane, queue);
+    }
+  }
+
+  private queueOf(name: string): Queue {
+    return this.queues.get(this.registry.laneOf(name))!;
   }
 
   /**
@@ -58,7 +70,7 @@ export class BullMqJobQueue implements JobQueue {
     });
     try {
       await Promise.race([
-        this.queue.add(name, data, {
+        this.queueOf(name).add(name, data, {
           jobId: options.jobId,
           attempts: this.retry.attempts,
           backoff: { type: 'exponential', delay: this.retry.backoffMs },
@@ -73,8 +85,8 @@ export class BullMqJobQueue implements JobQueue {
   }
 
   /** See {@link JobQueue.remove}: BullMQ's own removal, or the payload scrubbed when the job is locked (running). */
-  async remove(_name: string, jobId: string): Promise<void> {
-    const job = await this.queue.getJob(jobId);
+  async remove(name: string, jobId: string): Promise<void> {
+    const job = await this.queueOf(name).getJob(jobId);
     if (!job) return;
     try {
       await job.remove();
@@ -84,44 +96,56 @@ export class BullMqJobQueue implements JobQueue {
     }
   }
 
-  /** Stops the queue; its connection belongs to the caller. */
+  /** Stops the queues; their connection belongs to the caller. */
   async close(): Promise<void> {
-    await this.queue.close();
+    await Promise.all([...this.queues.values()].map((q) => q.close()));
   }
 }
 
 /**
- * Consumer side (`npm run worker`, and the BullMQ test): runs registered processors with
- * `concurrency` jobs at a time.
+ * Consumer side (`npm run worker`, and the BullMQ tests): one BullMQ Worker per lane, each
+ * running that lane's registered processors with its own `concurrency`. A processor that throws
+ * {@link JobDeferredError} has its job moved back to delayed (no attempt spent), which frees the
+ * slot at once.
  */
 export class BullMqJobWorker {
-  private readonly worker: Worker;
+  private readonly workers: Worker[] = [];
 
   constructor(
     connection: Redis,
     config: Pick<AppConfig, 'redisKeyPrefix'>,
     registry: JobRegistry,
-    options: { concurrency: number; logger: Logger },
+    options: { concurrency: Readonly<Record<JobLane, number>>; logger: Logger },
   ) {
-    this.worker = new Worker(
-      QUEUE_NAME,
-      async (job: Job) => {
-        const maxAttempts = job.opts.attempts ?? 1;
-        const attempt = job.attemptsMade + 1;
-        await registry.run(job.name, job.data, { attempt, maxAttempts, isFinalAttempt: attempt >= maxAttempts });
-      },
-      { connection, prefix: bullPrefix(config), concurrency: options.concurrency, autorun: true },
-    );
-    this.worker.on('failed', (job, err) => options.logger.warn('job attempt failed', { job: job?.name, id: job?.id, attempt: job?.attemptsMade, error: err.message }));
-    this.worker.on('error', (err) => options.logger.error('job worker error', { error: err.message }));
+    for (const lane of JOB_LANES) {
+      const worker = new Worker(
+        QUEUE_NAMES[lane],
+        async (job: Job, token?: string) => {
+          const maxAttempts = job.opts.attempts ?? 1;
+          const attempt = job.attemptsMade + 1;
+          try {
+            await registry.run(job.name, job.data, { attempt, maxAttempts, isFinalAttempt: attempt >= maxAttempts });
+          } catch (err) {
+            if (!(err instanceof JobDeferredError)) throw err;
+            await job.moveToDelayed(Date.now() + err.delayMs, token);
+            throw new DelayedError();
+          }
+        },
+        // BullMQ shares one connection between its workers' commands; blocking fetches get their own.
+        { connection, prefix: bullPrefix(config), concurrency: options.concurrency[lane], autorun: true },
+      );
+      worker.on('failed', (job, err) => options.logger.warn('job attempt failed', { job: job?.name, id: job?.id, attempt: job?.attemptsMade, error: err.message }));
+      worker.on('error', (err) => options.logger.error('job worker error', { lane, error: err.message }));
+      this.workers.push(worker);
+    }
   }
 
   async waitUntilReady(): Promise<void> {
-    await this.worker.waitUntilReady();
+    await Promise.all(this.workers.map((w) => w.waitUntilReady()));
   }
 
   /** Lets running jobs finish; the connection belongs to the caller. */
   async close(): Promise<void> {
-    await this.worker.close();
+    await Promise.all(this.workers.map((w) => w.close()));
   }
 }

@@ -1,10 +1,13 @@
 import type { Logger } from '../observability/logger';
-import type { EnqueueOptions, JobQueue, JobRegistry, RetryPolicy } from './job-queue';
+import { JobDeferredError, type EnqueueOptions, type JobQueue, type JobRegistry, type RetryPolicy } from './job-queue';
 
 /**
  * Runs jobs in this process, asynchronously (never inside the caller's await) and with the
  * same retry policy as the BullMQ driver. Deterministic for tests: `drain()` resolves when
  * every job enqueued so far has settled. Jobs do not survive a restart: tests only.
+ * Same semantics as BullMQ where they matter to features: job id dedupe, `remove`, and a
+ * {@link JobDeferredError} waits its delay and runs again without spending an attempt. No
+ * concurrency bound (every job starts at once), so lanes make no difference here.
  */
 export class InlineJobQueue implements JobQueue {
   private readonly running = new Set<Promise<void>>();
@@ -37,6 +40,11 @@ export class InlineJobQueue implements JobQueue {
           await this.registry.run(name, data, { attempt, maxAttempts: this.retry.attempts, isFinalAttempt });
           return;
         } catch (err) {
+          if (err instanceof JobDeferredError && !this.closed) {
+            await new Promise((resolve) => setTimeout(resolve, err.delayMs));
+            attempt--; // not an attempt: the same one runs again
+            continue;
+          }
           this.logger.warn('job attempt failed', { job: name, attempt, error: err instanceof Error ? err.message : String(err) });
           if (isFinalAttempt || this.closed) return;
           await new Promise((resolve) => setTimeout(resolve, this.retry.backoffMs * 2 ** (attempt - 1)));

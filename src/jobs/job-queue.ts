@@ -12,6 +12,29 @@ export interface JobContext {
   isFinalAttempt: boolean;
 }
 
+/**
+ * The queue a job runs in. Each lane is a BullMQ queue of its own with its own concurrency
+ * (`JOB_KNOWLEDGE_CONCURRENCY`, `JOB_VOICE_CONCURRENCY`), so a burst of one kind (crawls) never
+ * holds the slots of the other (voice messages).
+ */
+export type JobLane = 'knowledge' | 'voice';
+export const JOB_LANES: readonly JobLane[] = ['knowledge', 'voice'];
+
+/**
+ * Thrown by a processor that cannot run now (another job holds what it needs, e.g. its
+ * business's crawl/rebuild slot): the driver puts the job back for `delayMs` without spending an
+ * attempt and frees the slot for other jobs meanwhile.
+ */
+export class JobDeferredError extends Error {
+  constructor(
+    readonly delayMs: number,
+    reason: string,
+  ) {
+    super(`deferred ${delayMs} ms: ${reason}`);
+    this.name = 'JobDeferredError';
+  }
+}
+
 export type JobProcessor<T = Record<string, unknown>> = (data: T, context: JobContext) => Promise<void>;
 
 /** Processors by job name. */
@@ -24,16 +47,26 @@ export type JobProcessors = Record<string, JobProcessor<never>>;
  */
 export class JobRegistry {
   private readonly processors = new Map<string, JobProcessor<never>>();
+  private readonly lanes = new Map<string, JobLane>();
 
-  register<T>(name: string, processor: JobProcessor<T>): this {
+  /** Registers the processor of `name`, run in `lane` (default: the knowledge queue). */
+  register<T>(name: string, processor: JobProcessor<T>, lane: JobLane = 'knowledge'): this {
     if (this.processors.has(name)) throw new Error(`a processor for job "${name}" is already registered`);
     this.processors.set(name, processor);
+    this.lanes.set(name, lane);
     return this;
   }
 
-  registerAll(processors: JobProcessors): this {
-    for (const [name, processor] of Object.entries(processors)) this.register(name, processor);
+  registerAll(processors: JobProcessors, lane: JobLane = 'knowledge'): this {
+    for (const [name, processor] of Object.entries(processors)) this.register(name, processor, lane);
     return this;
+  }
+
+  /** The lane job `name` runs in; throws when nothing is registered for it. */
+  laneOf(name: string): JobLane {
+    const lane = this.lanes.get(name);
+    if (!lane) throw new Error(`no processor registered for job "${name}"`);
+    return lane;
   }
 
   /**

@@ -1,6 +1,7 @@
 import { LockMode } from '@mikro-orm/core';
 import type { EntityManager, Knex } from '@mikro-orm/postgresql';
 import { randomUUID } from 'node:crypto';
+import { BadUserInputError } from '../common/errors';
 import { chunkText } from './chunker';
 import { KnowledgeChunkEntity, KnowledgeDocumentEntity, KnowledgeGenerationEntity, type DocumentFormat } from './knowledge.entity';
 
@@ -27,6 +28,55 @@ export interface NewDocument {
   /** Cleaned text. */
   content: string;
   indexJobId: string;
+}
+
+/** A business's knowledge quota (`KNOWLEDGE_MAX_DOCUMENTS`, `KNOWLEDGE_MAX_BYTES`). */
+export interface KnowledgeQuota {
+  maxDocuments: number;
+  maxBytes: number;
+}
+
+/** Saving the document would take the business past its quota. */
+export class QuotaExceededError extends BadUserInputError {
+  constructor(
+    readonly quota: 'documents' | 'bytes',
+    limit: number,
+    current: number,
+  ) {
+    super(
+      quota === 'documents'
+        ? `this business already has ${current} documents; the limit is ${limit} (delete documents first)`
+        : `this document would take the business's knowledge to ${current} bytes; the limit is ${limit} bytes (delete documents first)`,
+      { reason: 'KNOWLEDGE_QUOTA', quota, limit },
+    );
+  }
+}
+
+/**
+ * Checks that saving `doc` keeps its business within `quota`, counting a document with the same
+ * `sourceUrl` as replaced. Must run in the transaction that saves the document: it takes a
+ * per-business transaction lock first, so two concurrent saves cannot both pass the check.
+ * Sizes are the stored content's UTF-8 bytes (`octet_length`, read from the TOAST header).
+ */
+export async function assertQuota(em: EntityManager, doc: Pick<NewDocument, 'businessId' | 'sourceUrl' | 'content'>, quota: KnowledgeQuota): Promise<void> {
+  const knex = em.getKnex();
+  const trx = em.getTransactionContext<Knex.Transaction>();
+  if (!trx) throw new Error('assertQuota must run inside a transaction');
+  await knex.raw('select pg_advisory_xact_lock(hashtext(?))', [`knowledge-quota:${doc.businessId}`]).transacting(trx);
+  const row = (await knex
+    .raw(
+      `select count(*)::bigint as documents, coalesce(sum(octet_length(content)), 0)::bigint as bytes,
+              coalesce(sum(octet_length(content)) filter (where source_url = ?::text), 0)::bigint as replaced_bytes,
+              count(*) filter (where source_url = ?::text)::bigint as replaced
+         from knowledge_documents where business_id = ?`,
+      [doc.sourceUrl, doc.sourceUrl, doc.businessId],
+    )
+    .transacting(trx)) as { rows: Array<{ documents: string; bytes: string; replaced_bytes: string; replaced: string }> };
+  const { documents, bytes, replaced_bytes: replacedBytes, replaced } = row.rows[0];
+  const count = Number(documents) - Number(replaced) + 1;
+  if (count > quota.maxDocuments) throw new QuotaExceededError('documents', quota.maxDocuments, Number(documents));
+  const total = Number(bytes) - Number(replacedBytes) + Buffer.byteLength(doc.content, 'utf8');
+  if (total > quota.maxBytes) throw new QuotaExceededError('bytes', quota.maxBytes, total);
 }
 
 /**

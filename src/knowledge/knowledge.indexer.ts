@@ -1,5 +1,6 @@
 import type { Orm } from '../db/orm';
-import type { JobContext, JobProcessors } from '../jobs/job-queue';
+import { JobDeferredError, type JobContext, type JobProcessors } from '../jobs/job-queue';
+import type { BusinessJobSlots } from './business-slot';
 import type { Logger } from '../observability/logger';
 import type { Metrics } from '../observability/metrics';
 import { ensureGenerations, lockGenerations, markIndexed, writeDocumentChunks } from './document.store';
@@ -34,16 +35,39 @@ export class KnowledgeIndexer {
     private readonly metrics: Metrics,
     private readonly logger: Logger,
     private readonly crawl: CrawlRunner,
+    /** One crawl or rebuild per business at a time (absent: no such bound). */
+    private readonly slots?: BusinessJobSlots,
+    /** How long a crawl or rebuild waits when its business's slot is taken. */
+    private readonly deferMs = 2_000,
   ) {}
 
   processors(): JobProcessors {
     return {
       [JOB_INDEX_DOCUMENT]: (data: IndexJobData, ctx: JobContext) => this.track(data, ctx, (job) => this.indexDocument(job)),
       [JOB_REBUILD]: (data: IndexJobData, ctx: JobContext) =>
-        this.track(data, ctx, (job, progress) => this.rebuild(job, progress), (job) => this.abandonRebuild(job)),
+        this.exclusive(data, () => this.track(data, ctx, (job, progress) => this.rebuild(job, progress), (job) => this.abandonRebuild(job))),
       [JOB_CRAWL]: (data: IndexJobData, ctx: JobContext) =>
-        this.track(data, ctx, (job, progress) => this.crawl.run(job, progress, (documentId) => this.indexOne(documentId))),
+        this.exclusive(data, () => this.track(data, ctx, (job, progress) => this.crawl.run(job, progress, (documentId) => this.indexOne(documentId)))),
     };
+  }
+
+  /**
+   * Runs a crawl or rebuild holding its business's slot. When another crawl or rebuild of the
+   * business holds it, the job is deferred (back to the queue for `deferMs`, no attempt spent,
+   * its index job row still QUEUED), so one business never occupies two job slots with them
+   * and other businesses' jobs take the free ones.
+   */
+  private async exclusive(data: IndexJobData, run: () => Promise<void>): Promise<void> {
+    if (!this.slots) return run();
+    const job = await this.jobs.get(data.indexJobId);
+    if (!job || job.state === IndexJobState.SUCCEEDED) return;
+    const lease = await this.slots.tryAcquire(job.businessId);
+    if (!lease) throw new JobDeferredError(this.deferMs, `business ${job.businessId} has a crawl or rebuild running`);
+    try {
+      await run();
+    } finally {
+      await lease.release();
+    }
   }
 
   /** Runs `work` under the job's row: RUNNING → SUCCEEDED, or back to QUEUED (retry) / FAILED. */

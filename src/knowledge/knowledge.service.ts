@@ -8,7 +8,7 @@ import type { JobQueue } from '../jobs/job-queue';
 import type { Logger } from '../observability/logger';
 import { OutboundError, type OutboundClient } from '../outbound/outbound.client';
 import { assertBusinessAccess } from './business-access';
-import { saveDocument } from './document.store';
+import { assertQuota, saveDocument } from './document.store';
 import type { IndexJobStore } from './index-job.store';
 import type { IndexJobUpdates } from './index-job.updates';
 import { JOB_CRAWL, JOB_INDEX_DOCUMENT, JOB_REBUILD } from './knowledge.indexer';
@@ -88,6 +88,7 @@ export class KnowledgeService {
     if (category && category.length > MAX_CATEGORY_LENGTH) throw new BadUserInputError(`category must be at most ${MAX_CATEGORY_LENGTH} characters`, { field: 'category' });
 
     const { doc, job } = await this.orm.em.fork().transactional(async (em) => {
+      await assertQuota(em, { businessId: input.businessId, sourceUrl, content: text }, this.config.knowledge);
       const job = this.jobs.create(em, { businessId: input.businessId, kind: IndexJobKind.DOCUMENT, payload: {} });
       const doc = await saveDocument(em, { businessId: input.businessId, title, format, category, sourceUrl, content: text, indexJobId: job.id });
       job.payload = { documentId: doc.id };

@@ -3,7 +3,7 @@ import type { Orm } from '../db/orm';
 import type { Logger } from '../observability/logger';
 import type { Metrics } from '../observability/metrics';
 import type { OutboundClient } from '../outbound/outbound.client';
-import { saveDocument } from './document.store';
+import { assertQuota, QuotaExceededError, saveDocument } from './document.store';
 import { DocumentFormat, type IndexJobEntity } from './knowledge.entity';
 import { htmlToText } from './text-extract';
 import { CrawlFailure, WebsiteCrawler } from './website.crawler';
@@ -51,12 +51,14 @@ export class WebsiteCrawlRunner implements CrawlRunner {
     const url = String(job.payload.url);
     const maxPages = Number(job.payload.maxPages);
     const crawler = new WebsiteCrawler({ ...this.config.knowledge.crawl, maxPages }, this.outbound, this.metrics, this.logger);
+    // The business's quota: once a page does not fit, later pages are fetched but not stored.
+    let full: QuotaExceededError | null = null;
     const report = await this.guard(job, () => crawler.crawl(
       url,
       async (page) => {
         const { title, text } = htmlToText(page.html, { mainContent: true });
-        if (!text.trim()) return;
-        const doc = await saveDocument(this.orm.em.fork(), {
+        if (!text.trim() || full) return;
+        const fields = {
           businessId: job.businessId,
           title: (title || new URL(page.url).pathname).slice(0, MAX_TITLE_LENGTH),
           format: DocumentFormat.HTML,
@@ -64,12 +66,25 @@ export class WebsiteCrawlRunner implements CrawlRunner {
           sourceUrl: page.url,
           content: text,
           indexJobId: job.id,
-        });
+        };
+        let doc;
+        try {
+          doc = await this.orm.em.fork().transactional(async (em) => {
+            await assertQuota(em, fields, this.config.knowledge);
+            return saveDocument(em, fields);
+          });
+        } catch (err) {
+          if (err instanceof QuotaExceededError) full = err;
+          throw err;
+        }
         await indexOne(doc.id);
       },
       (done, planned) => progress(Math.min(0.99, done / Math.max(1, planned))),
     ));
     this.logger.info('crawl finished', { jobId: job.id, businessId: job.businessId, ...report });
+    if (full) {
+      throw new CrawlFailure(`the business's knowledge quota is full (${(full as QuotaExceededError).message}); pages stored before that were kept`, false);
+    }
     if (report.fetched === 0) {
       throw new CrawlFailure(`no page could be fetched from the website (${report.failed} failed, ${report.skippedByRobots} disallowed by robots.txt)`, true);
     }

@@ -42,6 +42,8 @@ export interface ContactCaptureResult {
   contact: ContactSnapshot;
   /** Required fields still missing after the call, in the order the business asks for them. */
   missing: ContactField[];
+  /** The lead could not be written (Postgres down): nothing was stored; say so and ask to retry. */
+  unavailable?: boolean;
 }
 
 /** The conversation's state about contact details at the start of a turn. */
@@ -73,10 +75,8 @@ export interface ContactCaptureTurn {
   /**
    * Validates and stores `fields` in the session's lead (created on the first valid field).
    * `correction`: the visitor said they are correcting a detail ("actually my email is …"),
-   * so a locked field may change. Never throws for bad values (they come back in `rejected`);
-   * throws when the lead cannot be written (Postgres down).
+   * so a locked field may change. Never throws: bad values come back in `rejected`, a lead that
+   * cannot be written as `unavailable`.
    */
   record(fields: CapturedContact, how: { correction: boolean; summary?: string | null }): Promise<ContactCaptureResult>;
-  /** Notes the field the reply asks for and that the privacy statement was shown (for the next turn). */
-  asked(field: ContactField | null): Promise<void>;
 }

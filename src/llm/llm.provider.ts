@@ -6,6 +6,7 @@
  */
 
 import type { BusinessProfile } from '../business/business.profile';
+import type { ContactCaptureTurn } from './contact-capture';
 
 export interface LlmTurn {
   role: 'user' | 'model';
@@ -35,6 +36,12 @@ export interface ReplyRequest {
    * read facts and FAQs from it. Model providers use `systemInstruction` only.
    */
   business?: BusinessProfile;
+  /**
+   * Contact capture for this turn, when the leads feature is on: the provider records what the
+   * visitor gave about themselves (Gemini: the record_contact_details function; offline: the
+   * extractor) and steers towards the missing fields (see contact-capture.ts).
+   */
+  contact?: ContactCaptureTurn;
 }
 
 export interface SummaryRequest {

@@ -1,4 +1,6 @@
-import type { BusinessProfile } from '../business/business.profile';
+import { ContactField, type BusinessProfile } from '../business/business.profile';
+import type { ContactCaptureResult, ContactCaptureTurn } from './contact-capture';
+import { extractContact } from './contact-extractor';
 import { NOT_IN_CONTEXT } from './grounding';
 import type { SpeechRecognizer } from './speech-recognizer';
 import { LlmError, type LlmPassage, type LlmProvider, type ReplyRequest, type SummaryRequest, type TranscriptionRequest } from './llm.provider';
@@ -55,7 +57,8 @@ function dontKnow(name: string): string {
   );
 }
 
-function groundedText(business: BusinessProfile | undefined, passages: readonly LlmPassage[], question: string): string | null {
+/** An answer from the FAQs or the passages; null when none fits. */
+export function groundedText(business: BusinessProfile | undefined, passages: readonly LlmPassage[], question: string): string | null {
   const words = contentWords(question);
   if (business) {
     let best: { score: number; answer: string } | null = null;
@@ -98,6 +101,67 @@ function answerCues(question: string): RegExp[] {
   return cues;
 }
 
+const LABEL: Record<ContactField, string> = { NAME: 'name', EMAIL: 'email address', PHONE: 'phone number' };
+const QUESTION: Record<ContactField, string> = {
+  NAME: 'May I have your name?',
+  EMAIL: "What's the best email address to reach you?",
+  PHONE: "What's the best phone number to reach you?",
+};
+
+function valueOf(result: ContactCaptureResult, field: ContactField): string {
+  return (field === ContactField.NAME ? result.contact.name : field === ContactField.EMAIL ? result.contact.email : result.contact.phone) ?? '';
+}
+
+function list(items: string[]): string {
+  return items.length <= 1 ? items.join('') : `${items.slice(0, -1).join(', ')} and ${items[items.length - 1]}`;
+}
+
+/**
+ * The offline reply of a turn with contact capture: the extractor's candidates recorded (the
+ * leads feature validates and locks), then, in this order and deterministically: what could
+ * not be saved or was wrong, a confirmation of what was noted, the answer to the question if
+ * one fits, and the next step — the one question for the first missing field (with the privacy
+ * statement before the first such question), or what happens next once nothing is missing.
+ */
+export async function offlineCaptureReply(business: BusinessProfile | undefined, passages: readonly LlmPassage[], question: string, turn: ContactCaptureTurn): Promise<OfflineAnswer> {
+  const { state } = turn;
+  const extracted = extractContact(question, state.askedFor);
+  const offered = Object.keys(extracted.fields).length > 0;
+  const result = offered ? await turn.record(extracted.fields, { correction: extracted.correction }) : null;
+  const parts: string[] = [];
+  if (result?.unavailable) parts.push("Sorry, I couldn't save your details just now. Please send them again in a moment.");
+  for (const r of result?.rejected ?? []) parts.push(`That ${LABEL[r.field]} doesn't look right: ${r.problem}.`);
+  if (result && result.stored.length) {
+    const fresh = result.stored.filter((f) => !result.corrected.includes(f) && f !== ContactField.NAME);
+    const thanks = result.stored.includes(ContactField.NAME) && !result.corrected.includes(ContactField.NAME) ? `Thanks, ${result.contact.name}!` : 'Thanks!';
+    const noted = fresh.map((f) => `your ${LABEL[f]} ${valueOf(result, f)}`);
+    const updated = result.corrected.map((f) => `your ${LABEL[f]} to ${valueOf(result, f)}`);
+    parts.push([thanks, noted.length ? `I've noted ${list(noted)}.` : '', updated.length ? `I've updated ${list(updated)}.` : ''].filter(Boolean).join(' '));
+  }
+  for (const f of result?.ignored ?? []) {
+    parts.push(`I already have your ${LABEL[f]} as ${valueOf(result!, f)}. If that's wrong, just say "actually my ${LABEL[f]} is …".`);
+  }
+  // Details alone, or a wish ("I'd like to book"), are not a question; a question with details
+  // or intent in it ("how much is whitening?") still gets its answer.
+  const answer = (offered || state.intentThisTurn) && !question.includes('?') ? null : groundedText(business, passages, question);
+  if (answer) parts.push(answer);
+  const intent = state.intent || (result?.stored.length ?? 0) > 0;
+  const missing = result && !result.unavailable ? result.missing : state.missing;
+  const rejectedMissing = (result?.rejected ?? []).map((r) => r.field).find((f) => missing.includes(f));
+  const next = rejectedMissing ?? missing[0];
+  const name = business?.name ?? 'the business';
+  if (intent && next && !result?.unavailable) {
+    if (!answer && !result) parts.push("I'd be glad to help with that.");
+    if (state.privacyNotice) parts.push(state.privacyNotice);
+    parts.push(rejectedMissing ? `Could you give me your ${LABEL[next]} again?` : QUESTION[next]);
+  } else if (intent && !next && (result?.stored.length || state.intentThisTurn)) {
+    parts.push(state.goal ? `What happens next: the ${name} team will be in touch to ${state.goal}.` : `What happens next: the ${name} team will be in touch soon.`);
+  } else if (!parts.length) {
+    return offlineAnswer(business, passages, question);
+  }
+  return { text: parts.join(' '), grounded: true };
+}
+
 /**
  * The embedded provider: the default with no Gemini key and the fallback when Gemini fails
  * before its first token. It answers extractively and deterministically from the business
@@ -111,7 +175,9 @@ export class OfflineProvider implements LlmProvider {
 
   async *streamReply(request: ReplyRequest): AsyncIterable<string> {
     const question = [...request.turns].reverse().find((t) => t.role === 'user')?.text ?? '';
-    const answer = offlineAnswer(request.business, request.passages, question);
+    const answer = request.contact
+      ? await offlineCaptureReply(request.business, request.passages, question, request.contact)
+      : offlineAnswer(request.business, request.passages, question);
     if (!answer.grounded) yield `${NOT_IN_CONTEXT} `;
     for (const word of answer.text.match(/\S+\s*/g) ?? []) {
       if (request.signal?.aborted) throw new LlmError('aborted', 'The reply was aborted');

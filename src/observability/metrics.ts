@@ -150,6 +150,24 @@ export class Metrics {
     buckets: [0.1, 0.5, 1, 2, 5, 10, 30, 60, 300, 1800, 3600, 21_600, 86_400],
     registers: [this.registry],
   });
+  readonly leadsCaptured = new Counter({
+    name: 'leads_captured_total',
+    help: 'Leads created (the first valid contact detail of a session), by source (CHAT, VOICE, FORM)',
+    labelNames: ['source'] as const,
+    registers: [this.registry],
+  });
+  readonly leadFieldsRejected = new Counter({
+    name: 'lead_fields_rejected_total',
+    help: 'Contact details not stored because they were invalid, by field (NAME, EMAIL, PHONE) and path (chat, form, admin)',
+    labelNames: ['field', 'path'] as const,
+    registers: [this.registry],
+  });
+  readonly leadCaptureFailures = new Counter({
+    name: 'lead_capture_failures_total',
+    help: 'Chat turns whose contact capture could not read or write the lead (Postgres or Redis down); the reply went on without it',
+    labelNames: ['stage'] as const,
+    registers: [this.registry],
+  });
 
   constructor() {
     collectDefaultMetrics({ register: this.registry });

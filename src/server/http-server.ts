@@ -17,6 +17,8 @@ import { isSameOrigin } from './origins';
 import { PLAYGROUND_HTML, playgroundAsset, wantsPlayground } from './playground';
 import { GraphQLWebSocketServer } from './websocket';
 import { registerMultipartUploads } from './multipart';
+import { registerWidgetRoutes, requestBaseUrl } from './widget';
+import type { BusinessProfile } from '../business/business.profile';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -34,6 +36,8 @@ export interface HttpServerOptions {
   health: HealthService;
   /** The origin rule (ALLOWED_ORIGINS and every business's allowedOrigins). */
   origins: OriginAccess;
+  /** Business lookups for the demo page (the in-process business cache). */
+  businesses: { get(id: string): Promise<BusinessProfile | null> };
   /** Extra Apollo plugins (query limits, introspection policy). */
   apolloPlugins?: ApolloServerPlugin<RequestContext>[];
   /** Extra validation rules for HTTP operations (query limits). */
@@ -108,7 +112,7 @@ export async function createHttpServer(options: HttpServerOptions): Promise<Http
     const route = request.routeOptions.url ?? 'unmatched';
     const durationMs = reply.elapsedTime;
     metrics.httpRequestDuration.observe({ method: request.method, route, status: String(reply.statusCode) }, durationMs / 1000);
-    if (route === '/healthz' || route === '/readyz' || route === '/metrics' || route.startsWith('/playground')) return;
+    if (route === '/healthz' || route === '/readyz' || route === '/metrics' || route === '/widget.js' || route.startsWith('/playground')) return;
     const meta = request.gqlMeta;
     logger.info('request', {
       requestId: request.id,
@@ -157,6 +161,14 @@ export async function createHttpServer(options: HttpServerOptions): Promise<Http
     isProduction: config.isProduction,
     trustProxy: config.trustProxy,
     prepareOperation: options.prepareWsOperation,
+    publicBaseUrl: (request) => {
+      if (config.publicUrl) return config.publicUrl;
+      // As Fastify derives it for HTTP: X-Forwarded-* only through trusted proxies.
+      const forwarded = (name: string) => (config.trustProxy > 0 ? String(request.headers[name] ?? '').split(',')[0].trim() : '');
+      const encrypted = 'encrypted' in request.socket && Boolean(request.socket.encrypted);
+      const proto = forwarded('x-forwarded-proto') || (encrypted ? 'https' : 'http');
+      return `${proto}://${forwarded('x-forwarded-host') || request.headers.host || 'localhost'}`;
+    },
   });
 
   const apollo = new ApolloServer<RequestContext>({
@@ -199,6 +211,7 @@ export async function createHttpServer(options: HttpServerOptions): Promise<Http
         clientIp: request.ip,
         origin: typeof request.headers.origin === 'string' ? request.headers.origin : null,
         sameOrigin: isSameOrigin(request.headers.origin, request.headers.host),
+        publicBaseUrl: requestBaseUrl(config, request),
         apiKey: apiKeyFromHeaders(request.headers),
         signal: aborter.signal,
         meta,
@@ -223,6 +236,8 @@ export async function createHttpServer(options: HttpServerOptions): Promise<Http
     if (!asset) return reply.code(404).send({ error: 'not found' });
     return reply.type(asset.type).header('cache-control', 'public, max-age=3600').send(asset.body);
   });
+
+  registerWidgetRoutes(fastify, { config, logger, businesses: options.businesses });
 
   fastify.get('/healthz', async () => ({ status: 'ok' }));
 

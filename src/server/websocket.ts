@@ -17,6 +17,8 @@ import { isSameOrigin, mayConnect } from './origins';
 export interface WebSocketOptions {
   schema: GraphQLSchema;
   path: string;
+  /** The server's public base URL for a socket's request (PUBLIC_URL, or its Host). */
+  publicBaseUrl: (request: IncomingMessage) => string;
   /** The origin rule: the upgrade is refused for pages no business and no operator lists. */
   origins: Pick<OriginAccess, 'mayConnect'>;
   logger: Logger;
@@ -90,6 +92,7 @@ export class GraphQLWebSocketServer {
             clientIp: proxyAddr(ctx.extra.request, trust),
             origin: typeof ctx.extra.request.headers.origin === 'string' ? ctx.extra.request.headers.origin : null,
             sameOrigin: isSameOrigin(ctx.extra.request.headers.origin, ctx.extra.request.headers.host),
+            publicBaseUrl: options.publicBaseUrl(ctx.extra.request),
             apiKey: apiKeyFromHeaders(params),
             meta: { errorCodes: [] },
           };

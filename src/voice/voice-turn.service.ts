@@ -60,12 +60,12 @@ export class VoiceTurnService {
 
     if (!queue) {
       const { transcript } = await voice.transcribeUpload(audio, ctx.signal);
-      return { ...(await chat.sendTextTo(target, transcript)), transcriptPending: false };
+      return { ...(await chat.sendTextTo(target, transcript, { spoken: true })), transcriptPending: false };
     }
 
     const received = await voice.receiveUpload(audio, ctx.signal);
     if (received.kind === 'transcribed') {
-      return { ...(await chat.sendTextTo(target, received.transcript)), transcriptPending: false };
+      return { ...(await chat.sendTextTo(target, received.transcript, { spoken: true })), transcriptPending: false };
     }
     let receipt: Receipt;
     try {

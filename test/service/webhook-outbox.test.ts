@@ -1,7 +1,7 @@
 import { Client } from 'pg';
 import { WebhookDeliveryEntity, WebhookEntity, WebhookEvent } from '../../src/webhooks/webhook.entity';
 import { seedBusiness } from '../support/chat';
-import { startTestCore, type TestCore } from '../support/core';
+import { PLATFORM, startTestCore, type TestCore } from '../support/core';
 import { createTestDatabase, type TestDatabase } from '../support/stores';
 import { seedWebhook, WebhookReceiver } from '../support/webhooks';
 
@@ -122,6 +122,24 @@ describe('WebhookDispatcher.runDue', () => {
     expect(delivery.history.map((h) => h.status)).toEqual([500, 503, 500]);
   });
 
+  it('counts attempts by outcome and observes the latency of delivered ones', async () => {
+    const count = async (outcome: string) => (await core.metrics.webhookDeliveries.get()).values.find((v) => v.labels.outcome === outcome)?.value ?? 0;
+    const latencies = async () => (await core.metrics.webhookDeliveryLatency.get()).values.find((v) => v.metricName === 'webhook_delivery_latency_seconds_count')?.value ?? 0;
+    const before = { retry: await count('retry'), delivered: await count('delivered'), latencies: await latencies() };
+    const { id: businessId } = await seedBusiness(core);
+    const { webhook } = await seedWebhook(core, { businessId, url: receiver.url });
+    receiver.statuses = [500];
+    await core.orm.em.fork().transactional((em) => core.webhooks.enqueue(em, businessId, 'lead.created', lead('Ana')));
+    await core.webhooks.runDue();
+    await makeDue(webhook.id);
+    await core.webhooks.runDue();
+    expect({ retry: await count('retry'), delivered: await count('delivered'), latencies: await latencies() }).toEqual({
+      retry: before.retry + 1,
+      delivered: before.delivered + 1,
+      latencies: before.latencies + 1,
+    });
+  });
+
   it('fails a delivery to a refused address without sending a request', async () => {
     const { id: businessId } = await seedBusiness(core);
     const { webhook } = await seedWebhook(core, { businessId, url: 'http://10.1.2.3/hooks' });
@@ -158,6 +176,21 @@ describe('WebhookDispatcher.runDue', () => {
     await core.webhooks.runDue();
     const stored = await core.orm.em.fork().findOneOrFail(WebhookEntity, webhook.id);
     expect(stored).toMatchObject({ enabled: true, disabledReason: null, failingSince: expect.any(Date) });
+  });
+});
+
+describe('WebhookService.create without WEBHOOK_SECRET_KEY', () => {
+  it('refuses in production (no key derived from the database URL there), naming the variable', async () => {
+    const prod = await startTestCore(db, { NODE_ENV: 'production', ALLOWED_ORIGINS: 'https://a.example', OUTBOUND_ALLOW_HOSTS: '127.0.0.1:*' });
+    try {
+      const { id: businessId } = await seedBusiness(prod);
+      await expect(prod.webhookService.create(PLATFORM, { businessId, url: receiver.url, events: [WebhookEvent.LEAD_CREATED] })).rejects.toMatchObject({
+        code: 'INTERNAL_SERVER_ERROR',
+        message: expect.stringContaining('WEBHOOK_SECRET_KEY'),
+      });
+    } finally {
+      await prod.close();
+    }
   });
 });
 

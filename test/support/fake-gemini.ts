@@ -53,7 +53,7 @@ export class FakeGemini {
    */
   functionCalls: (request: RecordedRequest) => FakeFunctionCall[] | null = () => null;
   textBeforeCalls: (request: RecordedRequest) => string | null = () => null;
-  /** Delay between streamed chunks. */
+  /** Delay between streamed chunks (0: every chunk written at once, in one go). */
   chunkDelayMs = 5;
   private readonly queues: Record<EndpointKind, FakeMode[]> = { stream: [], generate: [] };
   private readonly sockets = new Set<Socket>();
@@ -146,7 +146,7 @@ export class FakeGemini {
         return;
       }
       res.write(`data: ${JSON.stringify(candidate(words[i], i === words.length - 1))}\r\n\r\n`);
-      await new Promise((r) => setTimeout(r, this.chunkDelayMs));
+      if (this.chunkDelayMs > 0) await new Promise((r) => setTimeout(r, this.chunkDelayMs));
     }
     res.end();
   }

@@ -51,9 +51,9 @@ export class IndexJobUpdates {
     const inner = this.follow(jobId, listener, authorize, notFound);
     return {
       next: () => inner.next(),
-      return: (value?: unknown) => {
+      return: () => {
         void listener.return(); // wakes the loop waiting on it, which then ends and cleans up
-        return inner.return(value as undefined);
+        return inner.return(undefined);
       },
       throw: (err?: unknown) => {
         void listener.return();

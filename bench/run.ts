@@ -1,4 +1,5 @@
 import 'reflect-metadata';
+import { runExtractBench } from './extract.bench';
 import { runHelloBench } from './hello.bench';
 import { runQualityBench } from './quality.bench';
 import { runRetrievalBench } from './retrieval.bench';
@@ -10,6 +11,7 @@ import * as voiceWer from './voice-wer';
  * print a small report; they are never part of the test suite.
  */
 const BENCHES: Record<string, () => Promise<void>> = {
+  extract: runExtractBench,
   hello: () => runHelloBench(),
   retrieval: runRetrievalBench,
   quality: runQualityBench,

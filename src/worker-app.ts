@@ -3,10 +3,13 @@ import type { AppConfig } from './config/config';
 import { buildCore, type Core, type CoreOverrides } from './core';
 import { bullConnection, BullMqJobWorker } from './jobs/bullmq.queue';
 import { closeRedis } from './redis/redis';
+import { ConversationWorker } from './analytics/conversation.worker';
 
 /** A job worker process: the core plus the BullMQ consumer of its job registry. */
 export interface WorkerApp extends Core {
   worker: BullMqJobWorker;
+  /** Drains chat events into conversation records, ends idle conversations, applies retention. */
+  conversationWorker: ConversationWorker;
   /** Lets running jobs finish, then closes the core. Idempotent. */
   close(): Promise<void>;
 }
@@ -31,12 +34,16 @@ export async function buildWorker(config: AppConfig, overrides: CoreOverrides = 
   }
   // Webhook deliveries: the poller over the outbox table (stopped by core.close()).
   core.webhooks.start();
+  const conversationWorker = new ConversationWorker(core.conversations.tasks, core.logger);
+  conversationWorker.start();
   let closed: Promise<void> | undefined;
   return {
     ...core,
     worker,
+    conversationWorker,
     close() {
       closed ??= (async () => {
+        await conversationWorker.close();
         await worker.close();
         await closeRedis(connection);
         await core.close();

@@ -14,6 +14,7 @@ import { AppError, NotFoundError } from '../common/errors';
 import type { RequestContext } from '../common/request-context';
 import type { LastKind, MessageRecord, ReplyChunkRecord, SessionRecord } from './chat.records';
 import { greetingAgainText, isResetMessage } from './chat.navigation';
+import type { ChatEvent, ChatEventSink, VisitorInput } from './chat.events';
 import type { OriginAccess, OriginCaller } from '../business/business.origins';
 import { checkMessageText, checkOneOf } from './chat.input';
 import type { ReplyStreamHub } from './reply-stream.hub';
@@ -60,6 +61,9 @@ export interface Receipt {
   replyId: string;
 }
 
+/** The event a visitor step reports, given the messages it stored. */
+type Reporter = (messages: MessageRecord[]) => ChatEvent;
+
 function message(role: MessageRecord['role'], text: string, ctas: CtaButton[] = []): MessageRecord {
   return { id: randomUUID(), role, text, createdAt: new Date().toISOString(), sources: [], ctas };
 }
@@ -84,6 +88,8 @@ export class ChatService {
       /** What endSession runs: the session's Redis keys and every registered SessionEraser. */
       erasure: SessionErasure;
       limits?: TurnLimits;
+      /** Conversation records and analytics (one non-blocking call per step of a turn). */
+      events: ChatEventSink;
     },
   ) {}
 
@@ -116,7 +122,9 @@ export class ChatService {
   /** A new session for `businessId`, opening with the greeting and the entry CTAs. */
   async startSession(businessId: string, caller: ChatCaller): Promise<SessionRecord> {
     const business = await this.business(businessId, caller, caller.clientIp);
-    return this.deps.sessions.create(business.id, this.opening(business));
+    const session = await this.deps.sessions.create(business.id, this.opening(business));
+    this.deps.events.record({ kind: 'session_started', sessionId: session.id, businessId: business.id, at: new Date().toISOString(), messages: session.messages });
+    return session;
   }
 
   async getSession(id: string, caller: ChatCaller): Promise<SessionRecord> {
@@ -176,12 +184,15 @@ export class ChatService {
 
   /**
    * Continues an opened turn with the visitor's text (checked here). `spoken`: the text was
-   * transcribed from speech (a lead captured from it has source VOICE); nothing else differs.
+   * transcribed from speech (a lead captured from it has source VOICE; analytics count it as a
+   * voice message); nothing else differs.
    */
   async sendTextTo({ session, business }: TurnTarget, rawText: string, opts: { spoken?: boolean } = {}): Promise<Receipt> {
     const text = checkMessageText(rawText);
-    if (isResetMessage(text)) return this.reset(session, business, text);
-    return this.modelTurn(session, business, text, opts.spoken ? 'spoken' : 'text');
+    const input: VisitorInput = opts.spoken ? 'spoken' : 'typed';
+    const report: Reporter = (messages) => ({ kind: 'visitor_message', sessionId: session.id, businessId: business.id, at: messages[0].createdAt, messages, input });
+    if (isResetMessage(text)) return this.reset(session, business, text, report);
+    return this.modelTurn(session, business, text, opts.spoken ? 'spoken' : 'text', report);
   }
 
   /** Sends and waits for the whole reply (for clients without WebSocket). */
@@ -200,32 +211,41 @@ export class ChatService {
   }
 
   private async click(session: SessionRecord, business: BusinessProfile, node: CtaNodeRecord): Promise<Receipt> {
+    const report: Reporter = (messages) => ({
+      kind: 'cta_click',
+      sessionId: session.id,
+      businessId: business.id,
+      at: messages[0].createdAt,
+      messages,
+      ctaId: node.id,
+      label: node.label,
+    });
     if (node.action === CtaAction.SEND) {
       const text = node.message?.trim() || node.label;
-      if (isResetMessage(text)) return this.reset(session, business, text);
-      return this.modelTurn(session, business, text, 'cta');
+      if (isResetMessage(text)) return this.reset(session, business, text, report);
+      return this.modelTurn(session, business, text, 'cta', report);
     }
     if (node.action === CtaAction.LINK) {
       const reply = message('ASSISTANT', node.url ? `Here you go: ${node.url}` : node.label, [toCtaButton(node)]);
-      return this.canned(session, message('USER', node.label), reply, 'menu');
+      return this.canned(session, message('USER', node.label), reply, 'menu', report);
     }
     const children = childCtas(business, node.id);
     const reply = message('ASSISTANT', children.length ? `${node.label}: please choose an option.` : node.label, children);
-    return this.canned(session, message('USER', node.label), reply, 'menu');
+    return this.canned(session, message('USER', node.label), reply, 'menu', report);
   }
 
   /** "hi", "menu", "start over": the greeting again, but never twice in a row. */
-  private reset(session: SessionRecord, business: BusinessProfile, text: string): Promise<Receipt> {
+  private reset(session: SessionRecord, business: BusinessProfile, text: string, report: Reporter): Promise<Receipt> {
     const user = message('USER', text);
     if (session.lastKind === 'greeting' || session.lastKind === 'greeting-again') {
-      return this.canned(session, user, message('ASSISTANT', greetingAgainText(business), entryCtas(business)), 'greeting-again');
+      return this.canned(session, user, message('ASSISTANT', greetingAgainText(business), entryCtas(business)), 'greeting-again', report);
     }
     const greeting = [greetingText(business), business.secondaryGreeting?.trim()].filter(Boolean).join('\n\n');
-    return this.canned(session, user, message('ASSISTANT', greeting, entryCtas(business)), 'greeting');
+    return this.canned(session, user, message('ASSISTANT', greeting, entryCtas(business)), 'greeting', report);
   }
 
   /** A reply that needs no model: stored with the visitor message, streamed in one piece. */
-  private async canned(session: SessionRecord, user: MessageRecord, reply: MessageRecord, kind: LastKind): Promise<Receipt> {
+  private async canned(session: SessionRecord, user: MessageRecord, reply: MessageRecord, kind: LastKind, report: Reporter): Promise<Receipt> {
     const stored = await this.deps.sessions.append(
       session.id,
       [
@@ -235,6 +255,7 @@ export class ChatService {
       kind,
     );
     if (!stored.ok) throw new NotFoundError('Session');
+    this.deps.events.record(report([user, reply]));
     const writer = new ReplyStreamWriter(this.deps.redis, newOpaqueId(), this.deps.streams);
     try {
       if (!(await writer.start(session.id))) throw new NotFoundError('Session');
@@ -246,11 +267,12 @@ export class ChatService {
     return { userMessage: user, replyId: writer.replyId };
   }
 
-  private async modelTurn(session: SessionRecord, business: BusinessProfile, text: string, via: 'text' | 'cta' | 'spoken'): Promise<Receipt> {
+  private async modelTurn(session: SessionRecord, business: BusinessProfile, text: string, via: 'text' | 'cta' | 'spoken', report: Reporter): Promise<Receipt> {
     const acceptedAt = Date.now();
     const user = message('USER', text);
     const stored = await this.deps.sessions.append(session.id, [{ message: user, inHistory: true }], null);
     if (!stored.ok) throw new NotFoundError('Session');
+    this.deps.events.record(report([user]));
     const writer = new ReplyStreamWriter(this.deps.redis, newOpaqueId(), this.deps.streams);
     if (!(await writer.start(session.id))) throw new NotFoundError('Session');
     this.deps.generator.start({ business, sessionId: session.id, question: text, writer, acceptedAt, via });

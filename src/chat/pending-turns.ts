@@ -3,6 +3,7 @@ import { AppError, NotFoundError } from '../common/errors';
 import type { Logger } from '../observability/logger';
 import type { MessageRecord, ReplyErrorRecord } from './chat.records';
 import { checkMessageText } from './chat.input';
+import type { ChatEventSink } from './chat.events';
 import type { BusinessLookup, Receipt, TurnTarget } from './chat.service';
 import { ReplyStreamWriter, type ReplyStreamSettings } from './reply-stream.writer';
 import type { ReplyGenerator } from './reply.generator';
@@ -30,6 +31,8 @@ export interface PendingTurnsDeps {
    */
   pendingMs: number;
   logger: Logger;
+  /** Conversation records and analytics: the filled-in message, reported as spoken. */
+  events: ChatEventSink;
 }
 
 const SESSION_GONE: ReplyErrorRecord = {
@@ -83,7 +86,11 @@ export class PendingTurns {
     if (pending.text === '') {
       const filled = await sessions.fillPending(session.id, pending, text);
       if (filled === 'gone') return this.finish(turn, SESSION_GONE);
-      if (filled === 'ok') question = text;
+      if (filled === 'ok') {
+        question = text;
+        const at = new Date().toISOString();
+        this.deps.events.record({ kind: 'visitor_message', sessionId: session.id, businessId: business.id, at, messages: [{ ...pending, text }], input: 'spoken' });
+      }
     }
     // Already filled in: a retried job. Its first run may have died before the reply started,
     // so the reply is started here unless another run has claimed it (resume is once only).

@@ -7,6 +7,7 @@ import { LlmError, type LlmProvider } from '../llm/llm.provider';
 import type { Logger } from '../observability/logger';
 import type { Metrics } from '../observability/metrics';
 import type { MessageRecord, ReplyErrorRecord, SourceRecord } from './chat.records';
+import type { ChatEventSink } from './chat.events';
 import type { ReplyStreamWriter } from './reply-stream.writer';
 import type { SessionStore } from './session.store';
 import { randomUUID } from 'node:crypto';
@@ -56,6 +57,8 @@ export class ReplyGenerator {
       maxHistoryTurns: number;
       /** Contact capture (leads); without it replies never capture details. */
       capture?: TurnCapture;
+      /** Conversation records and analytics: one non-blocking call per stored reply. */
+      events: ChatEventSink;
     },
   ) {}
 
@@ -136,6 +139,7 @@ export class ReplyGenerator {
       let text = '';
       let first = true;
       let grounded = true;
+      let firstTokenMs: number | null = null;
       const reply = deps.provider.streamReply({
         systemInstruction: buildSystemPrompt(job.business, capture?.state),
         summary: context.summary,
@@ -148,7 +152,8 @@ export class ReplyGenerator {
       for await (const delta of withGrounding(reply, () => (grounded = false))) {
         if (!delta) continue;
         if (first) {
-          deps.metrics.timeToFirstToken.observe({ provider }, (Date.now() - job.acceptedAt) / 1000);
+          firstTokenMs = Date.now() - job.acceptedAt;
+          deps.metrics.timeToFirstToken.observe({ provider }, firstTokenMs / 1000);
           first = false;
         }
         text += delta;
@@ -176,6 +181,20 @@ export class ReplyGenerator {
       const stored = await deps.sessions.append(job.sessionId, [{ message, inHistory: true }], 'reply');
       await job.writer.finish(message, null);
       outcome = 'ok';
+      if (stored.ok) {
+        if (!grounded) deps.metrics.unansweredReplies.inc({ provider });
+        deps.events.record({
+          kind: 'reply',
+          sessionId: job.sessionId,
+          businessId: job.business.id,
+          at: message.createdAt,
+          messages: [message],
+          provider,
+          firstTokenMs,
+          grounded,
+          question: job.question,
+        });
+      }
       await capture?.finish();
       if (stored.ok && stored.historyLength > 2 * deps.maxHistoryTurns) void this.track(this.fold(job.sessionId, job.business));
     } catch (err) {

@@ -89,6 +89,9 @@ const rawSchema = z.object({
   JOB_KNOWLEDGE_CONCURRENCY: intFrom(1, 32).optional(),
   JOB_VOICE_CONCURRENCY: intFrom(1, 32).default(2),
   KNOWLEDGE_MAX_DOCUMENT_BYTES: intFrom(1024, 50 * 1024 * 1024).default(2 * 1024 * 1024),
+  KNOWLEDGE_MAX_FILE_BYTES: intFrom(1024, 100 * 1024 * 1024).default(10 * 1024 * 1024),
+  KNOWLEDGE_MAX_PDF_PAGES: intFrom(1, 10_000).default(300),
+  KNOWLEDGE_EXTRACT_TIMEOUT_MS: intFrom(100, 600_000).default(20_000),
   KNOWLEDGE_MAX_DOCUMENTS: intFrom(1, 10_000_000).default(5_000),
   KNOWLEDGE_MAX_BYTES: intFrom(1024, 100 * 1024 * 1024 * 1024).default(200 * 1024 * 1024),
   CRAWL_CONCURRENCY: intFrom(1, 8).default(3),
@@ -104,6 +107,9 @@ const rawSchema = z.object({
   WEBHOOK_MAX_ATTEMPTS: intFrom(1, 50).default(8),
   WEBHOOK_BACKOFF_MS: intFrom(10, 86_400_000).default(30_000),
   WEBHOOK_SECRET_KEY: z.string().optional(),
+  // Minutes, decimals allowed (tests end conversations after a fraction of a second).
+  CONVERSATION_IDLE_MINUTES: z.coerce.number({ invalid_type_error: 'must be a number' }).positive('must be more than 0').max(7 * 24 * 60).default(30),
+  CONVERSATION_RETENTION_DAYS: intFrom(1, 3650).default(90),
 });
 
 /** Every environment variable the server reads (README's table and .env.example list them all). */
@@ -206,6 +212,8 @@ export interface AppConfig {
   knowledge: {
     /** Largest document content accepted, in UTF-8 bytes. */
     maxDocumentBytes: number;
+    /** `uploadKnowledgeFile`: largest file, most PDF pages, and the time bound of text extraction. */
+    files: { maxBytes: number; maxPdfPages: number; extractTimeoutMs: number };
     /** Quota: documents one business may keep (crawled pages included). */
     maxDocuments: number;
     /** Quota: total stored content of one business's documents, in UTF-8 bytes. */
@@ -239,6 +247,13 @@ export interface AppConfig {
     backoffMs: number;
     /** WEBHOOK_SECRET_KEY's 32 bytes, which encrypt webhook secrets at rest; a secret. */
     secretKey?: Buffer;
+  };
+  /** Conversation records and analytics (src/analytics/). */
+  conversations: {
+    /** A conversation with no message for this long is ended by the worker. */
+    idleMs: number;
+    /** Conversation records older than this are erased by the worker. */
+    retentionDays: number;
   };
 }
 
@@ -436,6 +451,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     },
     knowledge: {
       maxDocumentBytes: raw.KNOWLEDGE_MAX_DOCUMENT_BYTES,
+      files: { maxBytes: raw.KNOWLEDGE_MAX_FILE_BYTES, maxPdfPages: raw.KNOWLEDGE_MAX_PDF_PAGES, extractTimeoutMs: raw.KNOWLEDGE_EXTRACT_TIMEOUT_MS },
       maxDocuments: raw.KNOWLEDGE_MAX_DOCUMENTS,
       maxBytes: raw.KNOWLEDGE_MAX_BYTES,
       crawl: {
@@ -455,6 +471,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
       backoffMs: raw.WEBHOOK_BACKOFF_MS,
       secretKey: webhookSecretKey,
     },
+    conversations: { idleMs: Math.round(raw.CONVERSATION_IDLE_MINUTES * 60_000), retentionDays: raw.CONVERSATION_RETENTION_DAYS },
   };
 }
 

@@ -1,3 +1,4 @@
+import { ANALYTICS_ENTITIES } from '../analytics/analytics.entity';
 import { ApiKeyEntity } from '../auth/api-key.entity';
 import { BusinessEntity } from '../business/business.entity';
 import { LeadEntity } from '../leads/lead.entity';
@@ -15,4 +16,5 @@ export const ENTITIES = [
   WebhookEntity,
   WebhookDeliveryEntity,
   LeadEntity,
+  ...ANALYTICS_ENTITIES,
 ];

@@ -5,7 +5,7 @@ import type { Metrics } from '../observability/metrics';
 import type { OutboundClient } from '../outbound/outbound.client';
 import { assertQuota, QuotaExceededError, saveDocument } from './document.store';
 import { DocumentFormat, type IndexJobEntity } from './knowledge.entity';
-import { htmlToText } from './text-extract';
+import type { TextExtractor } from './text-extractor';
 import { CrawlFailure, WebsiteCrawler } from './website.crawler';
 
 /** The most pages one crawl may fetch (`crawlWebsite(maxPages)`). */
@@ -43,6 +43,7 @@ export class WebsiteCrawlRunner implements CrawlRunner {
     private readonly orm: Orm,
     private readonly config: AppConfig,
     private readonly outbound: OutboundClient,
+    private readonly extractor: TextExtractor,
     private readonly metrics: Metrics,
     private readonly logger: Logger,
   ) {}
@@ -56,8 +57,10 @@ export class WebsiteCrawlRunner implements CrawlRunner {
     const report = await this.guard(job, () => crawler.crawl(
       url,
       async (page) => {
-        const { title, text } = htmlToText(page.html, { mainContent: true });
-        if (!text.trim() || full) return;
+        if (full) return;
+        // Off the event loop for pages past a few KB; a page that takes too long is skipped (counted failed).
+        const { title, text } = await this.extractor.extract({ format: 'html', content: page.html, mainContent: true });
+        if (!text.trim()) return;
         const fields = {
           businessId: job.businessId,
           title: (title || new URL(page.url).pathname).slice(0, MAX_TITLE_LENGTH),

@@ -1,4 +1,4 @@
-import type { LeadEntity, LeadSource, LeadStatus } from './lead.entity';
+import type { LeadChangeRecord, LeadEntity, LeadSource, LeadStatus } from './lead.entity';
 
 /**
  * A lead as plain JSON: every `Lead` field of the API, dates as ISO 8601. It is what webhook
@@ -21,6 +21,8 @@ export interface LeadData {
   updatedAt: string;
   /** Grows with every write; orders updates (not in the GraphQL type). */
   version: number;
+  /** Every change of a contact field (GraphQL `history`; not in webhook bodies). */
+  history: LeadChangeRecord[];
 }
 
 export function toLeadData(lead: LeadEntity): LeadData {
@@ -39,11 +41,12 @@ export function toLeadData(lead: LeadEntity): LeadData {
     createdAt: lead.createdAt.toISOString(),
     updatedAt: lead.updatedAt.toISOString(),
     version: lead.version,
+    history: lead.history.map((h) => ({ ...h })),
   };
 }
 
 /** The webhook body's `data.lead`: the API's Lead fields only. */
-export function webhookLead(lead: LeadEntity): Omit<LeadData, 'version'> {
-  const { version: _version, ...data } = toLeadData(lead);
+export function webhookLead(lead: LeadEntity): Omit<LeadData, 'version' | 'history'> {
+  const { version: _version, history: _history, ...data } = toLeadData(lead);
   return data;
 }

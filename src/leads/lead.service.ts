@@ -393,6 +393,11 @@ export class LeadService {
     return watcher;
   }
 
+  /** How many leadUpdates subscriptions of this process follow the business (tests wait on it; a gauge could read it). */
+  watching(businessId: string): number {
+    return this.watchers.get(businessId)?.size ?? 0;
+  }
+
   // ---------------------------------------------------------------- internals
 
   private orm(): EntityManager {

@@ -1,6 +1,6 @@
 import type { Logger } from '../observability/logger';
 import type { Metrics } from '../observability/metrics';
-import { LlmError, type LlmProvider, type ReplyRequest, type SummaryRequest, type TranscriptionRequest } from './llm.provider';
+import { LlmError, type Classification, type ClassifyRequest, type LlmProvider, type ReplyRequest, type SummaryRequest, type TranscriptionRequest } from './llm.provider';
 
 /**
  * Gemini first, the offline provider when Gemini fails before its first token (timeout,
@@ -50,6 +50,12 @@ export class FallbackProvider implements LlmProvider {
 
   async summarize(request: SummaryRequest): Promise<string> {
     return this.primary.summarize(request);
+  }
+
+  /** The primary's classifier (no fallback: the caller has a local one). */
+  get classify(): ((request: ClassifyRequest) => Promise<Classification>) | undefined {
+    const primary = this.primary;
+    return primary.classify ? (request) => primary.classify!(request) : undefined;
   }
 
   /**

@@ -2,7 +2,20 @@ import type * as GenAI from '@google/genai' with { 'resolution-mode': 'import' }
 import CircuitBreaker from 'opossum';
 import type { Logger } from '../observability/logger';
 import type { Metrics } from '../observability/metrics';
-import { LlmError, type LlmProvider, type LlmTurn, type ReplyRequest, type SummaryRequest, type TranscriptionRequest } from './llm.provider';
+import {
+  INTENTS,
+  LlmError,
+  SENTIMENTS,
+  type Classification,
+  type ClassifyRequest,
+  type Intent,
+  type LlmProvider,
+  type LlmTurn,
+  type ReplyRequest,
+  type SentimentLabel,
+  type SummaryRequest,
+  type TranscriptionRequest,
+} from './llm.provider';
 
 export interface GeminiOptions {
   apiKey: string;
@@ -129,6 +142,34 @@ export class GeminiProvider implements LlmProvider {
     return this.breaker.opened;
   }
 
+  /** Intent and sentiment of a finished conversation, as JSON constrained by a response schema. */
+  async classify(request: ClassifyRequest): Promise<Classification> {
+    const lines = request.turns.map((t) => `${t.role === 'user' ? 'Visitor' : 'Concierge'}: ${t.text}`).join('\n');
+    const prompt =
+      `Classify this website chat. intent: what the visitor mainly wanted, one of ${INTENTS.join(', ')}. ` +
+      `sentiment: how the visitor felt, one of ${SENTIMENTS.join(', ')}. Reply with JSON {"intent": ..., "sentiment": ...} only.\n\n${lines}`;
+    const text = await this.generate('classify', [{ role: 'user', parts: [{ text: prompt }] }], request.signal, undefined, {
+      responseMimeType: 'application/json',
+      responseSchema: {
+        type: 'OBJECT' as GenAI.Type,
+        properties: { intent: { type: 'STRING' as GenAI.Type, enum: [...INTENTS] }, sentiment: { type: 'STRING' as GenAI.Type, enum: [...SENTIMENTS] } },
+        required: ['intent', 'sentiment'],
+      },
+    });
+    let parsed: { intent?: unknown; sentiment?: unknown };
+    try {
+      parsed = JSON.parse(text.trim().replace(/^```(?:json)?\s*|\s*```$/g, '')) as typeof parsed;
+    } catch (err) {
+      throw new LlmError('server', 'Gemini answered the classification with something that is not JSON', { cause: err });
+    }
+    const intent = typeof parsed.intent === 'string' ? parsed.intent.toLowerCase() : '';
+    const sentiment = typeof parsed.sentiment === 'string' ? parsed.sentiment.toUpperCase() : '';
+    return {
+      intent: (INTENTS as readonly string[]).includes(intent) ? (intent as Intent) : 'other',
+      sentiment: (SENTIMENTS as readonly string[]).includes(sentiment) ? (sentiment as SentimentLabel) : 'NEUTRAL',
+    };
+  }
+
   async *streamReply(request: ReplyRequest): AsyncIterable<string> {
     const started = Date.now();
     let opened: OpenedStream;
@@ -241,7 +282,13 @@ export class GeminiProvider implements LlmProvider {
     return text.trim();
   }
 
-  private async generate(operation: string, contents: Content[], signal?: AbortSignal, systemInstruction?: string): Promise<string> {
+  private async generate(
+    operation: string,
+    contents: Content[],
+    signal?: AbortSignal,
+    systemInstruction?: string,
+    extra: Pick<GenAI.GenerateContentConfig, 'responseMimeType' | 'responseSchema'> = {},
+  ): Promise<string> {
     const started = Date.now();
     const controller = new AbortController();
     const onAbort = () => controller.abort();
@@ -252,7 +299,7 @@ export class GeminiProvider implements LlmProvider {
         this.ai.models.generateContent({
           model: this.options.model,
           contents,
-          config: { systemInstruction, abortSignal: controller.signal },
+          config: { systemInstruction, abortSignal: controller.signal, ...extra },
         }),
         timer.promise,
       ]);

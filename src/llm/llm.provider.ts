@@ -44,6 +44,22 @@ export interface ReplyRequest {
   contact?: ContactCaptureTurn;
 }
 
+/** The conversation, for an end-of-conversation label. */
+export interface ClassifyRequest {
+  turns: LlmTurn[];
+  signal?: AbortSignal;
+}
+
+export const INTENTS = ['information', 'pricing', 'booking', 'support', 'complaint', 'other'] as const;
+export type Intent = (typeof INTENTS)[number];
+export const SENTIMENTS = ['POSITIVE', 'NEUTRAL', 'NEGATIVE'] as const;
+export type SentimentLabel = (typeof SENTIMENTS)[number];
+
+export interface Classification {
+  intent: Intent;
+  sentiment: SentimentLabel;
+}
+
 export interface SummaryRequest {
   systemInstruction: string;
   previousSummary?: string | null;
@@ -80,4 +96,9 @@ export interface LlmProvider {
   summarize(request: SummaryRequest): Promise<string>;
   /** Speech to text. Throws {@link LlmError} with kind `unavailable` when it cannot. */
   transcribe(request: TranscriptionRequest): Promise<string>;
+  /**
+   * Intent and sentiment of a finished conversation. Optional: without it (the offline
+   * provider) the caller uses a local lexicon classifier. Throws {@link LlmError}.
+   */
+  classify?(request: ClassifyRequest): Promise<Classification>;
 }

@@ -169,6 +169,31 @@ export class Metrics {
     registers: [this.registry],
   });
 
+  readonly unansweredReplies = new Counter({
+    name: 'chat_unanswered_replies_total',
+    help: 'Replies in which the provider said it could not answer from what the business shared, by provider',
+    labelNames: ['provider'] as const,
+    registers: [this.registry],
+  });
+  readonly conversationsEnded = new Counter({
+    name: 'conversations_ended_total',
+    help: 'Conversations ended by the worker after CONVERSATION_IDLE_MINUTES without a message, by sentiment',
+    labelNames: ['sentiment'] as const,
+    registers: [this.registry],
+  });
+  readonly feedback = new Counter({
+    name: 'chat_feedback_total',
+    help: 'Ratings of assistant messages (rateMessage), by rating (UP, DOWN)',
+    labelNames: ['rating'] as const,
+    registers: [this.registry],
+  });
+  readonly conversationRecords = new Counter({
+    name: 'conversation_records_total',
+    help: 'Chat events handed to the conversation record (recorded: queued in Redis; dropped: Redis refused them; stored: written to Postgres by the worker)',
+    labelNames: ['outcome'] as const,
+    registers: [this.registry],
+  });
+
   constructor() {
     collectDefaultMetrics({ register: this.registry });
   }

@@ -11,12 +11,13 @@ import { bindContainer, ResolverContainer } from '../common/resolver-container';
 import { readPackageVersion } from '../common/version';
 import type { Core } from '../core';
 import { KnowledgeResolver } from '../knowledge/knowledge.resolver';
+import { LeadResolver, SessionContactResolver } from '../leads/lead.resolver';
 import { ServerInfoResolver } from '../server/server-info.resolver';
 import { VoiceResolver } from '../voice/voice.resolver';
 import { WebhookResolver } from '../webhooks/webhook.resolver';
 
 /** What the resolvers are built from: the core's services. */
-export type ResolverServices = Pick<Core, 'apiKeys' | 'businessService' | 'chat' | 'knowledge' | 'voice' | 'webhookService'>;
+export type ResolverServices = Pick<Core, 'apiKeys' | 'businessService' | 'chat' | 'knowledge' | 'voice' | 'webhookService' | 'leads' | 'businesses'>;
 
 export interface ApiResolvers {
   resolvers: object[];
@@ -39,6 +40,12 @@ export function createResolvers(services: ResolverServices): ApiResolvers {
       new VoiceResolver(services.voice.turns),
       new KnowledgeResolver(services.knowledge.service),
       new WebhookResolver(services.webhookService),
+      new LeadResolver({
+        leads: services.leads.service,
+        openSession: (sessionId, caller) => services.chat.service.openTurn(sessionId, caller),
+        business: (id) => services.businesses.get(id),
+      }),
+      new SessionContactResolver(services.leads.service),
     ],
     middlewares: rateLimitMiddlewares(services.chat.rateLimits),
   };

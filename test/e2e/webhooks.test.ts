@@ -3,17 +3,20 @@ import path from 'node:path';
 import { Client } from 'pg';
 import { DeliveryState, WebhookDeliveryEntity } from '../../src/webhooks/webhook.entity';
 import {
+  ChatDocument,
   CreateApiKeyDocument,
   CreateBusinessDocument,
   CreateWebhookDocument,
   DeleteWebhookDocument,
   RedeliverWebhookDocument,
+  StartSessionDocument,
   UpdateWebhookDocument,
   WebhookDeliveriesDocument,
   type WebhookEvent,
   WebhooksDocument,
 } from '../generated/graphql';
 import { bootstrapKey, dumpDatabase, keyHeader } from '../support/admin';
+import { seedBusiness } from '../support/chat';
 import { errorCodes, gql } from '../support/client';
 import { ChildServer } from '../support/process';
 import { startTestServer, testConfig, type TestServer } from '../support/server';
@@ -56,6 +59,7 @@ beforeAll(async () => {
     WEBHOOK_MAX_ATTEMPTS: '4',
     WEBHOOK_TIMEOUT_MS: String(TIMEOUT_MS),
     WEBHOOK_SECRET_KEY: randomBytes(32).toString('base64'),
+    RATE_LIMIT_CHAT: 'off',
   };
   server = await startTestServer(testConfig(db, { ...env, LOG_LEVEL: 'error' }));
   // The same database with the default outbound rules: loopback refused.
@@ -233,6 +237,24 @@ describe('delivery by the worker', () => {
     ]);
     // No attempt ran before it was due.
     for (let i = 1; i < logged.history.length; i++) expect(Date.parse(logged.history[i].at)).toBeGreaterThanOrEqual(Date.parse(logged.history[i - 1].nextAttemptAt!));
+  });
+
+  it('a visitor who gives their details in the chat reaches the receiver as lead.created, signed', async () => {
+    const business = await seedBusiness(server.app, { privacyStatement: 'We use your details only to reply to you.' });
+    const { id, secret } = await createWebhook(business.id);
+    receiver.secret = secret;
+    const sessionId = (await gql(server.url, StartSessionDocument, { businessId: business.id })).data!.startSession.id;
+    for (const text of ["I'd like to book", "I'm Ana, ana@example.com"]) {
+      const res = await gql(server.url, ChatDocument, { input: { sessionId, text } });
+      expect(res.errors).toBeUndefined();
+    }
+    const [request] = await receiver.waitFor(1);
+    const row = await settled(id);
+    expect(request).toMatchObject({ id: row.id, verified: true, answered: 200 });
+    const event = JSON.parse(request.body) as { type: string; timestamp: string; data: { lead: Record<string, unknown> } };
+    expect(event.type).toBe('lead.created');
+    expect(event.data.lead).toMatchObject({ businessId: business.id, sessionId, name: 'Ana', email: 'ana@example.com', status: 'NEW', source: 'CHAT', id: expect.any(String) });
+    expect(row).toMatchObject({ state: 'SUCCEEDED', event: 'LEAD_CREATED', leadId: event.data.lead.id });
   });
 
   it('redeliverWebhook sends a delivered event again with the same webhook-id', async () => {

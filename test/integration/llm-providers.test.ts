@@ -1,4 +1,4 @@
-import { FakeGemini } from '../support/fake-gemini';
+import { FakeGemini, isTranscription } from '../support/fake-gemini';
 import { GeminiProvider } from '../../src/llm/gemini.provider';
 import { LlmError, type ReplyRequest } from '../../src/llm/llm.provider';
 import { OfflineProvider } from '../../src/llm/offline.provider';
@@ -100,5 +100,21 @@ describe('OfflineProvider', () => {
       }),
     );
     expect(text).toBe('Implant surgery takes about an hour per implant.');
+  });
+});
+
+describe('conversation classification', () => {
+  it('gemini: classify reads the JSON the model returns and maps unknown labels to other/NEUTRAL', async () => {
+    const provider = gemini();
+    try {
+      fake.generated = () => '{"intent": "pricing", "sentiment": "NEGATIVE"}';
+      await expect(provider.classify({ turns: [{ role: 'user', text: 'too expensive' }] })).resolves.toEqual({ intent: 'pricing', sentiment: 'NEGATIVE' });
+      fake.generated = () => '{"intent": "weather", "sentiment": "meh"}';
+      await expect(provider.classify({ turns: [{ role: 'user', text: 'hm' }] })).resolves.toEqual({ intent: 'other', sentiment: 'NEUTRAL' });
+      expect(fake.of('generate').at(-1)!.body.contents[0].parts[0].text).toContain('Visitor: hm');
+    } finally {
+      fake.generated = (r) => (isTranscription(r) ? fake.transcript : 'FAKE SUMMARY of the earlier turns.');
+      provider.close();
+    }
   });
 });

@@ -1,7 +1,7 @@
 import { Client } from 'pg';
 import { WebhookDeliveryEntity, WebhookEntity, WebhookEvent } from '../../src/webhooks/webhook.entity';
 import { seedBusiness } from '../support/chat';
-import { startTestCore, type TestCore } from '../support/core';
+import { PLATFORM, startTestCore, type TestCore } from '../support/core';
 import { createTestDatabase, type TestDatabase } from '../support/stores';
 import { seedWebhook, WebhookReceiver } from '../support/webhooks';
 
@@ -37,6 +37,7 @@ afterAll(async () => {
 beforeEach(async () => {
   receiver.received.length = 0;
   receiver.statuses = [];
+  receiver.hold = false;
   // Each test sends only its own deliveries.
   await pg.query(`update webhook_deliveries set state = 'FAILED', next_attempt_at = null where state = 'PENDING'`);
 });
@@ -122,6 +123,40 @@ describe('WebhookDispatcher.runDue', () => {
     expect(delivery.history.map((h) => h.status)).toEqual([500, 503, 500]);
   });
 
+  it('counts attempts by outcome and observes the latency of delivered ones', async () => {
+    const count = async (outcome: string) => (await core.metrics.webhookDeliveries.get()).values.find((v) => v.labels.outcome === outcome)?.value ?? 0;
+    const latencies = async () => (await core.metrics.webhookDeliveryLatency.get()).values.find((v) => v.metricName === 'webhook_delivery_latency_seconds_count')?.value ?? 0;
+    const before = { retry: await count('retry'), delivered: await count('delivered'), latencies: await latencies() };
+    const { id: businessId } = await seedBusiness(core);
+    const { webhook } = await seedWebhook(core, { businessId, url: receiver.url });
+    receiver.statuses = [500];
+    await core.orm.em.fork().transactional((em) => core.webhooks.enqueue(em, businessId, 'lead.created', lead('Ana')));
+    await core.webhooks.runDue();
+    await makeDue(webhook.id);
+    await core.webhooks.runDue();
+    expect({ retry: await count('retry'), delivered: await count('delivered'), latencies: await latencies() }).toEqual({
+      retry: before.retry + 1,
+      delivered: before.delivered + 1,
+      latencies: before.latencies + 1,
+    });
+  });
+
+  it('counts a receiver that does not answer within WEBHOOK_TIMEOUT_MS as a failed attempt, retried later', async () => {
+    const { id: businessId } = await seedBusiness(core);
+    const { webhook } = await seedWebhook(core, { businessId, url: receiver.url });
+    receiver.hold = true;
+    try {
+      await core.orm.em.fork().transactional((em) => core.webhooks.enqueue(em, businessId, 'lead.created', lead('Ana')));
+      await core.webhooks.runDue();
+    } finally {
+      receiver.hold = false;
+    }
+    const [delivery] = await deliveries(webhook.id);
+    expect(delivery).toMatchObject({ state: 'PENDING', attempts: 1, lastStatus: null, lastError: 'the request took too long' });
+    expect(Date.parse(delivery.history[0].nextAttemptAt!) - Date.parse(delivery.history[0].at)).toBe(BACKOFF_MS);
+    expect(receiver.received).toHaveLength(1);
+  });
+
   it('fails a delivery to a refused address without sending a request', async () => {
     const { id: businessId } = await seedBusiness(core);
     const { webhook } = await seedWebhook(core, { businessId, url: 'http://10.1.2.3/hooks' });
@@ -158,6 +193,21 @@ describe('WebhookDispatcher.runDue', () => {
     await core.webhooks.runDue();
     const stored = await core.orm.em.fork().findOneOrFail(WebhookEntity, webhook.id);
     expect(stored).toMatchObject({ enabled: true, disabledReason: null, failingSince: expect.any(Date) });
+  });
+});
+
+describe('WebhookService.create without WEBHOOK_SECRET_KEY', () => {
+  it('refuses in production (no key derived from the database URL there), naming the variable', async () => {
+    const prod = await startTestCore(db, { NODE_ENV: 'production', ALLOWED_ORIGINS: 'https://a.example', OUTBOUND_ALLOW_HOSTS: '127.0.0.1:*' });
+    try {
+      const { id: businessId } = await seedBusiness(prod);
+      await expect(prod.webhookService.create(PLATFORM, { businessId, url: receiver.url, events: [WebhookEvent.LEAD_CREATED] })).rejects.toMatchObject({
+        code: 'INTERNAL_SERVER_ERROR',
+        message: expect.stringContaining('WEBHOOK_SECRET_KEY'),
+      });
+    } finally {
+      await prod.close();
+    }
   });
 });
 

@@ -127,6 +127,8 @@ export interface Core {
   };
   knowledge: {
     service: KnowledgeService;
+    /** Index job update streams of this process. */
+    updates: IndexJobUpdates;
     /** What chat retrieves with. */
     retriever: Retriever;
   };
@@ -322,7 +324,7 @@ export async function buildCore(config: AppConfig, overrides: CoreOverrides = {}
     });
     // The visitor's contact details go with their session (the lead, its delivery payloads).
     erasure.register({ name: 'leads', eraseSessions: (sealed) => leads.eraseSessions(sealed.map((s) => s.id)) });
-    const chat = new ChatService({ redis: commands, sessions, businesses, hub, generator, streams, origins, erasure, limits: rateLimits, events: chatEvents });
+    const chat = new ChatService({ redis: commands, sessions, businesses, hub, generator, streams, origins, erasure, limits: rateLimits, events: chatEvents, maxHistoryTurns: config.maxHistoryTurns });
     // A pending voice reply waits as long as its parked audio lives (see PendingTurns).
     const pendingMs = config.voice.audioTtlSeconds * 1000;
     const pendingTurns = new PendingTurns({ redis: commands, sessions, businesses, generator, streams, pendingMs, logger, events: chatEvents });
@@ -388,7 +390,7 @@ export async function buildCore(config: AppConfig, overrides: CoreOverrides = {}
       businessService,
       llm,
       chat: { service: chat, sessions, erasure, generator, pendingTurns, rateLimits },
-      knowledge: { service: knowledge, retriever },
+      knowledge: { service: knowledge, updates: indexJobUpdates, retriever },
       conversations: { recorder, tasks: conversationTasks },
       voice: {
         turns: voiceTurns,

@@ -161,6 +161,8 @@ export async function createHttpServer(options: HttpServerOptions): Promise<Http
     isProduction: config.isProduction,
     trustProxy: config.trustProxy,
     prepareOperation: options.prepareWsOperation,
+    // A reply chunk's result is the same for every socket following the reply.
+    sharedSubscriptionFields: ['replyStream'],
     publicBaseUrl: (request) => {
       if (config.publicUrl) return config.publicUrl;
       // As Fastify derives it for HTTP: X-Forwarded-* only through trusted proxies.

@@ -246,7 +246,8 @@ export class ChatService {
       return this.modelTurn(session, business, text, 'cta', report, context);
     }
     if (node.action === CtaAction.LINK) {
-      const reply = message('ASSISTANT', node.url ? `Here you go: ${node.url}` : node.label, [toCtaButton(node)]);
+      const button = toCtaButton(node);
+      const reply = message('ASSISTANT', button.url ? `Here you go: ${button.url}` : node.label, [button]);
       return this.canned(session, message('USER', node.label), reply, 'menu', report);
     }
     const children = childCtas(business, node.id);

@@ -128,6 +128,8 @@ export interface Core {
   };
   knowledge: {
     service: KnowledgeService;
+    /** Index job update streams of this process. */
+    updates: IndexJobUpdates;
     /** What chat retrieves with. */
     retriever: Retriever;
   };
@@ -323,7 +325,7 @@ export async function buildCore(config: AppConfig, overrides: CoreOverrides = {}
     });
     // The visitor's contact details go with their session (the lead, its delivery payloads).
     erasure.register({ name: 'leads', eraseSessions: (sealed) => leads.eraseSessions(sealed.map((s) => s.id)) });
-    const chat = new ChatService({ redis: commands, sessions, businesses, hub, generator, streams, origins, erasure, limits: rateLimits, events: chatEvents });
+    const chat = new ChatService({ redis: commands, sessions, businesses, hub, generator, streams, origins, erasure, limits: rateLimits, events: chatEvents, maxHistoryTurns: config.maxHistoryTurns });
     // A pending voice reply waits as long as its parked audio lives (see PendingTurns).
     const pendingMs = config.voice.audioTtlSeconds * 1000;
     const pendingTurns = new PendingTurns({ redis: commands, sessions, businesses, generator, streams, pendingMs, logger, events: chatEvents });
@@ -389,7 +391,7 @@ export async function buildCore(config: AppConfig, overrides: CoreOverrides = {}
       businessService,
       llm,
       chat: { service: chat, sessions, erasure, generator, pendingTurns, rateLimits },
-      knowledge: { service: knowledge, retriever },
+      knowledge: { service: knowledge, updates: indexJobUpdates, retriever },
       conversations: { recorder, tasks: conversationTasks, analytics: new AnalyticsService({ orm, metrics, chat }) },
       voice: {
         turns: voiceTurns,

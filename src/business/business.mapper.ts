@@ -1,6 +1,6 @@
 import type { BusinessEntity } from './business.entity';
 import type { Business, CtaNode, PublicBusiness } from './business.types';
-import { entryCtas, greetingText, type BusinessProfile } from './business.profile';
+import { entryCtas, greetingText, safeHref, type BusinessProfile } from './business.profile';
 
 type BusinessRow = Readonly<BusinessEntity>;
 
@@ -20,17 +20,17 @@ export function toBusiness(e: BusinessRow): Business {
     location: e.location ?? null,
     contactEmail: e.contactEmail ?? null,
     contactPhone: e.contactPhone ?? null,
-    websiteUrl: e.websiteUrl ?? null,
+    websiteUrl: safeHref(e.websiteUrl),
     faqs: e.faqs.map((f) => ({ question: f.question, answer: f.answer })),
     suggestedQuestions: [...e.suggestedQuestions],
     ctaTree: e.ctaTree.map(
-      (n): CtaNode => ({ id: n.id, label: n.label, action: n.action, children: [...n.children], message: n.message ?? null, url: n.url ?? null }),
+      (n): CtaNode => ({ id: n.id, label: n.label, action: n.action, children: [...n.children], message: n.message ?? null, url: safeHref(n.url) }),
     ),
     enabledCategories: [...e.enabledCategories],
     themeColor: e.themeColor,
     widgetPosition: e.widgetPosition,
     buttonText: e.buttonText ?? null,
-    logoUrl: e.logoUrl ?? null,
+    logoUrl: safeHref(e.logoUrl),
     voiceEnabled: e.voiceEnabled,
     allowedOrigins: [...e.allowedOrigins],
     requiredContactFields: [...e.requiredContactFields],
@@ -51,7 +51,7 @@ export function toPublicBusiness(e: BusinessProfile): PublicBusiness {
     themeColor: e.themeColor,
     widgetPosition: e.widgetPosition,
     buttonText: e.buttonText ?? null,
-    logoUrl: e.logoUrl ?? null,
+    logoUrl: safeHref(e.logoUrl),
     voiceEnabled: e.voiceEnabled,
     entryCtas: entryCtas(e),
     suggestedQuestions: [...e.suggestedQuestions],

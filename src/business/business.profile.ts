@@ -94,8 +94,29 @@ export function greetingText(business: Pick<BusinessProfile, 'greeting'>): strin
   return business.greeting?.trim() || DEFAULT_GREETING;
 }
 
+/** Characters that could end an HTML attribute or open a tag; the URL parser leaves them only in a host. */
+const UNSAFE_IN_URL = /["'<>`\s\\]/;
+
+/**
+ * A stored URL as it is handed out (logoUrl, websiteUrl, CTA urls): the WHATWG parser's `href`
+ * (which percent-encodes `"`, `<`, `>` in path, query and fragment), or null when the value is not
+ * an http(s) URL or its href still has a character that could break out of an attribute. Rows
+ * stored before validation returned `href` are cleaned on the way out too.
+ */
+export function safeHref(value: string | null | undefined): string | null {
+  if (!value) return null;
+  let url: URL;
+  try {
+    url = new URL(value.trim());
+  } catch {
+    return null;
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') return null;
+  return UNSAFE_IN_URL.test(url.href) ? null : url.href;
+}
+
 export function toCtaButton(node: CtaNodeRecord): CtaButton {
-  return { id: node.id, label: node.label, action: node.action, url: node.url ?? null, message: node.message ?? null };
+  return { id: node.id, label: node.label, action: node.action, url: safeHref(node.url), message: node.message ?? null };
 }
 
 export function findCta(business: Pick<BusinessProfile, 'ctaTree'>, id: string): CtaNodeRecord | undefined {

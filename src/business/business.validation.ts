@@ -1,7 +1,7 @@
 import { isSupportedCountry } from 'libphonenumber-js/max';
 import { BadUserInputError } from '../common/errors';
 import type { BusinessEntity } from './business.entity';
-import { ContactField, CtaAction, DEFAULT_REQUIRED_CONTACT_FIELDS, WidgetPosition, type CtaNodeRecord, type FaqRecord } from './business.profile';
+import { ContactField, CtaAction, DEFAULT_REQUIRED_CONTACT_FIELDS, WidgetPosition, safeHref, type CtaNodeRecord, type FaqRecord } from './business.profile';
 import type { BusinessFieldsInput, CtaNodeInput, FaqInput } from './business.types';
 
 /**
@@ -69,7 +69,12 @@ export function httpUrl(field: string, value: string): string {
     bad(field, 'must be an absolute http(s) URL');
   }
   if (url.protocol !== 'http:' && url.protocol !== 'https:') bad(field, 'must use http or https');
-  return v;
+  // Stored and returned as the parser's href: `"`, `<`, `>` in the path, query or fragment come
+  // back percent-encoded, never as typed. What the parser keeps (in a host) is refused.
+  const href = safeHref(v);
+  if (href === null) bad(field, 'must not contain quotes, angle brackets, backticks, backslashes or spaces in its host');
+  if (href.length > 2048) bad(field, 'is longer than 2048 characters once encoded');
+  return href;
 }
 
 function bareOrigin(field: string, value: string): string {

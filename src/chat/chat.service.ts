@@ -20,7 +20,7 @@ import { checkMessageText, checkOneOf } from './chat.input';
 import type { ReplyStreamHub } from './reply-stream.hub';
 import { ReplyStreamWriter, type ReplyStreamSettings } from './reply-stream.writer';
 import type { ReplyGenerator } from './reply.generator';
-import { newOpaqueId, type SessionStore } from './session.store';
+import { newOpaqueId, type ModelContext, type SessionHead, type SessionStore } from './session.store';
 import type { SessionErasure } from './session.erasure';
 import type { RedisClient } from '../redis/redis';
 
@@ -52,8 +52,10 @@ export interface SendMessageRequest {
 
 /** A session and its business, loaded and checked once for one turn. */
 export interface TurnTarget {
-  session: SessionRecord;
+  session: SessionHead;
   business: BusinessProfile;
+  /** What the model sees before this turn, read with the session (sendMessage's path). */
+  context?: ModelContext;
 }
 
 export interface Receipt {
@@ -90,6 +92,8 @@ export class ChatService {
       limits?: TurnLimits;
       /** Conversation records and analytics (one non-blocking call per step of a turn). */
       events: ChatEventSink;
+      /** MAX_HISTORY_TURNS: the turns read with the session for the model (the generator's window). */
+      maxHistoryTurns?: number;
     },
   ) {}
 
@@ -107,9 +111,19 @@ export class ChatService {
    * and continues it with {@link sendTextTo}.
    */
   async openTurn(sessionId: string, caller: ChatCaller): Promise<TurnTarget> {
-    const session = await this.deps.sessions.get(sessionId);
-    if (!session) throw new NotFoundError('Session');
-    return { session, business: await this.business(session.businessId, caller) };
+    return this.openTurnWith(sessionId, caller, 0);
+  }
+
+  /**
+   * {@link openTurn} in one Redis command (the transcript is not read); with `turns` > 0 it
+   * also brings what the model sees before this turn (summary and history window), so the
+   * model request needs no further read.
+   */
+  private async openTurnWith(sessionId: string, caller: ChatCaller, turns: number): Promise<TurnTarget> {
+    const state = await this.deps.sessions.turnState(sessionId, turns);
+    if (!state) throw new NotFoundError('Session');
+    const { context, ...session } = state;
+    return { session, business: await this.business(session.businessId, caller), ...(turns > 0 ? { context } : {}) };
   }
 
   private opening(business: BusinessProfile): MessageRecord[] {
@@ -128,7 +142,10 @@ export class ChatService {
   }
 
   async getSession(id: string, caller: ChatCaller): Promise<SessionRecord> {
-    return (await this.openTurn(id, caller)).session;
+    const session = await this.deps.sessions.get(id);
+    if (!session) throw new NotFoundError('Session');
+    await this.business(session.businessId, caller);
+    return session;
   }
 
   /**
@@ -152,16 +169,19 @@ export class ChatService {
    */
   async sendMessage(input: SendMessageRequest, caller: ChatCaller): Promise<Receipt> {
     const kind = checkOneOf(input.text, input.ctaId);
+    const turns = this.deps.maxHistoryTurns ?? 10;
     if (kind === 'text') {
       const text = checkMessageText(input.text as string);
-      await this.count(isResetMessage(text) ? 'navigation' : 'chat', caller);
-      return this.sendTextTo(await this.openTurn(input.sessionId, caller), text);
+      // The limit and the session read go out together; the limit is sent first, so a
+      // refused turn is RATE_LIMITED whatever the session, and nothing is written before both.
+      const [, target] = await Promise.all([this.count(isResetMessage(text) ? 'navigation' : 'chat', caller), this.openTurnWith(input.sessionId, caller, turns)]);
+      return this.sendTextTo(target, text);
     }
-    const { session, business } = await this.openTurn(input.sessionId, caller);
+    const { session, business, context } = await this.openTurnWith(input.sessionId, caller, turns);
     const node = findCta(business, input.ctaId as string);
     if (!node) throw new NotFoundError('CTA');
     await this.count(this.clickNeedsModel(node) ? 'chat' : 'navigation', caller);
-    return this.click(session, business, node);
+    return this.click(session, business, node, context);
   }
 
   private async count(name: 'chat' | 'navigation', caller: ChatCaller): Promise<void> {
@@ -187,12 +207,12 @@ export class ChatService {
    * transcribed from speech (a lead captured from it has source VOICE; analytics count it as a
    * voice message); nothing else differs.
    */
-  async sendTextTo({ session, business }: TurnTarget, rawText: string, opts: { spoken?: boolean } = {}): Promise<Receipt> {
+  async sendTextTo({ session, business, context }: TurnTarget, rawText: string, opts: { spoken?: boolean } = {}): Promise<Receipt> {
     const text = checkMessageText(rawText);
     const input: VisitorInput = opts.spoken ? 'spoken' : 'typed';
     const report: Reporter = (messages) => ({ kind: 'visitor_message', sessionId: session.id, businessId: business.id, at: messages[0].createdAt, messages, input });
     if (isResetMessage(text)) return this.reset(session, business, text, report);
-    return this.modelTurn(session, business, text, opts.spoken ? 'spoken' : 'text', report);
+    return this.modelTurn(session, business, text, opts.spoken ? 'spoken' : 'text', report, context);
   }
 
   /** Sends and waits for the whole reply (for clients without WebSocket). */
@@ -210,7 +230,7 @@ export class ChatService {
     return this.deps.hub.subscribe(replyId, Math.max(0, fromSeq));
   }
 
-  private async click(session: SessionRecord, business: BusinessProfile, node: CtaNodeRecord): Promise<Receipt> {
+  private async click(session: SessionHead, business: BusinessProfile, node: CtaNodeRecord, context?: ModelContext): Promise<Receipt> {
     const report: Reporter = (messages) => ({
       kind: 'cta_click',
       sessionId: session.id,
@@ -223,10 +243,11 @@ export class ChatService {
     if (node.action === CtaAction.SEND) {
       const text = node.message?.trim() || node.label;
       if (isResetMessage(text)) return this.reset(session, business, text, report);
-      return this.modelTurn(session, business, text, 'cta', report);
+      return this.modelTurn(session, business, text, 'cta', report, context);
     }
     if (node.action === CtaAction.LINK) {
-      const reply = message('ASSISTANT', node.url ? `Here you go: ${node.url}` : node.label, [toCtaButton(node)]);
+      const button = toCtaButton(node);
+      const reply = message('ASSISTANT', button.url ? `Here you go: ${button.url}` : node.label, [button]);
       return this.canned(session, message('USER', node.label), reply, 'menu', report);
     }
     const children = childCtas(business, node.id);
@@ -235,7 +256,7 @@ export class ChatService {
   }
 
   /** "hi", "menu", "start over": the greeting again, but never twice in a row. */
-  private reset(session: SessionRecord, business: BusinessProfile, text: string, report: Reporter): Promise<Receipt> {
+  private reset(session: SessionHead, business: BusinessProfile, text: string, report: Reporter): Promise<Receipt> {
     const user = message('USER', text);
     if (session.lastKind === 'greeting' || session.lastKind === 'greeting-again') {
       return this.canned(session, user, message('ASSISTANT', greetingAgainText(business), entryCtas(business)), 'greeting-again', report);
@@ -245,7 +266,7 @@ export class ChatService {
   }
 
   /** A reply that needs no model: stored with the visitor message, streamed in one piece. */
-  private async canned(session: SessionRecord, user: MessageRecord, reply: MessageRecord, kind: LastKind, report: Reporter): Promise<Receipt> {
+  private async canned(session: SessionHead, user: MessageRecord, reply: MessageRecord, kind: LastKind, report: Reporter): Promise<Receipt> {
     const stored = await this.deps.sessions.append(
       session.id,
       [
@@ -267,15 +288,37 @@ export class ChatService {
     return { userMessage: user, replyId: writer.replyId };
   }
 
-  private async modelTurn(session: SessionRecord, business: BusinessProfile, text: string, via: 'text' | 'cta' | 'spoken', report: Reporter): Promise<Receipt> {
+  /**
+   * Stores the visitor message and opens the reply stream (sent together: one round trip, the
+   * message first), while the generator already retrieves; the model is called once both are
+   * stored. Session gone or sealed meanwhile: NOT_FOUND, nothing generated, and a stream that
+   * was opened is ended at once. Redis failing: the error reaches the caller (nothing was
+   * generated; a message that was stored stays, like any unanswered message).
+   */
+  private async modelTurn(
+    session: SessionHead,
+    business: BusinessProfile,
+    text: string,
+    via: 'text' | 'cta' | 'spoken',
+    report: Reporter,
+    context?: ModelContext,
+  ): Promise<Receipt> {
     const acceptedAt = Date.now();
     const user = message('USER', text);
-    const stored = await this.deps.sessions.append(session.id, [{ message: user, inHistory: true }], null);
-    if (!stored.ok) throw new NotFoundError('Session');
-    this.deps.events.record(report([user]));
     const writer = new ReplyStreamWriter(this.deps.redis, newOpaqueId(), this.deps.streams);
-    if (!(await writer.start(session.id))) throw new NotFoundError('Session');
-    this.deps.generator.start({ business, sessionId: session.id, question: text, writer, acceptedAt, via });
+    const writes = Promise.all([this.deps.sessions.append(session.id, [{ message: user, inHistory: true }], null), writer.start(session.id)]);
+    const opened = writes.then(
+      ([stored, started]) => stored.ok && started,
+      () => false,
+    );
+    this.deps.generator.start({ business, sessionId: session.id, question: text, writer, acceptedAt, via, context, opened });
+    const [stored, started] = await writes;
+    if (stored.ok) this.deps.events.record(report([user]));
+    if (!stored.ok || !started) {
+      writer.stopHeartbeat();
+      if (started) await writer.finish(null, { code: 'NOT_FOUND', message: 'The conversation ended.' }).catch(() => undefined);
+      throw new NotFoundError('Session');
+    }
     return { userMessage: user, replyId: writer.replyId };
   }
 }

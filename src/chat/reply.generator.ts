@@ -1,5 +1,5 @@
 import type { BusinessProfile } from '../business/business.profile';
-import { buildSystemPrompt } from '../business/system-prompt';
+import { buildSystemPrompt, type ContactPromptState } from '../business/system-prompt';
 import type { RetrievedPassage, Retriever } from '../knowledge/retrieval';
 import type { ContactCaptureTurn } from '../llm/contact-capture';
 import { withGrounding } from '../llm/grounding';
@@ -9,7 +9,7 @@ import type { Metrics } from '../observability/metrics';
 import type { MessageRecord, ReplyErrorRecord, SourceRecord } from './chat.records';
 import type { ChatEventSink } from './chat.events';
 import type { ReplyStreamWriter } from './reply-stream.writer';
-import type { SessionStore } from './session.store';
+import type { ModelContext, SessionStore } from './session.store';
 import { randomUUID } from 'node:crypto';
 
 export interface GenerationJob {
@@ -18,6 +18,17 @@ export interface GenerationJob {
   question: string;
   writer: ReplyStreamWriter;
   acceptedAt: number;
+  /**
+   * The summary and the turns before this one, when the caller read them with the session
+   * (one Redis round trip fewer before the model request); the question is added as the last
+   * turn. Absent: read from the session once the turn is stored.
+   */
+  context?: ModelContext;
+  /**
+   * Resolves once the visitor message and the reply stream are stored (true) or refused
+   * (false: session gone; nothing is generated). Retrieval runs beside it.
+   */
+  opened?: Promise<boolean>;
   /** How the visitor said it: typed (default), a SEND CTA click, or transcribed speech. */
   via?: 'text' | 'cta' | 'spoken';
 }
@@ -131,20 +142,25 @@ export class ReplyGenerator {
     let outcome = 'error';
     let erased = false;
     try {
-      const [passages, context, capture] = await Promise.all([
-        this.retrieve(job),
-        deps.sessions.modelContext(job.sessionId, deps.maxHistoryTurns),
-        this.openCapture(job),
-      ]);
+      // Nothing that can run beside the model request's inputs waits for another: retrieval
+      // (Postgres), the turn's writes (Redis), contact capture and, when not given, the history read.
+      const [passages, opened, capture] = await Promise.all([this.retrieve(job), job.opened ?? Promise.resolve(true), this.openCapture(job)]);
+      if (!opened) {
+        outcome = 'gone';
+        return;
+      }
+      const { summary, turns } = job.context
+        ? { summary: job.context.summary, turns: [...job.context.turns, { role: 'user' as const, text: job.question }] }
+        : await deps.sessions.modelContext(job.sessionId, deps.maxHistoryTurns);
       let text = '';
       let first = true;
       let grounded = true;
       let firstTokenMs: number | null = null;
       const reply = deps.provider.streamReply({
-        systemInstruction: buildSystemPrompt(job.business, capture?.state),
-        summary: context.summary,
+        systemInstruction: systemPromptOf(job.business, capture?.state),
+        summary,
         passages: passages.map((p) => ({ documentId: p.documentId, title: p.title, text: p.text, sourceUrl: p.sourceUrl })),
-        turns: context.turns,
+        turns,
         signal: abort.signal,
         business: job.business,
         contact: capture ?? undefined,
@@ -178,8 +194,9 @@ export class ReplyGenerator {
         ctas: [],
         ...(grounded ? {} : { grounded: false }),
       };
-      const stored = await deps.sessions.append(job.sessionId, [{ message, inHistory: true }], 'reply');
-      await job.writer.finish(message, null);
+      // Sent together on one connection: Redis stores the message before it writes the final
+      // entry, so a client that sees `done` finds the message in the session.
+      const [stored] = await Promise.all([deps.sessions.append(job.sessionId, [{ message, inHistory: true }], 'reply'), job.writer.finish(message, null)]);
       outcome = 'ok';
       if (stored.ok) {
         if (!grounded) deps.metrics.unansweredReplies.inc({ provider });
@@ -236,6 +253,20 @@ export class ReplyGenerator {
       await deps.sessions.endFold(sessionId, fold.token);
     }
   }
+}
+
+// Business profiles are frozen objects replaced on every change (BusinessCache), so the prompt
+// built from one can be kept with it.
+const prompts = new WeakMap<BusinessProfile, string>();
+
+function systemPromptOf(business: BusinessProfile, contact?: ContactPromptState | null): string {
+  if (contact) return buildSystemPrompt(business, contact);
+  let prompt = prompts.get(business);
+  if (prompt === undefined) {
+    prompt = buildSystemPrompt(business);
+    if (Object.isFrozen(business)) prompts.set(business, prompt);
+  }
+  return prompt;
 }
 
 function toSources(passages: RetrievedPassage[]): SourceRecord[] {

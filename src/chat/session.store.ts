@@ -131,6 +131,18 @@ end
 return deleted
 `;
 
+// What a turn needs before anything is written, in one step: the session's owner, what the
+// assistant last said, the summary and the last ARGV[1] history turns. Empty when the session
+// is gone or sealed.
+const TURN_LUA = `
+local h = redis.call('HMGET', KEYS[1], 'businessId', 'lastKind', 'summary', 'sealed')
+if not h[1] or h[4] then return {} end
+local n = tonumber(ARGV[1])
+local turns = {}
+if n > 0 then turns = redis.call('LRANGE', KEYS[2], -n, -1) end
+return {h[1], h[2] or '', h[3] or '', unpack(turns)}
+`;
+
 const UNLOCK_LUA = `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0`;
 
 interface SessionCommands {
@@ -140,6 +152,7 @@ interface SessionCommands {
   chatErase(...args: string[]): Promise<number>;
   chatFold(k1: string, k2: string, ...args: Array<string | number>): Promise<number>;
   chatUnlock(k1: string, token: string): Promise<number>;
+  chatTurn(hash: string, history: string, turns: number): Promise<string[]>;
   chatReplace(k1: string, k2: string, k3: string, k4: string, ...args: Array<string | number>): Promise<number>;
 }
 
@@ -181,6 +194,9 @@ export function sessionKeys(prefix: string, id: string) {
 export function businessSessionsKey(prefix: string, businessId: string): string {
   return `${prefix}chat:business:${businessId}:sessions`;
 }
+
+/** What a turn needs of its session before anything is written. */
+export type SessionHead = Pick<SessionRecord, 'id' | 'businessId' | 'lastKind'>;
 
 export interface ModelContext {
   summary: string | null;
@@ -227,6 +243,7 @@ export class SessionStore {
     redis.defineCommand('chatErase', { numberOfKeys: 0, lua: ERASE_LUA });
     redis.defineCommand('chatFold', { numberOfKeys: 2, lua: FOLD_LUA });
     redis.defineCommand('chatUnlock', { numberOfKeys: 1, lua: UNLOCK_LUA });
+    redis.defineCommand('chatTurn', { numberOfKeys: 2, lua: TURN_LUA });
     redis.defineCommand('chatReplace', { numberOfKeys: 4, lua: REPLACE_LUA });
     this.redis = redis as RedisClient & SessionCommands;
   }
@@ -307,6 +324,25 @@ export class SessionStore {
   async removePending(id: string, pending: MessageRecord): Promise<boolean> {
     const k = this.keys(id);
     return (await this.redis.chatReplace(k.hash, k.transcript, k.history, k.index, JSON.stringify(pending), '', '', this.ttlSeconds, this.prefix)) > 0;
+  }
+
+  /**
+   * The session as a turn needs it (owner, what was said last) and, when `maxTurns` > 0, what
+   * the model sees before this turn: the summary and the last `maxTurns` turns. One command;
+   * null when the session is unknown, expired or being erased. The transcript is not read.
+   */
+  async turnState(id: string, maxTurns: number): Promise<(SessionHead & { context: ModelContext }) | null> {
+    if (!isOpaqueId(id)) return null;
+    const k = this.keys(id);
+    const res = await this.redis.chatTurn(k.hash, k.history, 2 * maxTurns);
+    if (res.length === 0) return null;
+    const [businessId, lastKind, summary, ...turns] = res;
+    return {
+      id,
+      businessId,
+      lastKind: (lastKind as LastKind) || null,
+      context: { summary: summary || null, turns: turns.map((t) => JSON.parse(t) as LlmTurn) },
+    };
   }
 
   /** What the model sees: the running summary, the last `maxTurns` turns and the current message. */

@@ -89,6 +89,9 @@ const rawSchema = z.object({
   JOB_KNOWLEDGE_CONCURRENCY: intFrom(1, 32).optional(),
   JOB_VOICE_CONCURRENCY: intFrom(1, 32).default(2),
   KNOWLEDGE_MAX_DOCUMENT_BYTES: intFrom(1024, 50 * 1024 * 1024).default(2 * 1024 * 1024),
+  KNOWLEDGE_MAX_FILE_BYTES: intFrom(1024, 100 * 1024 * 1024).default(10 * 1024 * 1024),
+  KNOWLEDGE_MAX_PDF_PAGES: intFrom(1, 10_000).default(300),
+  KNOWLEDGE_EXTRACT_TIMEOUT_MS: intFrom(100, 600_000).default(20_000),
   KNOWLEDGE_MAX_DOCUMENTS: intFrom(1, 10_000_000).default(5_000),
   KNOWLEDGE_MAX_BYTES: intFrom(1024, 100 * 1024 * 1024 * 1024).default(200 * 1024 * 1024),
   CRAWL_CONCURRENCY: intFrom(1, 8).default(3),
@@ -209,6 +212,8 @@ export interface AppConfig {
   knowledge: {
     /** Largest document content accepted, in UTF-8 bytes. */
     maxDocumentBytes: number;
+    /** `uploadKnowledgeFile`: largest file, most PDF pages, and the time bound of text extraction. */
+    files: { maxBytes: number; maxPdfPages: number; extractTimeoutMs: number };
     /** Quota: documents one business may keep (crawled pages included). */
     maxDocuments: number;
     /** Quota: total stored content of one business's documents, in UTF-8 bytes. */
@@ -446,6 +451,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     },
     knowledge: {
       maxDocumentBytes: raw.KNOWLEDGE_MAX_DOCUMENT_BYTES,
+      files: { maxBytes: raw.KNOWLEDGE_MAX_FILE_BYTES, maxPdfPages: raw.KNOWLEDGE_MAX_PDF_PAGES, extractTimeoutMs: raw.KNOWLEDGE_EXTRACT_TIMEOUT_MS },
       maxDocuments: raw.KNOWLEDGE_MAX_DOCUMENTS,
       maxBytes: raw.KNOWLEDGE_MAX_BYTES,
       crawl: {

@@ -6,6 +6,8 @@ export enum DocumentFormat {
   TEXT = 'TEXT',
   MARKDOWN = 'MARKDOWN',
   HTML = 'HTML',
+  PDF = 'PDF',
+  DOCX = 'DOCX',
 }
 
 export enum IndexJobState {

@@ -1,3 +1,5 @@
+import type { FileUpload } from 'graphql-upload-minimal';
+import { GraphQLUpload } from 'graphql-upload-minimal';
 import { Arg, Authorized, Ctx, ID, Int, Mutation, Query, Resolver, Root, Subscription, type SubscribeResolverData } from 'type-graphql';
 import type { RequestContext } from '../common/request-context';
 import { resolverOf } from '../common/resolver-container';
@@ -42,6 +44,38 @@ export class KnowledgeResolver {
   }
 
   @Authorized()
+  @Mutation(() => KnowledgeDocument, {
+    description:
+      'Adds a file to the knowledge base (GraphQL multipart request, as sendVoiceMessage; needs an `apollo-require-preflight: true` header): ' +
+      'PDF, DOCX, plain text, Markdown or HTML, recognised from the bytes (the name only tells Markdown from text). At most ' +
+      'KNOWLEDGE_MAX_FILE_BYTES (PAYLOAD_TOO_LARGE) and KNOWLEDGE_MAX_PDF_PAGES; a scanned PDF with no text is BAD_USER_INPUT (reason no_text). ' +
+      'Indexed like addKnowledgeDocument (see indexJobId).',
+  })
+  async uploadKnowledgeFile(
+    @Arg('businessId', () => ID, { description: 'The business whose knowledge base this is.' }) businessId: string,
+    @Arg('file', () => GraphQLUpload, { description: 'The file, as the multipart file mapped to variables.file.' }) file: Promise<FileUpload>,
+    @Arg('title', () => String, { nullable: true, description: 'Title of the document; defaults to the file name without its extension.' }) title: string | null,
+    @Arg('category', () => String, { nullable: true, description: 'Category, as for addKnowledgeDocument.' }) category: string | null,
+    @Ctx() ctx: RequestContext,
+  ): Promise<KnowledgeDocument> {
+    let filename = '';
+    const doc = await this.knowledge.addFile(ctx.principal, {
+      businessId,
+      title,
+      category,
+      get filename() {
+        return filename;
+      },
+      open: async () => {
+        const upload = await file;
+        filename = upload.filename ?? '';
+        return upload.createReadStream();
+      },
+    });
+    return toKnowledgeDocument(doc);
+  }
+
+  @Authorized()
   @Mutation(() => Boolean, { description: 'Deletes a document and its passages; answers stop using it at once.' })
   async deleteKnowledgeDocument(@Arg('id', () => ID, { description: 'The document id.' }) id: string, @Ctx() ctx: RequestContext): Promise<boolean> {
     return this.knowledge.deleteDocument(ctx.principal, id);
@@ -65,7 +99,7 @@ export class KnowledgeResolver {
   }
 
   /** The source of `indexJobUpdates`: the stored state, then every change. */
-  jobUpdates(ctx: RequestContext, jobId: string): AsyncGenerator<IndexJobEntity> {
+  jobUpdates(ctx: RequestContext, jobId: string): AsyncIterableIterator<IndexJobEntity> {
     return this.knowledge.watchJob(ctx.principal, jobId);
   }
 

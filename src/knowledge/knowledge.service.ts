@@ -8,12 +8,14 @@ import type { JobQueue } from '../jobs/job-queue';
 import type { Logger } from '../observability/logger';
 import { OutboundError, type OutboundClient } from '../outbound/outbound.client';
 import { assertBusinessAccess } from './business-access';
+import type { Readable } from 'node:stream';
 import { assertQuota, saveDocument } from './document.store';
 import type { IndexJobStore } from './index-job.store';
 import type { IndexJobUpdates } from './index-job.updates';
 import { JOB_CRAWL, JOB_INDEX_DOCUMENT, JOB_REBUILD } from './knowledge.indexer';
 import { DocumentFormat, IndexJobKind, IndexJobState, KnowledgeDocumentEntity, type IndexJobEntity } from './knowledge.entity';
 import type { RetrievedPassage, Retriever } from './retrieval';
+import { extractText, readUpload, sniffFile } from './file-extract';
 import { ExtractBusyError, ExtractTimeoutError, type TextExtractor } from './text-extractor';
 import { MAX_CRAWL_PAGES, MAX_TITLE_LENGTH } from './website.crawl-job';
 
@@ -69,6 +71,26 @@ export class KnowledgeService {
     const business = isUuid(businessId) ? await this.businesses.get(businessId) : null;
     if (!business) throw new NotFoundError('Business');
     return business;
+  }
+
+  /**
+   * `uploadKnowledgeFile`: the file is read (at most `KNOWLEDGE_MAX_FILE_BYTES`), its type
+   * sniffed from its bytes, a PDF's or DOCX's text extracted in a time-bounded worker thread,
+   * and the text added as a document (then indexed by the job worker like any other). Nothing
+   * is stored before the text exists: a refused file leaves the knowledge base as it was.
+   */
+  async addFile(
+    principal: Principal | null | undefined,
+    input: { businessId: string; filename: string; open: () => Promise<Readable>; title?: string | null; category?: string | null },
+  ): Promise<KnowledgeDocumentEntity> {
+    await this.business(principal, input.businessId);
+    const limits = this.config.knowledge.files;
+    const bytes = await readUpload(await input.open(), limits.maxBytes);
+    // The name is known once the upload is open.
+    const sniffed = await sniffFile(bytes, input.filename);
+    const content = sniffed.text ?? (await extractText(bytes, sniffed.format as DocumentFormat.PDF | DocumentFormat.DOCX, limits));
+    const title = input.title?.trim() || input.filename.replace(/\.[a-z0-9]{1,5}$/i, '').trim() || 'Untitled document';
+    return this.addDocument(principal, { businessId: input.businessId, title: title.slice(0, MAX_TITLE_LENGTH), content, format: sniffed.format, category: input.category });
   }
 
   async addDocument(principal: Principal | null | undefined, input: AddDocumentInput): Promise<KnowledgeDocumentEntity> {
@@ -158,7 +180,7 @@ export class KnowledgeService {
     return job;
   }
 
-  watchJob(principal: Principal | null | undefined, id: string): AsyncGenerator<IndexJobEntity> {
+  watchJob(principal: Principal | null | undefined, id: string): AsyncIterableIterator<IndexJobEntity> {
     if (!isUuid(id)) throw new NotFoundError('Index job');
     return this.updates.watch(id, (job) => assertBusinessAccess(principal, job.businessId), () => new NotFoundError('Index job'));
   }

@@ -8,6 +8,8 @@ registerEnumType(DocumentFormat, {
     TEXT: { description: 'Plain text.' },
     MARKDOWN: { description: 'Markdown; headings become section boundaries of the passages.' },
     HTML: { description: 'HTML; scripts, styles, navigation and forms are dropped.' },
+    PDF: { description: 'An uploaded PDF (uploadKnowledgeFile); its text, page by page.' },
+    DOCX: { description: 'An uploaded Word document (uploadKnowledgeFile); its text, paragraph by paragraph.' },
   },
 });
 

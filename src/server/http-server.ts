@@ -46,6 +46,8 @@ export interface HttpServerOptions {
   parseOptions?: ParseOptions;
   /** Parses and validates WebSocket operations with the same limits (see GraphQLWebSocketServer). */
   prepareWsOperation?: (schema: GraphQLSchema, query: string, apiKey: string | null) => Promise<DocumentNode | readonly GraphQLError[]>;
+  /** Revocation of the key a WebSocket authenticated with closes it (ApiKeyService.watch). */
+  watchKey?: (secret: string, onRevoked: () => void) => () => void;
 }
 
 export interface HttpServer {
@@ -161,6 +163,7 @@ export async function createHttpServer(options: HttpServerOptions): Promise<Http
     isProduction: config.isProduction,
     trustProxy: config.trustProxy,
     prepareOperation: options.prepareWsOperation,
+    watchKey: options.watchKey,
     publicBaseUrl: (request) => {
       if (config.publicUrl) return config.publicUrl;
       // As Fastify derives it for HTTP: X-Forwarded-* only through trusted proxies.

@@ -26,7 +26,7 @@ const CTA_TREE: CtaNodeInput[] = [
   { id: 'book', label: 'Book a consultation', action: 'SEND', message: 'I would like to book a free consultation' },
   { id: 'pricing', label: 'Pricing', action: 'SHOW_CHILDREN', children: ['implants'] },
   { id: 'implants', label: 'Implants', action: 'SEND', message: 'How much do implants cost?' },
-  { id: 'site', label: 'Our website', action: 'LINK', url: 'https://alpha-dental.example' },
+  { id: 'site', label: 'Our website', action: 'LINK', url: 'https://alpha-dental.example/' },
 ];
 
 const FULL: CreateBusinessInput = {
@@ -43,7 +43,7 @@ const FULL: CreateBusinessInput = {
   location: '1 Main St, Springfield',
   contactEmail: 'front-desk@alpha-dental.example',
   contactPhone: '+1 (555) 010-2030',
-  websiteUrl: 'https://alpha-dental.example',
+  websiteUrl: 'https://alpha-dental.example/',
   faqs: [{ question: 'Do you take insurance?', answer: 'Most plans, yes.' }],
   suggestedQuestions: ['Are you open on Saturday?'],
   ctaTree: CTA_TREE,
@@ -248,7 +248,7 @@ describe('publicBusiness', () => {
       entryCtas: [
         { id: 'book', label: 'Book a consultation', action: 'SEND', url: null, message: 'I would like to book a free consultation' },
         { id: 'pricing', label: 'Pricing', action: 'SHOW_CHILDREN', url: null, message: null },
-        { id: 'site', label: 'Our website', action: 'LINK', url: 'https://alpha-dental.example', message: null },
+        { id: 'site', label: 'Our website', action: 'LINK', url: 'https://alpha-dental.example/', message: null },
       ],
       suggestedQuestions: FULL.suggestedQuestions,
     });

@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
-import { BusinessEmbedDocument, CreateBusinessDocument, UpdateBusinessDocument, type CreateBusinessInput } from '../generated/graphql';
+import { BusinessEmbedDocument, CreateBusinessDocument, UpdateBusinessDocument, WidgetSessionDocument, type CreateBusinessInput } from '../generated/graphql';
 import { bootstrapKey, keyHeader } from '../support/admin';
 import { gql } from '../support/client';
 import { FakeGemini } from '../support/fake-gemini';
@@ -314,6 +314,33 @@ describeInBrowser('the widget in headless Chromium, on a business site of anothe
     for (const t of texts) expect(LONG_REPLY.startsWith(t)).toBe(true);
     expect(await chat().locator('[part~="assistant"]').count()).toBe(bubblesBefore + 1);
     expect(await chat().locator('[part~="assistant"]').last().textContent()).toBe(LONG_REPLY);
+  });
+
+  it('opens the contact form when the bot asks for details: a bad email is refused with the reason, good details are stored', async () => {
+    fake.reply = () => "I'd be glad to book that for you. What's the best email address to reach you?";
+    fake.chunkDelayMs = 5;
+    const input = chat().locator('[part="input"]');
+    await input.fill('I would like to book a cleaning');
+    await input.press('Enter');
+    const form = chat().locator('[part="contact-form"]');
+    await form.waitFor({ timeout: 15_000 });
+    const sessionId = await page.evaluate((id) => (JSON.parse(window.localStorage.getItem(`warmprospect-chat:${id}`) ?? '{}') as { sessionId: string }).sessionId, businessId);
+    const details = async () => (await gql(server.url, WidgetSessionDocument, { id: sessionId })).data?.session?.contactDetails ?? null;
+
+    await form.locator('input[name="name"]').fill('Ana Lopez');
+    await form.locator('input[name="email"]').fill('ana-at-example');
+    await form.locator('input[name="consent"]').check();
+    await form.locator('button[type="submit"]').click();
+    const error = form.locator('.form-error');
+    await error.waitFor({ timeout: 10_000 });
+    expect(await error.textContent()).toMatch(/email|@/i);
+    expect(await details()).toBeNull();
+
+    await form.locator('input[name="email"]').fill('ana@example.com');
+    await form.locator('button[type="submit"]').click();
+    await form.waitFor({ state: 'hidden', timeout: 10_000 });
+    await lastAssistantIs(page, 'Thank you! Harbor Dental will be in touch.');
+    expect(await details()).toEqual({ name: 'Ana Lopez', email: 'ana@example.com', phone: null });
   });
 
   it('closes with Escape and gives the focus back to the launcher', async () => {

@@ -37,6 +37,7 @@ afterAll(async () => {
 beforeEach(async () => {
   receiver.received.length = 0;
   receiver.statuses = [];
+  receiver.hold = false;
   // Each test sends only its own deliveries.
   await pg.query(`update webhook_deliveries set state = 'FAILED', next_attempt_at = null where state = 'PENDING'`);
 });
@@ -138,6 +139,22 @@ describe('WebhookDispatcher.runDue', () => {
       delivered: before.delivered + 1,
       latencies: before.latencies + 1,
     });
+  });
+
+  it('counts a receiver that does not answer within WEBHOOK_TIMEOUT_MS as a failed attempt, retried later', async () => {
+    const { id: businessId } = await seedBusiness(core);
+    const { webhook } = await seedWebhook(core, { businessId, url: receiver.url });
+    receiver.hold = true;
+    try {
+      await core.orm.em.fork().transactional((em) => core.webhooks.enqueue(em, businessId, 'lead.created', lead('Ana')));
+      await core.webhooks.runDue();
+    } finally {
+      receiver.hold = false;
+    }
+    const [delivery] = await deliveries(webhook.id);
+    expect(delivery).toMatchObject({ state: 'PENDING', attempts: 1, lastStatus: null, lastError: 'the request took too long' });
+    expect(Date.parse(delivery.history[0].nextAttemptAt!) - Date.parse(delivery.history[0].at)).toBe(BACKOFF_MS);
+    expect(receiver.received).toHaveLength(1);
   });
 
   it('fails a delivery to a refused address without sending a request', async () => {

@@ -31,7 +31,7 @@ export class FakeGemini {
   transcript = 'What are your opening hours?';
   /** The text for a generateContent request: the transcript for audio, else a summary. */
   generated: (request: RecordedRequest) => string = (request) => (isTranscription(request) ? this.transcript : 'FAKE SUMMARY of the earlier turns.');
-  /** Delay between streamed chunks. */
+  /** Delay between streamed chunks (0: every chunk written at once, in one go). */
   chunkDelayMs = 5;
   private readonly queues: Record<EndpointKind, FakeMode[]> = { stream: [], generate: [] };
   private readonly sockets = new Set<Socket>();
@@ -115,7 +115,7 @@ export class FakeGemini {
         return;
       }
       res.write(`data: ${JSON.stringify(candidate(words[i], i === words.length - 1))}\r\n\r\n`);
-      await new Promise((r) => setTimeout(r, this.chunkDelayMs));
+      if (this.chunkDelayMs > 0) await new Promise((r) => setTimeout(r, this.chunkDelayMs));
     }
     res.end();
   }

@@ -4,6 +4,18 @@ type Exact<T extends { [key: string]: unknown }> = { [K in keyof T]: T[K] };
 /** Internal type. DO NOT USE DIRECTLY. */
 export type Incremental<T> = T | { [P in keyof T]?: P extends ' $fragmentName' | '__typename' ? T[P] : never };
 import type { DocumentTypeDecoration } from '@graphql-typed-document-node/core';
+/** The widget's contact form. Explicit by nature: given fields replace what the chat captured. One invalid field refuses the whole submission. */
+export type ContactDetailsInput = {
+  /** The visitor agrees to be contacted; false is refused (BAD_USER_INPUT) and nothing is stored. */
+  consent: boolean;
+  /** E-mail address. */
+  email?: string | null | undefined;
+  /** Name. */
+  name?: string | null | undefined;
+  /** Phone number; national numbers are read in the business's defaultPhoneRegion. */
+  phone?: string | null | undefined;
+};
+
 /** What a quick-reply button does when clicked. */
 export type CtaAction =
   /** Opens the node's url. */
@@ -59,7 +71,7 @@ export type WidgetSessionQueryVariables = Exact<{
 }>;
 
 
-export type WidgetSessionQuery = { session: { id: string, messages: Array<{ id: string, role: Role, text: string, createdAt: string, ctas: Array<{ id: string, label: string, action: CtaAction, url: string | null, message: string | null }> }> } | null };
+export type WidgetSessionQuery = { session: { id: string, messages: Array<{ id: string, role: Role, text: string, createdAt: string, ctas: Array<{ id: string, label: string, action: CtaAction, url: string | null, message: string | null }> }>, contactDetails: { name: string | null, email: string | null, phone: string | null } | null } | null };
 
 export type WidgetSendMessageMutationVariables = Exact<{
   input: SendMessageInput;
@@ -83,6 +95,14 @@ export type WidgetReplyStreamSubscriptionVariables = Exact<{
 
 
 export type WidgetReplyStreamSubscription = { replyStream: { seq: number, delta: string, done: boolean, message: { id: string, role: Role, text: string, createdAt: string, ctas: Array<{ id: string, label: string, action: CtaAction, url: string | null, message: string | null }> } | null, error: { code: string, message: string } | null } };
+
+export type WidgetSubmitContactMutationVariables = Exact<{
+  sessionId: string | number;
+  input: ContactDetailsInput;
+}>;
+
+
+export type WidgetSubmitContactMutation = { submitContactDetails: { id: string } };
 
 export class TypedDocumentString<TResult, TVariables>
   extends String
@@ -186,6 +206,11 @@ export const WidgetSessionDocument = new TypedDocumentString(`
     messages {
       ...WidgetMessage
     }
+    contactDetails {
+      name
+      email
+      phone
+    }
   }
 }
     fragment WidgetCta on Cta {
@@ -286,3 +311,10 @@ fragment WidgetMessage on ChatMessage {
     ...WidgetCta
   }
 }`) as unknown as TypedDocumentString<WidgetReplyStreamSubscription, WidgetReplyStreamSubscriptionVariables>;
+export const WidgetSubmitContactDocument = new TypedDocumentString(`
+    mutation WidgetSubmitContact($sessionId: ID!, $input: ContactDetailsInput!) {
+  submitContactDetails(sessionId: $sessionId, input: $input) {
+    id
+  }
+}
+    `) as unknown as TypedDocumentString<WidgetSubmitContactMutation, WidgetSubmitContactMutationVariables>;

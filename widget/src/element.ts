@@ -1,5 +1,6 @@
 import { ChatApi, ChatApiError } from './api';
 import { followReply } from './reply';
+import { asksForDetails, ContactForm, type ContactDetailsValue } from './contact-form';
 import { ChatStorage } from './storage';
 import { STYLES } from './styles';
 import { el, link, safeHttpUrl, textWithLinks } from './text';
@@ -10,6 +11,7 @@ import {
   WidgetSendVoiceDocument,
   WidgetSessionDocument,
   WidgetStartSessionDocument,
+  WidgetSubmitContactDocument,
   type WidgetBusinessQuery,
   type WidgetCtaFragment,
   type WidgetMessageFragment,
@@ -67,6 +69,14 @@ export class WarmProspectChat extends HTMLElement {
   /** Announces finished replies and notices to screen readers (the log itself is not live, so streaming is not read out piece by piece). */
   private readonly live = el('div', { class: 'sr-only', 'aria-live': 'polite', 'aria-atomic': 'true' });
   private readonly typing = el('div', { class: 'typing', part: 'typing' });
+  private readonly detailsButton = el('button', { class: 'link-button', type: 'button' }, 'Leave your details');
+  private readonly contact = new ContactForm({
+    submit: (value) => this.submitContact(value),
+    dismiss: () => {
+      this.contact.close();
+      this.input.focus();
+    },
+  });
 
   constructor() {
     super();
@@ -105,7 +115,10 @@ export class WarmProspectChat extends HTMLElement {
     const header = el('header');
     header.append(this.heading, close);
     this.form.append(this.input, this.voice, this.send);
-    this.panel.append(header, this.log, this.ctas, this.notice, this.form, this.privacy);
+    const footer = el('div', { class: 'footer' });
+    footer.append(this.detailsButton);
+    this.panel.append(header, this.log, this.ctas, this.contact.element, this.notice, this.form, footer, this.privacy);
+    this.detailsButton.addEventListener('click', () => (this.contact.isOpen ? this.contact.close() : this.contact.open()));
     this.root.append(style, this.launcher, this.panel, this.live);
 
     this.launcher.addEventListener('click', () => (this.panel.hidden ? this.open() : this.close()));
@@ -158,6 +171,7 @@ export class WarmProspectChat extends HTMLElement {
     this.setAttribute('data-position', business.widgetPosition);
     this.launcherText.textContent = business.buttonText?.trim() || 'Chat with us';
     this.heading.textContent = business.name;
+    this.contact.setBusinessName(business.name);
     this.panel.setAttribute('aria-label', `Chat with ${business.name}`);
     const logo = safeHttpUrl(business.logoUrl);
     if (logo) {
@@ -206,6 +220,7 @@ export class WarmProspectChat extends HTMLElement {
         if (session) {
           this.sessionId = session.id;
           this.renderTranscript(session.messages);
+          this.contact.prefill(session.contactDetails);
           // A reply that was streaming when the page went away: show it to its end.
           const last = session.messages[session.messages.length - 1];
           if (stored.pendingReplyId && last?.role === 'USER') void this.streamReply(stored.pendingReplyId).catch((err: unknown) => this.showError(err));
@@ -401,9 +416,28 @@ export class WarmProspectChat extends HTMLElement {
       this.setText(shown, message.text);
       this.showCtas(message.ctas);
       this.announce(`${this.business?.name ?? 'Assistant'}: ${message.text}`);
+      if (asksForDetails(message.text) && !this.contact.isOpen) this.contact.open();
     } finally {
       this.showTyping(false);
       this.storage.update({ pendingReplyId: undefined });
+    }
+  }
+
+  // ---- the contact form ----
+
+  private async submitContact(value: ContactDetailsValue): Promise<void> {
+    try {
+      await this.inSession((sessionId) => this.api.request(WidgetSubmitContactDocument, { sessionId, input: value }));
+      this.contact.close();
+      const thanks = `Thank you! ${this.business?.name ?? 'The team'} will be in touch.`;
+      this.appendMessage('ASSISTANT', thanks);
+      this.announce(thanks);
+      this.input.focus();
+    } catch (err) {
+      // The server says which field is wrong (BAD_USER_INPUT); nothing of this submission was stored.
+      if (err instanceof ChatApiError && err.code === 'BAD_USER_INPUT') this.contact.showError(err.message);
+      else if (err instanceof ChatApiError && err.code === 'RATE_LIMITED') this.contact.showError(`Please try again in ${err.retryAfterSeconds ?? 30} s.`);
+      else this.contact.showError('Your details could not be sent. Please try again.');
     }
   }
 

@@ -94,6 +94,15 @@ textarea {
 .voice[aria-pressed="true"] { background: #dc2626; color: #ffffff; }
 .send:disabled, .voice:disabled { opacity: .5; cursor: default; }
 
+.contact { display: flex; flex-direction: column; gap: 8px; margin: 0 14px 8px; padding: 10px; border: 1px solid #e5e7eb; border-radius: 10px; background: #ffffff; }
+.contact .form-title { margin: 0; font-weight: 600; }
+.contact .field { display: flex; flex-direction: column; gap: 2px; font-size: 13px; color: #374151; }
+.contact input[type="text"], .contact input[type="email"], .contact input[type="tel"] { padding: 7px 9px; border: 1px solid #9ca3af; border-radius: 8px; font: inherit; color: #111827; }
+.contact .consent { font-size: 13px; color: #374151; }
+.contact .actions { display: flex; gap: 8px; align-items: center; }
+.form-error { margin: 0; color: #991b1b; font-size: 13px; }
+.link-button { border: 0; background: none; padding: 4px; color: #1d4ed8; text-decoration: underline; cursor: pointer; font-size: 13px; }
+.footer { display: flex; align-items: center; gap: 8px; padding: 0 12px 8px; background: #ffffff; }
 .privacy { margin: 0; padding: 6px 12px 10px; font-size: 12px; color: #4b5563; background: #ffffff; }
 
 /* Small screens: the open panel takes the whole screen. */

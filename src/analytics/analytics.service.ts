@@ -130,7 +130,7 @@ function decodeCursor(cursor: string): { startedAt: Date; id: string } {
  */
 export class AnalyticsService {
   constructor(
-    private readonly deps: { orm: Orm; metrics: Metrics; chat: Pick<ChatService, 'openTurn'> },
+    private readonly deps: { orm: Orm; metrics: Metrics; chat: Pick<ChatService, 'getSession'> },
   ) {}
 
   private get knex(): Knex {
@@ -255,7 +255,7 @@ export class AnalyticsService {
   async rateMessage(input: { sessionId: string; messageId: string; rating: 'UP' | 'DOWN'; comment?: string | null }, caller: ChatCaller): Promise<boolean> {
     const comment = input.comment?.trim() || null;
     if (comment && comment.length > 1000) throw new BadUserInputError('comment must be at most 1,000 characters');
-    const { session } = await this.deps.chat.openTurn(input.sessionId, caller);
+    const session = await this.deps.chat.getSession(input.sessionId, caller);
     if (!UUID_RE.test(input.messageId)) throw new NotFoundError('Message');
     let role: string | undefined = session.messages.find((m) => m.id === input.messageId)?.role;
     if (!role) {

@@ -42,6 +42,7 @@ export async function buildApp(config: AppConfig, overrides: AppOverrides = {}):
       validationRules: hardening.validationRules,
       parseOptions: hardening.parseOptions,
       prepareWsOperation: (schema, query, apiKey) => hardening.prepareWsOperation(schema, query, apiKey),
+      watchKey: (secret, onRevoked) => core.apiKeys.watch(secret, onRevoked),
     });
     // With the inline job driver there is no worker process: this one sends the webhooks too.
     if (config.jobs.driver === 'inline') core.webhooks.start();

@@ -127,6 +127,8 @@ export interface Core {
   };
   knowledge: {
     service: KnowledgeService;
+    /** Index job update streams of this process. */
+    updates: IndexJobUpdates;
     /** What chat retrieves with. */
     retriever: Retriever;
   };
@@ -388,7 +390,7 @@ export async function buildCore(config: AppConfig, overrides: CoreOverrides = {}
       businessService,
       llm,
       chat: { service: chat, sessions, erasure, generator, pendingTurns, rateLimits },
-      knowledge: { service: knowledge, retriever },
+      knowledge: { service: knowledge, updates: indexJobUpdates, retriever },
       conversations: { recorder, tasks: conversationTasks },
       voice: {
         turns: voiceTurns,

@@ -60,6 +60,8 @@ export class ApiKeyService implements ApiKeyAuthenticator {
   private readonly unknown: LRUCache<string, true>;
   private readonly configured: readonly string[];
   private readonly cacheTtlMs: number;
+  /** Holders of long-lived connections authenticated by a key (WebSockets), by digest. */
+  private readonly watchers = new Map<string, Set<() => void>>();
   readonly lastUsed: LastUsedTracker;
 
   constructor(private readonly options: ApiKeyServiceOptions) {
@@ -74,8 +76,16 @@ export class ApiKeyService implements ApiKeyAuthenticator {
   async start(): Promise<void> {
     // Revocations published while the subscriber was disconnected are lost: start over then.
     await this.options.broadcast?.listen(CHANNEL, {
-      message: (hash) => (hash === '*' ? this.cache.clear() : this.cache.delete(hash)),
-      reset: () => this.cache.clear(),
+      message: (hash) => {
+        if (hash === '*') this.cache.clear();
+        else this.cache.delete(hash);
+        this.recheck(hash);
+      },
+      // Revocations may have been missed: every watched key is checked again.
+      reset: () => {
+        this.cache.clear();
+        this.recheck('*');
+      },
     });
     this.lastUsed.start();
   }
@@ -121,6 +131,45 @@ export class ApiKeyService implements ApiKeyAuthenticator {
   /** The one Postgres query of a lookup. */
   private findByHash(hash: string): Promise<ApiKeyEntity | null> {
     return this.options.orm.em.fork().findOne(ApiKeyEntity, { hash }, { disableIdentityMap: true });
+  }
+
+  /**
+   * Calls `onRevoked` once the key `secret` stops being valid (revoked or deleted, on this
+   * process or any other: the revocation broadcast reaches every process at once; if a publish
+   * is lost, on the next subscriber reconnect). The WebSocket server closes the socket then, so
+   * a revoked key's open subscriptions end within moments. Returns the unsubscribe function.
+   */
+  watch(secret: string, onRevoked: () => void): () => void {
+    if (!secret || secret.length > MAX_SECRET_LENGTH) return () => undefined;
+    const hash = hashSecret(secret);
+    let set = this.watchers.get(hash);
+    if (!set) this.watchers.set(hash, (set = new Set()));
+    const entry = () => onRevoked();
+    set.add(entry);
+    return () => {
+      set.delete(entry);
+      if (set.size === 0 && this.watchers.get(hash) === set) this.watchers.delete(hash);
+    };
+  }
+
+  /** Checks watched keys after a revocation of `hash` ('*': every key); calls the watchers of those no longer valid. */
+  private recheck(hash: string): void {
+    const hashes = hash === '*' ? [...this.watchers.keys()] : this.watchers.has(hash) ? [hash] : [];
+    for (const h of hashes) {
+      void this.isValid(h)
+        .then((valid) => {
+          if (valid) return;
+          for (const onRevoked of [...(this.watchers.get(h) ?? [])]) onRevoked();
+          this.watchers.delete(h);
+        })
+        .catch((err: unknown) => this.options.logger.warn('could not recheck a revoked api key; its sockets stay open', { error: String(err) }));
+    }
+  }
+
+  private async isValid(hash: string): Promise<boolean> {
+    if (this.configured.some((h) => sameHash(h, hash))) return true;
+    const row = await this.options.orm.em.fork().findOne(ApiKeyEntity, { hash }, { disableIdentityMap: true });
+    return row !== null && !row.revokedAt;
   }
 
   /**
@@ -183,6 +232,7 @@ export class ApiKeyService implements ApiKeyAuthenticator {
     for (const h of hashes) {
       if (h === '*') this.cache.clear();
       else this.cache.delete(h);
+      this.recheck(h);
     }
     const { broadcast } = this.options;
     if (!broadcast) return;

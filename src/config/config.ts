@@ -102,6 +102,7 @@ const rawSchema = z.object({
   CRAWL_RETRIES: intFrom(0, 10).default(2),
   CRAWL_USER_AGENT: z.string().min(1).default('WarmProspectConciergeBot/0.1'),
   OUTBOUND_ALLOW_HOSTS: z.string().optional(),
+  METRICS_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
   PUBLIC_URL: z.string().optional(),
   WEBHOOK_TIMEOUT_MS: intFrom(100, 120_000).default(10_000),
   WEBHOOK_MAX_ATTEMPTS: intFrom(1, 50).default(8),
@@ -228,6 +229,8 @@ export interface AppConfig {
       userAgent: string;
     };
   };
+  /** `METRICS_TOKEN`: when set, /metrics needs `Authorization: Bearer <token>`. A secret. */
+  metricsToken?: string;
   /** Requests to tenant-given URLs (src/outbound/). */
   outbound: {
     /**
@@ -258,7 +261,7 @@ export interface AppConfig {
 }
 
 /** Names of variables whose values must never be printed. */
-export const SECRET_VARIABLES = ['GEMINI_API_KEY', 'ADMIN_API_KEY_HASHES', 'DATABASE_URL', 'REDIS_URL', 'WEBHOOK_SECRET_KEY'] as const;
+export const SECRET_VARIABLES = ['GEMINI_API_KEY', 'ADMIN_API_KEY_HASHES', 'DATABASE_URL', 'REDIS_URL', 'WEBHOOK_SECRET_KEY', 'METRICS_TOKEN'] as const;
 
 /** Thrown by {@link loadConfig}; `variable` names the offending variable. */
 export class ConfigError extends Error {
@@ -465,6 +468,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
       },
     },
     outbound: { allowHosts },
+    metricsToken: raw.METRICS_TOKEN || undefined,
     webhooks: {
       timeoutMs: raw.WEBHOOK_TIMEOUT_MS,
       maxAttempts: raw.WEBHOOK_MAX_ATTEMPTS,

@@ -40,9 +40,42 @@ export class IndexJobUpdates {
   /**
    * Streams a job. `authorize` runs on the stored row before anything is yielded (it throws
    * to refuse); a missing job throws from `notFound`.
+   *
+   * The consumer stopping (graphql-ws calls `return()` when the client unsubscribes) ends the
+   * stream at once, even while it waits for the next update: an async generator would queue
+   * that `return()` until its next `yield`, and for a job that never changes again it kept
+   * re-reading the row from Postgres every `pollMs` for as long as the process lived.
    */
-  async *watch(jobId: string, authorize: (job: IndexJobEntity) => void, notFound: () => Error): AsyncGenerator<IndexJobEntity> {
+  watch(jobId: string, authorize: (job: IndexJobEntity) => void, notFound: () => Error): AsyncIterableIterator<IndexJobEntity> {
     const listener = new PushIterator<IndexJobEntity | null>();
+    const inner = this.follow(jobId, listener, authorize, notFound);
+    return {
+      next: () => inner.next(),
+      return: () => {
+        void listener.return(); // wakes the loop waiting on it, which then ends and cleans up
+        return inner.return(undefined);
+      },
+      throw: (err?: unknown) => {
+        void listener.return();
+        return inner.throw(err);
+      },
+      [Symbol.asyncIterator]() {
+        return this;
+      },
+    };
+  }
+
+  /** The number of open streams of a job on this process (tests, diagnostics). */
+  watching(jobId: string): number {
+    return this.listeners.get(jobId)?.size ?? 0;
+  }
+
+  private async *follow(
+    jobId: string,
+    listener: PushIterator<IndexJobEntity | null>,
+    authorize: (job: IndexJobEntity) => void,
+    notFound: () => Error,
+  ): AsyncGenerator<IndexJobEntity> {
     // Listen before reading, so no update between the read and the subscription is lost.
     let set = this.listeners.get(jobId);
     if (!set) this.listeners.set(jobId, (set = new Set()));

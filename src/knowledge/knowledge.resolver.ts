@@ -99,7 +99,7 @@ export class KnowledgeResolver {
   }
 
   /** The source of `indexJobUpdates`: the stored state, then every change. */
-  jobUpdates(ctx: RequestContext, jobId: string): AsyncGenerator<IndexJobEntity> {
+  jobUpdates(ctx: RequestContext, jobId: string): AsyncIterableIterator<IndexJobEntity> {
     return this.knowledge.watchJob(ctx.principal, jobId);
   }
 

@@ -180,7 +180,7 @@ export class KnowledgeService {
     return job;
   }
 
-  watchJob(principal: Principal | null | undefined, id: string): AsyncGenerator<IndexJobEntity> {
+  watchJob(principal: Principal | null | undefined, id: string): AsyncIterableIterator<IndexJobEntity> {
     if (!isUuid(id)) throw new NotFoundError('Index job');
     return this.updates.watch(id, (job) => assertBusinessAccess(principal, job.businessId), () => new NotFoundError('Index job'));
   }

@@ -2,6 +2,8 @@ import type * as GenAI from '@google/genai' with { 'resolution-mode': 'import' }
 import CircuitBreaker from 'opossum';
 import type { Logger } from '../observability/logger';
 import type { Metrics } from '../observability/metrics';
+import type { ContactCaptureResult } from './contact-capture';
+import { answerContactCalls, functionCallParts, RECORD_CONTACT_DECLARATION } from './gemini.contact-tool';
 import {
   INTENTS,
   LlmError,
@@ -45,7 +47,17 @@ interface OpenedStream {
   stream: Stream;
   first: string;
   controller: AbortController;
+  /** The contents that produced `stream` (a follow-up after a late function call extends them). */
+  contents: Content[];
+  /** Function calls seen in the chunk that carried `first`. */
+  calls: GenAI.Part[];
 }
+
+/** One reply's recorded function calls by arguments: a retried attempt does not record twice. */
+type CallMemo = Map<string, Promise<ContactCaptureResult>>;
+
+/** Rounds of function calls before the model must answer in text (tools are withheld then). */
+const MAX_CALL_ROUNDS = 2;
 
 /** Maps any SDK / fetch failure to an {@link LlmError} kind. */
 export function classifyGeminiError(err: unknown): LlmError {
@@ -121,11 +133,11 @@ export function toContents(request: Pick<ReplyRequest, 'summary' | 'passages' | 
 export class GeminiProvider implements LlmProvider {
   readonly name = 'gemini';
   private readonly ai: GenAI.GoogleGenAI;
-  private readonly breaker: CircuitBreaker<[ReplyRequest], OpenedStream>;
+  private readonly breaker: CircuitBreaker<[ReplyRequest, CallMemo], OpenedStream>;
 
   constructor(private readonly options: GeminiOptions) {
     this.ai = new GoogleGenAI({ apiKey: options.apiKey, httpOptions: options.baseUrl ? { baseUrl: options.baseUrl } : undefined });
-    this.breaker = new CircuitBreaker((request: ReplyRequest) => this.openWithRetries(request), {
+    this.breaker = new CircuitBreaker((request: ReplyRequest, memo: CallMemo) => this.openWithRetries(request, memo), {
       timeout: false,
       resetTimeout: options.breaker?.resetTimeoutMs ?? 30_000,
       volumeThreshold: options.breaker?.volumeThreshold ?? 5,
@@ -172,34 +184,42 @@ export class GeminiProvider implements LlmProvider {
 
   async *streamReply(request: ReplyRequest): AsyncIterable<string> {
     const started = Date.now();
+    const memo: CallMemo = new Map();
     let opened: OpenedStream;
     try {
-      opened = await this.breaker.fire(request);
+      opened = await this.breaker.fire(request, memo);
     } catch (err) {
       if (err instanceof LlmError) throw err;
       // opossum's own refusal while open
       this.options.metrics.geminiFailures.inc({ operation: 'stream', kind: 'circuit_open' });
       throw new LlmError('circuit_open', 'Gemini is temporarily disabled after repeated failures', { cause: err });
     }
-    const { stream, controller } = opened;
+    const { controller } = opened;
+    let stream = opened.stream;
     let outcome = 'error';
     try {
       yield opened.first;
-      for (;;) {
-        const idle = deadline(this.options.timeoutMs, controller);
-        let next: IteratorResult<GenerateContentResponse>;
-        try {
-          next = await Promise.race([stream.next(), idle.promise]);
-        } catch (err) {
-          const failure = classifyGeminiError(err);
-          this.options.metrics.geminiFailures.inc({ operation: 'stream', kind: failure.kind });
-          throw failure;
-        } finally {
-          idle.clear();
+      // A function call after text (the model said "Thanks!" and then called): record it, then
+      // one follow-up without tools lets the model word the result; its text continues the reply.
+      let said = opened.first;
+      let calls = [...opened.calls];
+      for (let round = 0; ; round++) {
+        for (;;) {
+          const next = await this.nextChunk(stream, controller);
+          if (next.done) break;
+          calls.push(...functionCallParts(next.value));
+          const text = textOf(next.value);
+          if (text) {
+            said += text;
+            yield text;
+          }
         }
-        if (next.done) break;
-        const text = textOf(next.value);
-        if (text) yield text;
+        if (!calls.length || !request.contact || round >= MAX_CALL_ROUNDS) break;
+        const responses = await answerContactCalls(calls, request.contact, memo);
+        const contents: Content[] = [...opened.contents, { role: 'model', parts: [{ text: said }, ...calls] }, { role: 'user', parts: responses }];
+        stream = await this.openStream(contents, request, controller, false);
+        calls = [];
+        yield ' ';
       }
       outcome = 'ok';
     } finally {
@@ -208,10 +228,43 @@ export class GeminiProvider implements LlmProvider {
     }
   }
 
-  private async openWithRetries(request: ReplyRequest): Promise<OpenedStream> {
+  private async nextChunk(stream: Stream, controller: AbortController): Promise<IteratorResult<GenerateContentResponse>> {
+    const idle = deadline(this.options.timeoutMs, controller);
+    try {
+      return await Promise.race([stream.next(), idle.promise]);
+    } catch (err) {
+      const failure = classifyGeminiError(err);
+      this.options.metrics.geminiFailures.inc({ operation: 'stream', kind: failure.kind });
+      throw failure;
+    } finally {
+      idle.clear();
+    }
+  }
+
+  private async openStream(contents: Content[], request: ReplyRequest, controller: AbortController, tools: boolean): Promise<Stream> {
+    const timer = deadline(this.options.timeoutMs, controller);
+    try {
+      return (await Promise.race([
+        this.ai.models.generateContentStream({
+          model: this.options.model,
+          contents,
+          config: {
+            systemInstruction: request.systemInstruction,
+            abortSignal: controller.signal,
+            ...(tools && request.contact ? { tools: [{ functionDeclarations: [RECORD_CONTACT_DECLARATION] }] } : {}),
+          },
+        }),
+        timer.promise,
+      ])) as Stream;
+    } finally {
+      timer.clear();
+    }
+  }
+
+  private async openWithRetries(request: ReplyRequest, memo: CallMemo): Promise<OpenedStream> {
     for (let attempt = 0; ; attempt++) {
       try {
-        return await this.openOnce(request);
+        return await this.openOnce(request, memo);
       } catch (err) {
         const failure = classifyGeminiError(err);
         this.options.metrics.geminiFailures.inc({ operation: 'stream', kind: failure.kind });
@@ -225,32 +278,46 @@ export class GeminiProvider implements LlmProvider {
     }
   }
 
-  /** One attempt: resolves with the stream once its first non-empty text arrived. */
-  private async openOnce(request: ReplyRequest): Promise<OpenedStream> {
+  /**
+   * One attempt: resolves with the stream once its first non-empty text arrived. With contact
+   * capture the model is offered record_contact_details; when it calls it before any text, the
+   * call is recorded (validated and locked by the leads feature) and the model is asked again
+   * with the function response, up to {@link MAX_CALL_ROUNDS} times, the last without tools.
+   */
+  private async openOnce(request: ReplyRequest, memo: CallMemo): Promise<OpenedStream> {
     const controller = new AbortController();
     const onAbort = () => controller.abort();
     request.signal?.addEventListener('abort', onAbort, { once: true });
-    const timer = deadline(this.options.timeoutMs, controller);
     try {
-      const stream = (await Promise.race([
-        this.ai.models.generateContentStream({
-          model: this.options.model,
-          contents: toContents(request),
-          config: { systemInstruction: request.systemInstruction, abortSignal: controller.signal },
-        }),
-        timer.promise,
-      ])) as Stream;
-      for (;;) {
-        const next = await Promise.race([stream.next(), timer.promise]);
-        if (next.done) return { stream, first: '', controller };
-        const text = textOf(next.value);
-        if (text) return { stream, first: text, controller };
+      let contents = toContents(request);
+      for (let round = 0; ; round++) {
+        const stream = await this.openStream(contents, request, controller, round < MAX_CALL_ROUNDS);
+        const calls: GenAI.Part[] = [];
+        const timer = deadline(this.options.timeoutMs, controller);
+        let first: string | null = null;
+        try {
+          for (;;) {
+            const next = await Promise.race([stream.next(), timer.promise]);
+            if (next.done) break;
+            calls.push(...functionCallParts(next.value));
+            const text = textOf(next.value);
+            if (text) {
+              first = text;
+              break;
+            }
+          }
+        } finally {
+          timer.clear();
+        }
+        if (first !== null) return { stream, first, controller, contents, calls };
+        if (!calls.length || !request.contact) return { stream, first: '', controller, contents, calls: [] };
+        const responses = await answerContactCalls(calls, request.contact, memo);
+        contents = [...contents, { role: 'model', parts: calls }, { role: 'user', parts: responses }];
       }
     } catch (err) {
       controller.abort();
       throw err;
     } finally {
-      timer.clear();
       request.signal?.removeEventListener('abort', onAbort);
     }
   }

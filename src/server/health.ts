@@ -33,6 +33,24 @@ export class HealthService {
     private readonly timeoutMs = 1_500,
   ) {}
 
+  private poller: NodeJS.Timeout | null = null;
+
+  /**
+   * Keeps `redis_up` / `postgres_up` current by pinging both stores every `intervalMs` (and
+   * once now), so a /metrics scrape reads cached gauges and costs no store round trip.
+   */
+  startPolling(intervalMs = 10_000): void {
+    if (this.poller) return;
+    void this.readiness().catch(() => undefined);
+    this.poller = setInterval(() => void this.readiness().catch(() => undefined), intervalMs);
+    this.poller.unref();
+  }
+
+  stopPolling(): void {
+    if (this.poller) clearInterval(this.poller);
+    this.poller = null;
+  }
+
   /** Once shutdown starts, readiness fails so load balancers stop sending traffic. */
   markClosing(): void {
     this.closing = true;

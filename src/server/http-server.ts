@@ -2,9 +2,10 @@ import { ApolloServer, type ApolloServerPlugin } from '@apollo/server';
 import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import { fastifyApolloHandler } from '@as-integrations/fastify';
 import cors from '@fastify/cors';
+import helmet from '@fastify/helmet';
 import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import type { DocumentNode, GraphQLError, GraphQLSchema, ParseOptions, ValidationRule } from 'graphql';
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID, timingSafeEqual } from 'node:crypto';
 import type { AppConfig } from '../config/config';
 import type { Logger } from '../observability/logger';
 import type { Metrics } from '../observability/metrics';
@@ -46,6 +47,8 @@ export interface HttpServerOptions {
   parseOptions?: ParseOptions;
   /** Parses and validates WebSocket operations with the same limits (see GraphQLWebSocketServer). */
   prepareWsOperation?: (schema: GraphQLSchema, query: string, apiKey: string | null) => Promise<DocumentNode | readonly GraphQLError[]>;
+  /** Revocation of the key a WebSocket authenticated with closes it (ApiKeyService.watch). */
+  watchKey?: (secret: string, onRevoked: () => void) => () => void;
 }
 
 export interface HttpServer {
@@ -97,6 +100,34 @@ export async function createHttpServer(options: HttpServerOptions): Promise<Http
     // Requests in flight finish on close; idle keep-alive sockets are dropped at once.
     forceCloseConnections: 'idle',
     return503OnClosing: true,
+  });
+
+  // Security headers on every route (nosniff, frame-ancestors, referrer policy, HSTS, …) and one
+  // CSP for everything we serve: our own scripts only (the Playground loads GraphiQL from
+  // /playground/*, no inline script), inline styles allowed (GraphiQL and CodeMirror set them),
+  // same-origin fetch and WebSocket, never framed. Routes with needs of their own (widget.js:
+  // cross-origin resource policy; /widget/demo: its CSP) set their headers and override these.
+  await fastify.register(helmet, {
+    global: true,
+    contentSecurityPolicy: {
+      useDefaults: false,
+      directives: {
+        defaultSrc: ["'self'"],
+        scriptSrc: ["'self'"],
+        styleSrc: ["'self'", "'unsafe-inline'"],
+        imgSrc: ["'self'", 'data:'],
+        fontSrc: ["'self'", 'data:'],
+        connectSrc: ["'self'"],
+        workerSrc: ["'self'", 'blob:'],
+        objectSrc: ["'none'"],
+        baseUri: ["'none'"],
+        formAction: ["'self'"],
+        frameAncestors: ["'none'"],
+      },
+    },
+    // The API answers cross-origin widget requests (CORS decides who); this header only
+    // concerns no-cors loads, which the widget script needs from other sites.
+    crossOriginResourcePolicy: { policy: 'same-site' },
   });
 
   await fastify.register(cors, {
@@ -161,6 +192,7 @@ export async function createHttpServer(options: HttpServerOptions): Promise<Http
     isProduction: config.isProduction,
     trustProxy: config.trustProxy,
     prepareOperation: options.prepareWsOperation,
+    watchKey: options.watchKey,
     publicBaseUrl: (request) => {
       if (config.publicUrl) return config.publicUrl;
       // As Fastify derives it for HTTP: X-Forwarded-* only through trusted proxies.
@@ -251,8 +283,17 @@ export async function createHttpServer(options: HttpServerOptions): Promise<Http
     });
   });
 
-  fastify.get('/metrics', async (_request, reply) => {
-    await health.readiness();
+  // /metrics reads cached gauges (HealthService polls the stores on an interval): a scrape costs
+  // no store round trip. With METRICS_TOKEN set it needs `Authorization: Bearer <token>`.
+  const tokenDigest = config.metricsToken ? createHash('sha256').update(config.metricsToken).digest() : null;
+  health.startPolling();
+  fastify.get('/metrics', async (request, reply) => {
+    if (tokenDigest) {
+      const header = request.headers.authorization ?? '';
+      const given = /^Bearer\s+(.+)$/i.exec(header)?.[1]?.trim() ?? '';
+      const ok = given !== '' && timingSafeEqual(createHash('sha256').update(given).digest(), tokenDigest);
+      if (!ok) return reply.code(401).header('www-authenticate', 'Bearer realm="metrics"').type('text/plain; charset=utf-8').send('unauthorized\n');
+    }
     return reply.type(metrics.registry.contentType).send(await metrics.registry.metrics());
   });
 
@@ -264,6 +305,7 @@ export async function createHttpServer(options: HttpServerOptions): Promise<Http
     ws,
     async close() {
       health.markClosing();
+      health.stopPolling();
       // In-flight requests get the grace period; what is still open then is cut.
       const force = setTimeout(() => fastify.server.closeAllConnections(), config.shutdownGraceMs);
       try {

@@ -26,13 +26,32 @@ const BOOT_SCRIPT = `
   var url = location.origin + '/graphql';
   var wsUrl = url.replace(/^http/, 'ws');
   var fetcher = GraphiQL.createFetcher({ url: url, subscriptionUrl: wsUrl, headers: { 'apollo-require-preflight': 'true' } });
-  var root = ReactDOM.createRoot(document.getElementById('graphiql'));
-  root.render(React.createElement(GraphiQL, {
+  // The API key lives in the headers editor, in memory only: GraphiQL keeps everything it
+  // would store (tabs, history — which holds the headers too) in an in-memory Storage, so closing
+  // the tab forgets the key. /graphql?persistHeaders=session keeps it all in sessionStorage (this
+  // tab only), opt-in. Never localStorage; what an earlier version left there is removed.
+  try {
+    Object.keys(window.localStorage).forEach(function (k) { if (k.indexOf('graphiql:') === 0) window.localStorage.removeItem(k); });
+  } catch (e) {}
+  var persist = new URLSearchParams(location.search).get('persistHeaders') === 'session';
+  var memory = {};
+  var inMemory = {
+    getItem: function (k) { return Object.prototype.hasOwnProperty.call(memory, k) ? memory[k] : null; },
+    setItem: function (k, v) { memory[k] = String(v); },
+    removeItem: function (k) { delete memory[k]; },
+    clear: function () { memory = {}; },
+    key: function (i) { return Object.keys(memory)[i] || null; },
+    get length() { return Object.keys(memory).length; },
+  };
+  var props = {
     fetcher: fetcher,
     defaultEditorToolsVisibility: 'headers',
     defaultHeaders: '{\\n  "x-api-key": ""\\n}',
-    shouldPersistHeaders: true,
-  }));
+    shouldPersistHeaders: persist,
+    storage: persist ? window.sessionStorage : inMemory,
+  };
+  var root = ReactDOM.createRoot(document.getElementById('graphiql'));
+  root.render(React.createElement(GraphiQL, props));
 })();
 `;
 

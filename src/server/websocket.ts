@@ -30,6 +30,11 @@ export interface WebSocketOptions {
   /** Subscriptions one socket may hold at once. */
   maxSubscriptionsPerSocket?: number;
   /**
+   * Tells when the API key a socket authenticated with is revoked (ApiKeyService.watch); the
+   * socket is then closed with 4403, ending every subscription it holds.
+   */
+  watchKey?: (secret: string, onRevoked: () => void) => () => void;
+  /**
    * Parses and validates a document with the same limits and introspection policy as HTTP
    * (server/graphql-hardening.ts); returns the document or the errors to send.
    */
@@ -82,6 +87,17 @@ export class GraphQLWebSocketServer {
       {
         schema: options.schema,
         connectionInitWaitTimeout: 3_000,
+        onConnect: (ctx: Context<Record<string, unknown>, Extra>) => {
+          const key = apiKeyFromHeaders(ctx.connectionParams ?? {});
+          if (!key || !options.watchKey) return true;
+          const socket = ctx.extra.socket;
+          const stop = options.watchKey(key, () => {
+            options.logger.info('websocket closed: its api key was revoked');
+            socket.close(4403, 'API key revoked');
+          });
+          socket.once('close', stop);
+          return true;
+        },
         context: (ctx: Context<Record<string, unknown>, Extra>, id: string) => {
           const params = ctx.connectionParams ?? {};
           const requestId = this.operations.get(ctx.extra.socket)?.get(id)?.requestId ?? randomUUID();

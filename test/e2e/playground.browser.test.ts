@@ -163,6 +163,9 @@ describeInBrowser('Playground in headless Chromium', () => {
     expect(JSON.parse(await editorText(page, '.graphiql-response'))).toEqual({
       data: { serverInfo: { name: 'WarmProspect Concierge', version: expect.any(String) } },
     });
+    // The key stays in memory: nothing of it in localStorage or sessionStorage (issue 10 item 7).
+    const stored = await page.evaluate(() => JSON.stringify({ local: { ...localStorage }, session: { ...sessionStorage } }));
+    expect(stored).not.toContain(API_KEY);
     await page.screenshot({ path: SCREENSHOT });
   });
 

@@ -292,7 +292,7 @@ describe('large files through the jobs queue (the app wires voice to JOB_DRIVER)
     // No event says "nothing ran the job": give a wrongly wired in-process consumer time to show itself.
     await new Promise((r) => setTimeout(r, 300));
     expect(gemini.requests).toHaveLength(0); // nothing runs the job yet
-    expect(await server.app.redis.exists(`${server.app.config.redisKeyPrefix}bull:jobs:voice-${receipt.replyId}`)).toBe(1);
+    expect(await server.app.redis.exists(`${server.app.config.redisKeyPrefix}bull:voice:voice-${receipt.replyId}`)).toBe(1);
     // `npm run worker`'s process on the same database and Redis prefix.
     const worker = await buildWorker(testConfig(db, { ...env, REDIS_KEY_PREFIX: server.app.config.redisKeyPrefix, VOICE_TEMP_DIR: server.tempRoot }), {
       logger: createSilentLogger(),
@@ -334,7 +334,7 @@ describe('rate limit (RATE_LIMIT_CHAT=5/minute, one bucket with sendMessage and 
     expect(limited.errors?.[0].extensions?.retryAfterSeconds).toEqual(expect.any(Number));
     // Refused before any work: five transcriptions, not six or seven.
     expect(gemini.of('generate').filter(isTranscription)).toHaveLength(5);
-    const typed = await gql(server.url, SendMessageDocument, { input: { sessionId: server.sessionId, text: 'hello?' } });
+    const typed = await gql(server.url, SendMessageDocument, { input: { sessionId: server.sessionId, text: 'what are your prices?' } });
     expect(errorCodes(typed)).toEqual(['RATE_LIMITED']);
   });
 });

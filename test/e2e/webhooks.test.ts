@@ -7,6 +7,7 @@ import {
   CreateApiKeyDocument,
   CreateBusinessDocument,
   CreateWebhookDocument,
+  DeleteLeadDocument,
   DeleteWebhookDocument,
   RedeliverWebhookDocument,
   StartSessionDocument,
@@ -239,7 +240,7 @@ describe('delivery by the worker', () => {
     for (let i = 1; i < logged.history.length; i++) expect(Date.parse(logged.history[i].at)).toBeGreaterThanOrEqual(Date.parse(logged.history[i - 1].nextAttemptAt!));
   });
 
-  it('a visitor who gives their details in the chat reaches the receiver as lead.created, signed', async () => {
+  it('a visitor who gives their details in the chat reaches the receiver as lead.created, signed; deleteLead scrubs the payload', async () => {
     const business = await seedBusiness(server.app, { privacyStatement: 'We use your details only to reply to you.' });
     const { id, secret } = await createWebhook(business.id);
     receiver.secret = secret;
@@ -255,6 +256,14 @@ describe('delivery by the worker', () => {
     expect(event.type).toBe('lead.created');
     expect(event.data.lead).toMatchObject({ businessId: business.id, sessionId, name: 'Ana', email: 'ana@example.com', status: 'NEW', source: 'CHAT', id: expect.any(String) });
     expect(row).toMatchObject({ state: 'SUCCEEDED', event: 'LEAD_CREATED', leadId: event.data.lead.id });
+
+    // deleteLead scrubs the payloads of the lead's deliveries; the log itself stays.
+    const deleted = await gql(server.url, DeleteLeadDocument, { id: String(event.data.lead.id) }, admin());
+    expect(deleted.errors).toBeUndefined();
+    const { rows } = await pg.query<{ body: string | null }>('select body from webhook_deliveries where webhook_id = $1', [id]);
+    expect(rows).toEqual([{ body: null }]);
+    expect((await gql(server.url, WebhookDeliveriesDocument, { webhookId: id }, admin())).data!.webhookDeliveries.map((d) => d.id)).toEqual([row.id]);
+    expect(errorCodes(await gql(server.url, RedeliverWebhookDocument, { deliveryId: row.id }, admin()))).toEqual(['BAD_USER_INPUT']);
   });
 
   it('redeliverWebhook sends a delivered event again with the same webhook-id', async () => {

@@ -11,9 +11,24 @@ export interface RecordedRequest {
   path: string;
   apiKey: string | undefined;
   body: {
-    contents: Array<{ role?: string; parts: Array<{ text?: string; inlineData?: { mimeType: string; data: string } }> }>;
+    contents: Array<{ role?: string; parts: FakePart[] }>;
     systemInstruction?: { parts: Array<{ text?: string }> };
+    tools?: Array<{ functionDeclarations?: Array<{ name: string; description?: string; parameters?: unknown }> }>;
   };
+}
+
+/** A part of a request's contents as it arrives on the wire. */
+export interface FakePart {
+  text?: string;
+  inlineData?: { mimeType: string; data: string };
+  functionCall?: { id?: string; name: string; args?: Record<string, unknown> };
+  functionResponse?: { id?: string; name: string; response: Record<string, unknown> };
+}
+
+/** A function call the fake streams back (a `functionCall` part of a model candidate). */
+export interface FakeFunctionCall {
+  name: string;
+  args: Record<string, unknown>;
 }
 
 /**
@@ -31,6 +46,13 @@ export class FakeGemini {
   transcript = 'What are your opening hours?';
   /** The text for a generateContent request: the transcript for audio, else a summary. */
   generated: (request: RecordedRequest) => string = (request) => (isTranscription(request) ? this.transcript : 'FAKE SUMMARY of the earlier turns.');
+  /**
+   * Function calls to answer a stream request with instead of text (one chunk of `functionCall`
+   * parts, as Gemini sends them); null or [] answers with `reply`. Optional `textFirst`: stream
+   * this text before the calls (the model speaking, then calling).
+   */
+  functionCalls: (request: RecordedRequest) => FakeFunctionCall[] | null = () => null;
+  textBeforeCalls: (request: RecordedRequest) => string | null = () => null;
   /** Delay between streamed chunks (0: every chunk written at once, in one go). */
   chunkDelayMs = 5;
   private readonly queues: Record<EndpointKind, FakeMode[]> = { stream: [], generate: [] };
@@ -108,6 +130,15 @@ export class FakeGemini {
     }
     if (url.searchParams.get('alt') !== 'sse') return this.error(res, 400, 'alt=sse expected', 'INVALID_ARGUMENT');
     res.writeHead(200, { 'content-type': 'text/event-stream' });
+    const calls = this.functionCalls(recorded);
+    if (calls?.length) {
+      const before = this.textBeforeCalls(recorded);
+      if (before) res.write(`data: ${JSON.stringify(candidate(before, false))}\r\n\r\n`);
+      const parts = calls.map((c, i) => ({ functionCall: { id: `call-${this.requests.length}-${i}`, name: c.name, args: c.args } }));
+      res.write(`data: ${JSON.stringify(candidateParts(parts, true))}\r\n\r\n`);
+      res.end();
+      return;
+    }
     const words = this.reply(recorded).match(/\S+\s*/g) ?? [];
     for (let i = 0; i < words.length; i++) {
       if (mode === 'drop' && i === 2) {
@@ -138,9 +169,25 @@ export function inlineAudio(request: RecordedRequest): { mimeType: string; bytes
   return null;
 }
 
+/** The function responses in the request's last user turn (what the server answered the fake's calls with). */
+export function functionResponses(request: RecordedRequest): Array<{ name: string; response: Record<string, unknown> }> {
+  const last = request.body.contents[request.body.contents.length - 1];
+  return (last?.parts ?? []).filter((p) => p.functionResponse).map((p) => p.functionResponse!);
+}
+
+/** The text of the request's last user turn ('' when it carries function responses only). */
+export function lastUserText(request: RecordedRequest): string {
+  const last = request.body.contents[request.body.contents.length - 1];
+  return last?.role === 'user' ? last.parts.map((p) => p.text ?? '').join('') : '';
+}
+
 function candidate(text: string, last: boolean): unknown {
+  return candidateParts([{ text }], last);
+}
+
+function candidateParts(parts: unknown[], last: boolean): unknown {
   return {
-    candidates: [{ content: { parts: [{ text }], role: 'model' }, index: 0, ...(last ? { finishReason: 'STOP' } : {}) }],
+    candidates: [{ content: { parts, role: 'model' }, index: 0, ...(last ? { finishReason: 'STOP' } : {}) }],
     usageMetadata: { promptTokenCount: 10, candidatesTokenCount: 5, totalTokenCount: 15 },
     modelVersion: 'fake-flash',
   };

@@ -213,6 +213,8 @@ export async function createHttpServer(options: HttpServerOptions): Promise<Http
     trustProxy: config.trustProxy,
     maxSocketsPerClient: config.wsMaxSocketsPerClient,
     prepareOperation: options.prepareWsOperation,
+    // A reply chunk's result is the same for every socket following the reply.
+    sharedSubscriptionFields: ['replyStream'],
     watchKey: options.watchKey,
     publicBaseUrl: (request) => {
       if (config.publicUrl) return config.publicUrl;

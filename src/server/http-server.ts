@@ -181,7 +181,17 @@ export async function createHttpServer(options: HttpServerOptions): Promise<Http
   // drop the rest of the body to keep the socket alive, however large it is. The client reads
   // the answer, then the socket is closed; what it still sends is not read.
   fastify.addHook('onSend', async (request, reply, payload) => {
-    if (!request.raw.complete && !reply.raw.headersSent) void reply.header('connection', 'close');
+    if (!request.raw.complete && !reply.raw.headersSent) {
+      void reply.header('connection', 'close');
+      // Lingering close: Node ends the socket after the answer (destroySoon); destroying it at
+      // once would reset a client still sending, and a reset can discard the answer before the
+      // client read it. So: FIN after the answer, then at most 2 s of reading and dropping, then cut.
+      const socket = request.raw.socket;
+      socket.destroySoon = function lingeringClose(this: typeof socket) {
+        this.end();
+        setTimeout(() => this.destroy(), 2_000).unref();
+      };
+    }
     return payload;
   });
 

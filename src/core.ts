@@ -17,6 +17,7 @@ import { BusinessService } from './business/business.service';
 import { BusinessOriginIndex, OriginAccess } from './business/business.origins';
 import { createLlmProvider, type LlmSetup } from './llm/llm.factory';
 import type { SpeechRecognizer } from './llm/speech-recognizer';
+import { AnalyticsService } from './analytics/analytics.service';
 import { RedisConversationLog } from './analytics/conversation.log';
 import { ConversationRecorder, eraseConversations } from './analytics/conversation.recorder';
 import { purgeConversations, type ConversationTasks } from './analytics/conversation.worker';
@@ -133,7 +134,7 @@ export interface Core {
     retriever: Retriever;
   };
   /** Conversation records and analytics: the worker's tasks (tests call them directly). */
-  conversations: { recorder: ConversationRecorder; tasks: ConversationTasks };
+  conversations: { recorder: ConversationRecorder; tasks: ConversationTasks; analytics: AnalyticsService };
   voice: {
     turns: VoiceTurnService;
     service: VoiceService;
@@ -298,6 +299,7 @@ export async function buildCore(config: AppConfig, overrides: CoreOverrides = {}
       metrics,
       logger,
       maxHistoryTurns: config.maxHistoryTurns,
+      maxReplyChars: config.maxReplyChars,
       capture: leads,
       events: chatEvents,
     });
@@ -356,7 +358,12 @@ export async function buildCore(config: AppConfig, overrides: CoreOverrides = {}
     const audioStore = new VoiceAudioStore(commands, prefix, config.voice.audioTtlSeconds);
     const voice = new VoiceService({
       tempDirs,
-      transcoder: new FfmpegTranscoder({ ffmpegPath: resolveFfmpegPath(config), timeoutMs: config.voice.ffmpegTimeoutMs, maxSeconds: config.voice.maxAudioSeconds }),
+      transcoder: new FfmpegTranscoder({
+        ffmpegPath: resolveFfmpegPath(config),
+        timeoutMs: config.voice.ffmpegTimeoutMs,
+        maxSeconds: config.voice.maxAudioSeconds,
+        maxConcurrent: config.voice.ffmpegMaxConcurrency,
+      }),
       transcriber: overrides.voice?.transcriber ?? llm.provider,
       metrics,
       logger,
@@ -391,7 +398,7 @@ export async function buildCore(config: AppConfig, overrides: CoreOverrides = {}
       llm,
       chat: { service: chat, sessions, erasure, generator, pendingTurns, rateLimits },
       knowledge: { service: knowledge, updates: indexJobUpdates, retriever },
-      conversations: { recorder, tasks: conversationTasks },
+      conversations: { recorder, tasks: conversationTasks, analytics: new AnalyticsService({ orm, metrics, chat }) },
       voice: {
         turns: voiceTurns,
         service: voice,

@@ -12,6 +12,13 @@ registerEnumType(Role, {
   valuesConfig: { USER: { description: 'The website visitor.' }, ASSISTANT: { description: "The business's concierge." } },
 });
 
+export enum Rating {
+  UP = 'UP',
+  DOWN = 'DOWN',
+}
+
+registerEnumType(Rating, { name: 'Rating', description: "A visitor's thumbs on an assistant message (rateMessage)." });
+
 @ObjectType({ description: 'A knowledge-base passage a reply drew on.' })
 export class Source {
   @Field(() => ID, { description: 'The knowledge document the passage came from.' })
@@ -43,6 +50,12 @@ export class ChatMessage {
 
   @Field(() => [Cta], { description: 'Quick-reply buttons to show under this message.' })
   ctas!: Cta[];
+
+  @Field(() => Rating, { nullable: true, description: "The visitor's rating of this assistant message (the last one counts). Set on Conversation.messages (admin); null elsewhere." })
+  rating?: Rating | null;
+
+  @Field(() => String, { nullable: true, description: "The comment the visitor gave with the rating. Set on Conversation.messages (admin); null elsewhere." })
+  ratingComment?: string | null;
 }
 
 @ObjectType({ description: "A visitor's conversation with one business's concierge." })

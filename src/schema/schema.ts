@@ -12,12 +12,13 @@ import { readPackageVersion } from '../common/version';
 import type { Core } from '../core';
 import { KnowledgeResolver } from '../knowledge/knowledge.resolver';
 import { LeadResolver, SessionContactResolver } from '../leads/lead.resolver';
+import { AnalyticsResolver } from '../analytics/analytics.resolver';
 import { ServerInfoResolver } from '../server/server-info.resolver';
 import { VoiceResolver } from '../voice/voice.resolver';
 import { WebhookResolver } from '../webhooks/webhook.resolver';
 
 /** What the resolvers are built from: the core's services. */
-export type ResolverServices = Pick<Core, 'apiKeys' | 'businessService' | 'chat' | 'knowledge' | 'voice' | 'webhookService' | 'leads' | 'businesses'>;
+export type ResolverServices = Pick<Core, 'apiKeys' | 'businessService' | 'chat' | 'knowledge' | 'voice' | 'webhookService' | 'leads' | 'businesses' | 'conversations'>;
 
 export interface ApiResolvers {
   resolvers: object[];
@@ -46,6 +47,7 @@ export function createResolvers(services: ResolverServices): ApiResolvers {
         business: (id) => services.businesses.get(id),
       }),
       new SessionContactResolver(services.leads.service),
+      new AnalyticsResolver(services.conversations.analytics),
     ],
     middlewares: rateLimitMiddlewares(services.chat.rateLimits),
   };

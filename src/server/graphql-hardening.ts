@@ -5,6 +5,7 @@ import { maxAliasesRule } from '@escape.tech/graphql-armor-max-aliases';
 import { maxDepthRule } from '@escape.tech/graphql-armor-max-depth';
 import { maxDirectivesRule } from '@escape.tech/graphql-armor-max-directives';
 import type { GraphQLArmorConfig } from '@escape.tech/graphql-armor-types';
+import { LRUCache } from 'lru-cache';
 import {
   BREAK,
   GraphQLError,
@@ -96,6 +97,8 @@ export interface GraphQLHardening {
   prepareWsOperation(schema: GraphQLSchema, query: string, apiKey: string | null): Promise<DocumentNode | readonly GraphQLError[]>;
 }
 
+const validDocuments = new WeakMap<GraphQLSchema, LRUCache<string, DocumentNode>>();
+
 export function createGraphQLHardening(options: {
   isProduction: boolean;
   authenticator: ApiKeyAuthenticator;
@@ -131,17 +134,26 @@ export function createGraphQLHardening(options: {
     validationRules: armor.validationRules,
     parseOptions: { maxTokens: limits.maxTokens },
     async prepareWsOperation(schema, query, apiKey) {
-      let document: DocumentNode;
-      try {
-        document = parse(query, { maxTokens: limits.maxTokens });
-      } catch (err) {
-        if (err instanceof GraphQLError) return [err];
-        throw err;
-      }
-      const errors = validate(schema, document, wsRules);
-      if (errors.length) {
-        if (!isProduction) return errors;
-        return errors.map((e) => new GraphQLError(e.message.replace(SUGGESTION_RE, SUGGESTION_MASK), { nodes: e.nodes, extensions: e.extensions }));
+      // Every widget subscribes with the same few documents: a valid one is parsed and
+      // validated once per schema and shared (documents are never mutated), which saves the
+      // work and a copy of the AST per subscription. The introspection check below still runs
+      // per caller.
+      const cache = validDocuments.get(schema) ?? new LRUCache<string, DocumentNode>({ max: 200 });
+      validDocuments.set(schema, cache);
+      let document = cache.get(query);
+      if (!document) {
+        try {
+          document = parse(query, { maxTokens: limits.maxTokens });
+        } catch (err) {
+          if (err instanceof GraphQLError) return [err];
+          throw err;
+        }
+        const errors = validate(schema, document, wsRules);
+        if (errors.length) {
+          if (!isProduction) return errors;
+          return errors.map((e) => new GraphQLError(e.message.replace(SUGGESTION_RE, SUGGESTION_MASK), { nodes: e.nodes, extensions: e.extensions }));
+        }
+        if (query.length <= 10_000) cache.set(query, document);
       }
       if (isProduction && isIntrospection(document)) {
         const principal = apiKey ? await authenticator.authenticate(apiKey) : null;

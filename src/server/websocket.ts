@@ -1,4 +1,16 @@
-import { getOperationAST, GraphQLError, parse, validate, type DocumentNode, type GraphQLSchema } from 'graphql';
+import {
+  createSourceEventStream,
+  execute,
+  getOperationAST,
+  GraphQLError,
+  Kind,
+  parse,
+  validate,
+  type DocumentNode,
+  type ExecutionArgs,
+  type ExecutionResult,
+  type GraphQLSchema,
+} from 'graphql';
 import type { Context } from 'graphql-ws';
 import { useServer } from 'graphql-ws/use/ws';
 import type { IncomingMessage } from 'node:http';
@@ -9,6 +21,7 @@ import { WebSocketServer, type WebSocket } from 'ws';
 import type { Logger } from '../observability/logger';
 import type { Metrics } from '../observability/metrics';
 import { type RequestContext } from '../common/request-context';
+import { clientKey } from '../common/rate-limit';
 import { apiKeyFromHeaders } from './context';
 import { classifyError, toPublicError } from './format-error';
 import type { OriginAccess } from '../business/business.origins';
@@ -29,6 +42,13 @@ export interface WebSocketOptions {
   maxPayloadBytes?: number;
   /** Subscriptions one socket may hold at once. */
   maxSubscriptionsPerSocket?: number;
+  /** Open sockets one client address (an IPv6 /64, see clientKey) may hold (WS_MAX_SOCKETS_PER_CLIENT). */
+  maxSocketsPerClient?: number;
+  /**
+   * Subscription root fields whose result for an event cannot differ per subscriber (no
+   * context, no per-caller auth): an event fanned out to many sockets is executed once.
+   */
+  sharedSubscriptionFields?: readonly string[];
   /**
    * Tells when the API key a socket authenticated with is revoked (ApiKeyService.watch); the
    * socket is then closed with 4403, ending every subscription it holds.
@@ -42,6 +62,63 @@ export interface WebSocketOptions {
 }
 
 type Extra = { socket: WebSocket; request: IncomingMessage };
+
+/** Results already computed for one event object, by operation (document, name, variables). */
+const sharedResults = new WeakMap<object, Map<string, Promise<ExecutionResult>>>();
+const documentKeys = new WeakMap<DocumentNode, number>();
+let nextDocumentKey = 0;
+
+function operationKey(args: ExecutionArgs): string {
+  let doc = documentKeys.get(args.document);
+  if (doc === undefined) documentKeys.set(args.document, (doc = nextDocumentKey++));
+  return `${doc}\0${args.operationName ?? ''}\0${JSON.stringify(args.variableValues ?? {})}`;
+}
+
+/**
+ * graphql's `subscribe` (the source stream, then `execute` per event with the event as root
+ * value, as graphql-js does), except that an event object delivered to several subscriptions
+ * of the same operation — a reply chunk the hub fans out to every socket following the reply —
+ * is executed once and every subscriber gets that result. Only for root fields whose result
+ * cannot differ per subscriber (`sharedFields`: no context, no per-caller auth); any other
+ * subscription executes per subscriber as before. Documents are shared by the hardening's
+ * cache, so subscribers sending the same text share a key.
+ */
+async function sharedSubscribe(args: ExecutionArgs, sharedFields: ReadonlySet<string>): Promise<AsyncIterableIterator<ExecutionResult> | ExecutionResult> {
+  const operation = getOperationAST(args.document, args.operationName);
+  const fields = operation?.selectionSet.selections ?? [];
+  const shareable = fields.length > 0 && fields.every((f) => f.kind === Kind.FIELD && sharedFields.has(f.name.value));
+  const source = await createSourceEventStream(args);
+  if (!(Symbol.asyncIterator in source)) return source;
+  const events = source as AsyncIterableIterator<unknown>;
+  const key = shareable ? operationKey(args) : null;
+  const run = (event: unknown): Promise<ExecutionResult> => Promise.resolve(execute({ ...args, rootValue: event }));
+  const resultOf = (event: unknown): Promise<ExecutionResult> => {
+    if (key === null || typeof event !== 'object' || event === null) return run(event);
+    let byOperation = sharedResults.get(event);
+    if (!byOperation) sharedResults.set(event, (byOperation = new Map()));
+    let result = byOperation.get(key);
+    if (!result) byOperation.set(key, (result = run(event)));
+    return result;
+  };
+  const iterator: AsyncIterableIterator<ExecutionResult> & { throw(err: unknown): Promise<IteratorResult<ExecutionResult>> } = {
+    async next() {
+      const r = await events.next();
+      return r.done ? { value: undefined, done: true } : { value: await resultOf(r.value), done: false };
+    },
+    async return() {
+      await events.return?.();
+      return { value: undefined, done: true };
+    },
+    async throw(err: unknown) {
+      if (events.throw) await events.throw(err);
+      return { value: undefined, done: true };
+    },
+    [Symbol.asyncIterator]() {
+      return this;
+    },
+  };
+  return iterator;
+}
 
 interface RunningOperation {
   requestId: string;
@@ -64,10 +141,13 @@ export class GraphQLWebSocketServer {
   private readonly disposable: { dispose: () => void | Promise<void> };
   /** Operations running on each socket, by graphql-ws operation id. */
   private readonly operations = new WeakMap<WebSocket, Map<string, RunningOperation>>();
+  /** Open sockets per client key (this process only). */
+  private readonly socketsPerClient = new Map<string, number>();
 
   constructor(private readonly options: WebSocketOptions) {
     this.wss = new WebSocketServer({ noServer: true, maxPayload: options.maxPayloadBytes ?? 64 * 1024 });
     const maxSubs = options.maxSubscriptionsPerSocket ?? 20;
+    const shared = new Set(options.sharedSubscriptionFields ?? []);
     const trust = (_addr: string, hop: number) => hop < options.trustProxy;
     const format = (errors: readonly GraphQLError[], op?: RunningOperation) =>
       errors.map((e) => {
@@ -87,6 +167,7 @@ export class GraphQLWebSocketServer {
       {
         schema: options.schema,
         connectionInitWaitTimeout: 3_000,
+        subscribe: (args: ExecutionArgs) => sharedSubscribe(args, shared),
         onConnect: (ctx: Context<Record<string, unknown>, Extra>) => {
           const key = apiKeyFromHeaders(ctx.connectionParams ?? {});
           if (!key || !options.watchKey) return true;
@@ -209,7 +290,25 @@ export class GraphQLWebSocketServer {
       socket.end('HTTP/1.1 403 Forbidden\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
       return;
     }
-    this.wss.handleUpgrade(request, socket, head, (ws) => this.wss.emit('connection', ws, request));
+    // At most maxSocketsPerClient open sockets per client address, counted from the completed
+    // handshake (ws calls back synchronously, so upgrades arriving together cannot all slip
+    // under the count) to the socket's close.
+    const max = this.options.maxSocketsPerClient ?? Infinity;
+    const key = clientKey(proxyAddr(request, (_addr: string, hop: number) => hop < this.options.trustProxy));
+    if ((this.socketsPerClient.get(key) ?? 0) >= max) {
+      this.options.logger.warn('websocket upgrade refused', { reason: 'too many sockets from one client', max });
+      socket.end('HTTP/1.1 429 Too Many Requests\r\nConnection: close\r\nRetry-After: 10\r\nContent-Length: 0\r\n\r\n');
+      return;
+    }
+    this.wss.handleUpgrade(request, socket, head, (ws) => {
+      this.socketsPerClient.set(key, (this.socketsPerClient.get(key) ?? 0) + 1);
+      ws.once('close', () => {
+        const left = (this.socketsPerClient.get(key) ?? 1) - 1;
+        if (left > 0) this.socketsPerClient.set(key, left);
+        else this.socketsPerClient.delete(key);
+      });
+      this.wss.emit('connection', ws, request);
+    });
   }
 
   get socketCount(): number {

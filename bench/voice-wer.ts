@@ -58,7 +58,7 @@ export async function run(): Promise<void> {
       const wav16 = join(work, `${i}.16k.wav`);
       await exec('espeak-ng', ['-v', 'en-us', '-w', spoken, phrase]);
       await exec('ffmpeg', ['-hide_banner', '-nostdin', '-loglevel', 'error', '-i', spoken, '-c:a', 'libopus', '-f', 'webm', '-y', webm]);
-      await transcoder.toWav(webm, wav16);
+      await transcoder.toWav(webm, wav16, 'webm');
       const started = performance.now();
       const heard = await recognizer.recognize(await readFile(wav16));
       recogniseMs += performance.now() - started;

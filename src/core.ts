@@ -299,6 +299,7 @@ export async function buildCore(config: AppConfig, overrides: CoreOverrides = {}
       metrics,
       logger,
       maxHistoryTurns: config.maxHistoryTurns,
+      maxReplyChars: config.maxReplyChars,
       capture: leads,
       events: chatEvents,
     });
@@ -357,7 +358,12 @@ export async function buildCore(config: AppConfig, overrides: CoreOverrides = {}
     const audioStore = new VoiceAudioStore(commands, prefix, config.voice.audioTtlSeconds);
     const voice = new VoiceService({
       tempDirs,
-      transcoder: new FfmpegTranscoder({ ffmpegPath: resolveFfmpegPath(config), timeoutMs: config.voice.ffmpegTimeoutMs, maxSeconds: config.voice.maxAudioSeconds }),
+      transcoder: new FfmpegTranscoder({
+        ffmpegPath: resolveFfmpegPath(config),
+        timeoutMs: config.voice.ffmpegTimeoutMs,
+        maxSeconds: config.voice.maxAudioSeconds,
+        maxConcurrent: config.voice.ffmpegMaxConcurrency,
+      }),
       transcriber: overrides.voice?.transcriber ?? llm.provider,
       metrics,
       logger,

@@ -66,6 +66,13 @@ export class ReplyGenerator {
       metrics: Metrics;
       logger: Logger;
       maxHistoryTurns: number;
+      /**
+       * Longest reply streamed and stored, in characters (8 per GEMINI_MAX_OUTPUT_TOKENS): a
+       * provider that ignores its token bound, or a huge offline answer, is cut here and the
+       * provider stream is aborted, so no reply grows the session and the replayed history
+       * without bound. Absent: no cap.
+       */
+      maxReplyChars?: number;
       /** Contact capture (leads); without it replies never capture details. */
       capture?: TurnCapture;
       /** Conversation records and analytics: one non-blocking call per stored reply. */
@@ -172,11 +179,20 @@ export class ReplyGenerator {
           deps.metrics.timeToFirstToken.observe({ provider }, firstTokenMs / 1000);
           first = false;
         }
-        text += delta;
-        if (!(await job.writer.delta(delta))) {
+        // The length cap: keep what fits (never half a surrogate pair), then leave the loop,
+        // which aborts the provider's stream, and end the reply normally with what was said.
+        const room = (deps.maxReplyChars ?? Infinity) - text.length;
+        const capped = delta.length >= room;
+        const piece = capped ? cutAt(delta, room) : delta;
+        text += piece;
+        if (piece && !(await job.writer.delta(piece))) {
           // The session was erased mid-reply: stop the provider, store and write nothing more.
           erased = true;
           abort.abort();
+          break;
+        }
+        if (capped) {
+          deps.logger.warn('reply cut at the length cap', { sessionId: job.sessionId, maxReplyChars: deps.maxReplyChars });
           break;
         }
       }
@@ -253,6 +269,13 @@ export class ReplyGenerator {
       await deps.sessions.endFold(sessionId, fold.token);
     }
   }
+}
+
+/** The first `n` UTF-16 units of `text`, one fewer when the cut would split a surrogate pair. */
+function cutAt(text: string, n: number): string {
+  if (n <= 0) return '';
+  const code = text.charCodeAt(n - 1);
+  return text.slice(0, code >= 0xd800 && code <= 0xdbff ? n - 1 : n);
 }
 
 // Business profiles are frozen objects replaced on every change (BusinessCache), so the prompt

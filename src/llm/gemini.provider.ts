@@ -27,6 +27,8 @@ export interface GeminiOptions {
   timeoutMs: number;
   /** Retries on 429/5xx/network errors, only before the first token. */
   maxRetries: number;
+  /** `maxOutputTokens` of replies and summaries (GEMINI_MAX_OUTPUT_TOKENS); transcripts are bounded by the audio. */
+  maxOutputTokens?: number;
   metrics: Metrics;
   logger: Logger;
   /** Circuit breaker tuning; tests shorten it. */
@@ -251,6 +253,7 @@ export class GeminiProvider implements LlmProvider {
           config: {
             systemInstruction: request.systemInstruction,
             abortSignal: controller.signal,
+            maxOutputTokens: this.options.maxOutputTokens,
             ...(tools && request.contact ? { tools: [{ functionDeclarations: [RECORD_CONTACT_DECLARATION] }] } : {}),
           },
         }),
@@ -328,7 +331,7 @@ export class GeminiProvider implements LlmProvider {
       'Update the running summary of this website chat. Keep what the visitor wants, facts they gave (name, contact, needs) ' +
       'and what was promised. At most 120 words. Reply with the summary only.\n\n' +
       `Previous summary: ${request.previousSummary || '(none)'}\n\nNew turns:\n${lines}`;
-    const text = await this.generate('summarize', [{ role: 'user', parts: [{ text: prompt }] }], request.signal, request.systemInstruction);
+    const text = await this.generate('summarize', [{ role: 'user', parts: [{ text: prompt }] }], request.signal, request.systemInstruction, { maxOutputTokens: this.options.maxOutputTokens });
     return text.trim();
   }
 
@@ -354,7 +357,7 @@ export class GeminiProvider implements LlmProvider {
     contents: Content[],
     signal?: AbortSignal,
     systemInstruction?: string,
-    extra: Pick<GenAI.GenerateContentConfig, 'responseMimeType' | 'responseSchema'> = {},
+    extra: Pick<GenAI.GenerateContentConfig, 'responseMimeType' | 'responseSchema' | 'maxOutputTokens'> = {},
   ): Promise<string> {
     const started = Date.now();
     const controller = new AbortController();

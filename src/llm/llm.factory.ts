@@ -30,6 +30,7 @@ export function createLlmProvider(
     baseUrl: config.llm.geminiBaseUrl,
     timeoutMs: config.llm.geminiTimeoutMs,
     maxRetries: config.llm.geminiMaxRetries,
+    maxOutputTokens: config.llm.geminiMaxOutputTokens,
     metrics: deps.metrics,
     logger: deps.logger,
   });

@@ -100,6 +100,17 @@ export async function createHttpServer(options: HttpServerOptions): Promise<Http
     // Requests in flight finish on close; idle keep-alive sockets are dropped at once.
     forceCloseConnections: 'idle',
     return503OnClosing: true,
+    // REQUEST_TIMEOUT_MS bounds receiving a request, headers and body (Fastify's default 0 would
+    // switch Node's own bound off): a slowloris that trickles headers or a body is answered 408
+    // and cut. Node checks its connections every connectionsCheckingInterval, so a request is
+    // cut between 1× and 1.25× the timeout. The response itself is not bounded here (a `chat`
+    // mutation waits for the whole reply); idle keep-alive sockets close after keepAliveTimeout.
+    requestTimeout: config.requestTimeoutMs,
+    http: {
+      requestTimeout: config.requestTimeoutMs,
+      headersTimeout: Math.min(60_000, config.requestTimeoutMs),
+      connectionsCheckingInterval: Math.min(30_000, Math.max(50, Math.floor(config.requestTimeoutMs / 4))),
+    },
   });
 
   // Security headers on every route (nosniff, frame-ancestors, referrer policy, HSTS, …) and one
@@ -163,7 +174,16 @@ export async function createHttpServer(options: HttpServerOptions): Promise<Http
   });
 
   // GraphQL multipart requests (voice uploads); the file streams on into its resolver.
-  registerMultipartUploads(fastify, { maxFieldBytes: 64 * 1024 });
+  registerMultipartUploads(fastify, { maxFieldBytes: 64 * 1024, maxFileBytes: config.voice.maxAudioBytes });
+
+  // A response sent before its request body has fully arrived (an upload refused midway: too
+  // large, wrong session, rate limited) closes the connection: Node would otherwise read and
+  // drop the rest of the body to keep the socket alive, however large it is. The client reads
+  // the answer, then the socket is closed; what it still sends is not read.
+  fastify.addHook('onSend', async (request, reply, payload) => {
+    if (!request.raw.complete && !reply.raw.headersSent) void reply.header('connection', 'close');
+    return payload;
+  });
 
   // Errors Fastify raises before GraphQL runs (body too large, bad JSON, unsupported media
   // type) still answer in GraphQL's error shape with a contract code.
@@ -191,6 +211,7 @@ export async function createHttpServer(options: HttpServerOptions): Promise<Http
     metrics,
     isProduction: config.isProduction,
     trustProxy: config.trustProxy,
+    maxSocketsPerClient: config.wsMaxSocketsPerClient,
     prepareOperation: options.prepareWsOperation,
     // A reply chunk's result is the same for every socket following the reply.
     sharedSubscriptionFields: ['replyStream'],

@@ -24,6 +24,8 @@ class HttpStatusError extends Error {
 export interface MultipartOptions {
   /** Largest `operations`/`map` field. */
   maxFieldBytes: number;
+  /** Largest file (MAX_AUDIO_BYTES). */
+  maxFileBytes: number;
 }
 
 export function registerMultipartUploads(fastify: FastifyInstance, options: MultipartOptions): void {
@@ -39,8 +41,10 @@ export function registerMultipartUploads(fastify: FastifyInstance, options: Mult
     }
     try {
       return await processRequest(request.raw, null as unknown as ServerResponse, {
-        // No maxFileSize: busboy would unpipe the file at its limit and stall our stream;
-        // saveUpload counts the bytes itself.
+        // busboy stops the file at the limit and emits 'limit' on it, which saveUpload answers
+        // with PAYLOAD_TOO_LARGE at once (it also counts the bytes itself). The answer closes the
+        // connection (the onSend hook in http-server.ts): the rest of the body is never read.
+        maxFileSize: options.maxFileBytes,
         maxFieldSize: options.maxFieldBytes,
         maxFiles: 1,
       });

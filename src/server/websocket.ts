@@ -21,6 +21,7 @@ import { WebSocketServer, type WebSocket } from 'ws';
 import type { Logger } from '../observability/logger';
 import type { Metrics } from '../observability/metrics';
 import { type RequestContext } from '../common/request-context';
+import { clientKey } from '../common/rate-limit';
 import { apiKeyFromHeaders } from './context';
 import { classifyError, toPublicError } from './format-error';
 import type { OriginAccess } from '../business/business.origins';
@@ -41,6 +42,8 @@ export interface WebSocketOptions {
   maxPayloadBytes?: number;
   /** Subscriptions one socket may hold at once. */
   maxSubscriptionsPerSocket?: number;
+  /** Open sockets one client address (an IPv6 /64, see clientKey) may hold (WS_MAX_SOCKETS_PER_CLIENT). */
+  maxSocketsPerClient?: number;
   /**
    * Subscription root fields whose result for an event cannot differ per subscriber (no
    * context, no per-caller auth): an event fanned out to many sockets is executed once.
@@ -138,6 +141,8 @@ export class GraphQLWebSocketServer {
   private readonly disposable: { dispose: () => void | Promise<void> };
   /** Operations running on each socket, by graphql-ws operation id. */
   private readonly operations = new WeakMap<WebSocket, Map<string, RunningOperation>>();
+  /** Open sockets per client key (this process only). */
+  private readonly socketsPerClient = new Map<string, number>();
 
   constructor(private readonly options: WebSocketOptions) {
     this.wss = new WebSocketServer({ noServer: true, maxPayload: options.maxPayloadBytes ?? 64 * 1024 });
@@ -285,7 +290,25 @@ export class GraphQLWebSocketServer {
       socket.end('HTTP/1.1 403 Forbidden\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
       return;
     }
-    this.wss.handleUpgrade(request, socket, head, (ws) => this.wss.emit('connection', ws, request));
+    // At most maxSocketsPerClient open sockets per client address, counted from the completed
+    // handshake (ws calls back synchronously, so upgrades arriving together cannot all slip
+    // under the count) to the socket's close.
+    const max = this.options.maxSocketsPerClient ?? Infinity;
+    const key = clientKey(proxyAddr(request, (_addr: string, hop: number) => hop < this.options.trustProxy));
+    if ((this.socketsPerClient.get(key) ?? 0) >= max) {
+      this.options.logger.warn('websocket upgrade refused', { reason: 'too many sockets from one client', max });
+      socket.end('HTTP/1.1 429 Too Many Requests\r\nConnection: close\r\nRetry-After: 10\r\nContent-Length: 0\r\n\r\n');
+      return;
+    }
+    this.wss.handleUpgrade(request, socket, head, (ws) => {
+      this.socketsPerClient.set(key, (this.socketsPerClient.get(key) ?? 0) + 1);
+      ws.once('close', () => {
+        const left = (this.socketsPerClient.get(key) ?? 1) - 1;
+        if (left > 0) this.socketsPerClient.set(key, left);
+        else this.socketsPerClient.delete(key);
+      });
+      this.wss.emit('connection', ws, request);
+    });
   }
 
   get socketCount(): number {

@@ -1,8 +1,9 @@
 import { spawn } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import type { AppConfig } from '../config/config';
+import type { AudioContainer } from './audio-format';
 import { readWavInfo } from './wav';
-import { VoiceAbortedError, VoiceInputError, VoiceUnavailableError } from './voice.errors';
+import { VoiceAbortedError, VoiceBusyError, VoiceInputError, VoiceUnavailableError } from './voice.errors';
 
 /**
  * ffmpeg → 16 kHz mono 16-bit PCM WAV, the one format every recogniser takes.
@@ -13,7 +14,26 @@ import { VoiceAbortedError, VoiceInputError, VoiceUnavailableError } from './voi
  * file costs no more than a two-minute one; the decoded length is the duration we trust
  * (MediaRecorder's WebM often has no duration in its header, so probing the container alone
  * would not do).
+ *
+ * The input is read only as the container its first bytes were sniffed as (`-f`, never
+ * ffmpeg's own probing, which would accept playlists, concat lists and the rest of ffmpeg's
+ * hundreds of demuxers), and only from local files and pipes (`-protocol_whitelist file,pipe`:
+ * an input that names a URL inside it cannot make ffmpeg fetch it). At most `maxConcurrent`
+ * ffmpeg processes run per server process (FFMPEG_MAX_CONCURRENCY); one more is refused at once
+ * with {@link VoiceBusyError} (SERVICE_UNAVAILABLE, reason `busy`) rather than queued behind
+ * the others holding its upload on disk.
  */
+
+/** ffmpeg's demuxer for each container we accept (`ffmpeg -demuxers`). */
+export const FFMPEG_DEMUXERS: Record<AudioContainer, string> = {
+  webm: 'matroska',
+  matroska: 'matroska',
+  ogg: 'ogg',
+  wav: 'wav',
+  mp3: 'mp3',
+  mp4: 'mov',
+  aac: 'aac',
+};
 
 export interface TranscodeResult {
   durationSeconds: number;
@@ -25,6 +45,8 @@ export interface FfmpegTranscoderOptions {
   ffmpegPath: string;
   timeoutMs: number;
   maxSeconds: number;
+  /** ffmpeg processes at once (FFMPEG_MAX_CONCURRENCY); default 2. */
+  maxConcurrent?: number;
 }
 
 /** FFMPEG_PATH, else an npm package that ships ffmpeg when one is installed, else `ffmpeg` on PATH. */
@@ -45,13 +67,36 @@ export function resolveFfmpegPath(config: Pick<AppConfig, 'voice'>): string {
 const TRUNCATED = /ended prematurely|End of file|Unexpected end|Truncating packet|exhausted before END|corrupt input packet/i;
 
 export class FfmpegTranscoder {
+  private running = 0;
+
   constructor(private readonly options: FfmpegTranscoderOptions) {}
 
-  /** Decodes `input` to `output`. Throws VoiceInputError / VoiceUnavailableError / VoiceAbortedError. */
-  async toWav(input: string, output: string, signal?: AbortSignal): Promise<TranscodeResult> {
+  /** ffmpeg processes running now. */
+  get active(): number {
+    return this.running;
+  }
+
+  /**
+   * Decodes `input`, read as `container`, to `output`. Throws VoiceInputError /
+   * VoiceUnavailableError / VoiceAbortedError, and VoiceBusyError when `maxConcurrent` runs are
+   * under way.
+   */
+  async toWav(input: string, output: string, container: AudioContainer, signal?: AbortSignal): Promise<TranscodeResult> {
+    if (this.running >= (this.options.maxConcurrent ?? 2)) throw new VoiceBusyError();
+    this.running++;
+    try {
+      return await this.transcode(input, output, container, signal);
+    } finally {
+      this.running--;
+    }
+  }
+
+  private async transcode(input: string, output: string, container: AudioContainer, signal?: AbortSignal): Promise<TranscodeResult> {
     const { maxSeconds } = this.options;
     const args = [
       '-hide_banner', '-nostdin', '-loglevel', 'error', '-xerror',
+      '-protocol_whitelist', 'file,pipe',
+      '-f', FFMPEG_DEMUXERS[container],
       '-i', input,
       '-map', '0:a:0', '-vn', '-t', String(maxSeconds + 1),
       '-ac', '1', '-ar', '16000', '-c:a', 'pcm_s16le',

@@ -34,13 +34,18 @@ export async function saveUpload(upload: Promise<FileUpload> | FileUpload, path:
     transform(chunk: Buffer, _encoding, callback) {
       bytes += chunk.length;
       if (bytes <= maxBytes) return callback(null, chunk);
-      // Past the limit: answer now, and drop the rest as it arrives (no disk, no memory).
-      // Failing the stream instead would stall busboy and the request, and an HTTP/1.1 client
-      // still sending would never read our answer.
+      // Past the limit: answer now, and drop what still arrives (no disk, no memory) until the
+      // answer has gone out and the HTTP server closes the connection (it does for every answer
+      // sent before its request body was complete). Failing the stream instead would stall
+      // busboy and the request, and the client would never read our answer.
       overLimit(new VoiceTooLargeError(maxBytes));
       callback();
     },
   });
+  // The multipart parser's own maxFileSize (= maxBytes, server/multipart.ts): busboy truncates
+  // the file there and emits 'limit', and the upload library unpipes it, so the bytes we would
+  // count may never reach us. Its 'limit' is the overflow too.
+  source.once('limit', () => overLimit(new VoiceTooLargeError(maxBytes)));
   const written = pipeline(source, counter, createWriteStream(path, { mode: 0o600 }), { signal });
   written.catch(() => undefined); // still draining after a too-large answer
   tooLarge.catch(() => undefined); // observed through the race below

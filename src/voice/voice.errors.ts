@@ -17,7 +17,8 @@ export type VoiceFailureReason =
   | 'ffmpeg_missing'
   | 'recognizer_missing'
   | 'provider_failed'
-  | 'voice_disabled';
+  | 'voice_disabled'
+  | 'busy';
 
 /** The recording is not something we can transcribe; the message is meant for the visitor. */
 export class VoiceInputError extends BadUserInputError {
@@ -54,6 +55,17 @@ export class VoiceUnavailableError extends ServiceUnavailableError {
     cause?: unknown,
   ) {
     super(what, cause);
+  }
+}
+
+/**
+ * Every ffmpeg slot of this process is taken (FFMPEG_MAX_CONCURRENCY): SERVICE_UNAVAILABLE with
+ * `reason: busy` and a retry hint. Nothing was stored; the visitor sends the message again.
+ */
+export class VoiceBusyError extends AppError {
+  readonly reason = 'busy' as const;
+  constructor(retryAfterSeconds = 5) {
+    super('SERVICE_UNAVAILABLE', 'Too many voice messages are being processed right now; send yours again in a few seconds', { reason: 'busy', retryAfterSeconds }, 'warn');
   }
 }
 

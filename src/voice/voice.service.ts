@@ -111,7 +111,7 @@ export class VoiceService {
     const { transcoder, transcriber, metrics } = this.options;
     const wavPath = join(dir, 'speech.wav');
     const endTranscode = metrics.voiceTranscodingDuration.startTimer();
-    const { durationSeconds } = await transcoder.toWav(input, wavPath, signal);
+    const { durationSeconds } = await transcoder.toWav(input, wavPath, format.container, signal);
     endTranscode();
     metrics.voiceAudioDuration.observe(durationSeconds);
 

@@ -102,7 +102,10 @@ const rawSchema = z.object({
   CRAWL_RETRIES: intFrom(0, 10).default(2),
   CRAWL_USER_AGENT: z.string().min(1).default('WarmProspectConciergeBot/0.1'),
   OUTBOUND_ALLOW_HOSTS: z.string().optional(),
-  METRICS_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
+  METRICS_TOKEN: z
+    .string()
+    .optional()
+    .refine((v) => !v || v.length >= 16, 'must be at least 16 characters (or empty: /metrics public)'),
   PUBLIC_URL: z.string().optional(),
   WEBHOOK_TIMEOUT_MS: intFrom(100, 120_000).default(10_000),
   WEBHOOK_MAX_ATTEMPTS: intFrom(1, 50).default(8),

@@ -9,6 +9,11 @@ import { FakeGemini } from '../support/fake-gemini';
 import { startTestServer, testConfig, type TestServer } from '../support/server';
 import { createTestDatabase, type TestDatabase } from '../support/stores';
 
+// A real browser on a loaded CI machine: the contact-form case failed once in a clean-clone CI run
+// (the form did not open within 15 s) and passed in every run elsewhere; a failed case is retried
+// with its error logged, so a flake is visible in the log and a real regression still fails.
+jest.retryTimes(2, { logErrorsBeforeRetry: true });
+
 /**
  * The widget in headless Chromium, as a business's site would have it: a host page on another
  * loopback origin, served by this test, holding the embed snippet exactly as

@@ -19,7 +19,7 @@
  *
  * Cost: a question with common words matches most of a business's passages, so only a
  * shortlist (the SHORTLIST_SIZE passages matching the most question words) gets the full,
- * costlier score (ts_rank_cd, trigram similarity). Measured in bench/ (README).
+ * costlier score (ts_rank_cd, trigram similarity). Measured in bench/ (docs/benchmarks.md).
  */
 export const SHORTLIST_SIZE = 50;
 

@@ -179,7 +179,9 @@ export class ChatService {
     }
     const { session, business, context } = await this.openTurnWith(input.sessionId, caller, turns);
     const node = findCta(business, input.ctaId as string);
-    if (!node) throw new NotFoundError('CTA');
+    // The message names the id the client sent (quoted, cut to 100 characters) so a wrong id in
+    // a script or a stale widget is easy to see.
+    if (!node) throw new NotFoundError(`CTA ${JSON.stringify((input.ctaId as string).slice(0, 100))}`);
     await this.count(this.clickNeedsModel(node) ? 'chat' : 'navigation', caller);
     return this.click(session, business, node, context);
   }

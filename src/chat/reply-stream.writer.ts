@@ -67,13 +67,18 @@ return 1
 `;
 
 interface WriterCommands {
+  replyStart(hash: string, index: string, stream: string, heartbeat: string, ...args: Array<string | number>): Promise<number>;
+  replyClaim(heartbeat: string, stream: string, ...args: Array<string | number>): Promise<number>;
   replyFinish(stream: string, heartbeat: string, ...args: Array<string | number>): Promise<number>;
 }
 
 const defined = new WeakSet<RedisClient>();
 
 function withCommands(redis: RedisClient): RedisClient & WriterCommands {
+  // EVALSHA (ioredis loads a script once, on NOSCRIPT): a turn no longer sends START_LUA's text.
   if (!defined.has(redis)) {
+    redis.defineCommand('replyStart', { numberOfKeys: 4, lua: START_LUA });
+    redis.defineCommand('replyClaim', { numberOfKeys: 2, lua: CLAIM_LUA });
     redis.defineCommand('replyFinish', { numberOfKeys: 2, lua: FINISH_LUA });
     defined.add(redis);
   }
@@ -148,8 +153,7 @@ export class ReplyStreamWriter {
 
   private async open(sessionId: string, heartbeat: string, heartbeatMs: number, ttlSeconds: number, pending: boolean): Promise<boolean> {
     const session = sessionKeys(this.settings.prefix, sessionId);
-    const args = [session.hash, session.index, this.keys.stream, this.keys.heartbeat, sessionId, ttlSeconds, heartbeat, heartbeatMs, pending ? '1' : ''];
-    return (await this.redis.eval(START_LUA, 4, ...args)) === 1;
+    return (await this.redis.replyStart(session.hash, session.index, this.keys.stream, this.keys.heartbeat, sessionId, ttlSeconds, heartbeat, heartbeatMs, pending ? '1' : '')) === 1;
   }
 
   /**
@@ -166,7 +170,7 @@ export class ReplyStreamWriter {
 
   /** The once-only takeover of a pending reply, without a heartbeat timer (to end it at once). */
   async claim(): Promise<boolean> {
-    return (await this.redis.eval(CLAIM_LUA, 2, this.keys.heartbeat, this.keys.stream, this.settings.interruptMs, this.settings.ttlSeconds)) === 1;
+    return (await this.redis.replyClaim(this.keys.heartbeat, this.keys.stream, this.settings.interruptMs, this.settings.ttlSeconds)) === 1;
   }
 
   private get beatEveryMs(): number {

@@ -116,7 +116,7 @@ const rawSchema = z.object({
   CONVERSATION_RETENTION_DAYS: intFrom(1, 3650).default(90),
 });
 
-/** Every environment variable the server reads (README's table and .env.example list them all). */
+/** Every environment variable the server reads (docs/API.md's table and .env.example list them all). */
 export const CONFIG_VARIABLES = Object.keys(rawSchema.shape) as ReadonlyArray<keyof typeof rawSchema.shape>;
 
 export type NodeEnv = 'development' | 'production' | 'test';

@@ -18,6 +18,7 @@ import {
   type SummaryRequest,
   type TranscriptionRequest,
 } from './llm.provider';
+import { GeminiStreamClient } from './gemini.stream';
 
 export interface GeminiOptions {
   apiKey: string;
@@ -135,10 +136,13 @@ export function toContents(request: Pick<ReplyRequest, 'summary' | 'passages' | 
 export class GeminiProvider implements LlmProvider {
   readonly name = 'gemini';
   private readonly ai: GenAI.GoogleGenAI;
+  /** Replies stream through this (kept-alive node HTTP, see gemini.stream.ts); the rest through the SDK. */
+  private readonly streams: GeminiStreamClient;
   private readonly breaker: CircuitBreaker<[ReplyRequest, CallMemo], OpenedStream>;
 
   constructor(private readonly options: GeminiOptions) {
     this.ai = new GoogleGenAI({ apiKey: options.apiKey, httpOptions: options.baseUrl ? { baseUrl: options.baseUrl } : undefined });
+    this.streams = new GeminiStreamClient(options.apiKey, options.baseUrl);
     this.breaker = new CircuitBreaker((request: ReplyRequest, memo: CallMemo) => this.openWithRetries(request, memo), {
       timeout: false,
       resetTimeout: options.breaker?.resetTimeoutMs ?? 30_000,
@@ -246,19 +250,19 @@ export class GeminiProvider implements LlmProvider {
   private async openStream(contents: Content[], request: ReplyRequest, controller: AbortController, tools: boolean): Promise<Stream> {
     const timer = deadline(this.options.timeoutMs, controller);
     try {
-      return (await Promise.race([
-        this.ai.models.generateContentStream({
-          model: this.options.model,
-          contents,
-          config: {
+      return await Promise.race([
+        this.streams.open(
+          this.options.model,
+          {
+            contents,
             systemInstruction: request.systemInstruction,
-            abortSignal: controller.signal,
             maxOutputTokens: this.options.maxOutputTokens,
             ...(tools && request.contact ? { tools: [{ functionDeclarations: [RECORD_CONTACT_DECLARATION] }] } : {}),
           },
-        }),
+          controller.signal,
+        ),
         timer.promise,
-      ])) as Stream;
+      ]);
     } finally {
       timer.clear();
     }
@@ -388,5 +392,6 @@ export class GeminiProvider implements LlmProvider {
 
   close(): void {
     this.breaker.shutdown();
+    this.streams.close();
   }
 }

@@ -144,7 +144,8 @@ export async function offlineCaptureReply(business: BusinessProfile | undefined,
   // Details alone, or a wish ("I'd like to book"), are not a question; a question with details
   // or intent in it ("how much is whitening?") still gets its answer.
   const answer = (offered || state.intentThisTurn) && !question.includes('?') ? null : groundedText(business, passages, question);
-  if (answer) parts.push(answer);
+  // A profile fact ("check-ups, implants") has no full stop; the next step follows it in the same reply.
+  if (answer) parts.push(/[.!?…]["')\]]*$/.test(answer) ? answer : `${answer}.`);
   const intent = state.intent || (result?.stored.length ?? 0) > 0;
   const missing = result && !result.unavailable ? result.missing : state.missing;
   const rejectedMissing = (result?.rejected ?? []).map((r) => r.field).find((f) => missing.includes(f));

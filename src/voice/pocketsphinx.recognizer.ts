@@ -19,7 +19,7 @@ export interface PocketsphinxOptions {
 /**
  * {@link SpeechRecognizer} on Debian's pocketsphinx (CMU Sphinx 0.8, US English model): a
  * local, offline recogniser for servers without a Gemini key. It is far less accurate than
- * Gemini (see the README's word error rate) but keeps voice usable with no network.
+ * Gemini (see the word error rate in docs/voice.md) but keeps voice usable with no network.
  * The CLI needs a file, so the WAV goes to a private temp dir that is always removed.
  */
 export class PocketsphinxRecognizer implements SpeechRecognizer {

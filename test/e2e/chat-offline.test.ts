@@ -195,6 +195,7 @@ describe('greetings and CTAs', () => {
     const id = await start();
     const res = await gql(server.url, SendMessageDocument, { input: { sessionId: id, ctaId: 'nope' } });
     expect(errorCodes(res)).toEqual(['NOT_FOUND']);
+    expect(res.errors![0].message).toBe('CTA "nope" was not found');
     expect((await gql(server.url, SessionDocument, { id })).data!.session!.messages).toHaveLength(2);
   });
 });

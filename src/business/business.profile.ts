@@ -82,6 +82,8 @@ export interface BusinessProfile {
   readonly requiredContactFields: readonly ContactField[];
   /** ISO 3166-1 alpha-2 region national phone numbers are read in; null: only +E.164 numbers are valid. */
   readonly defaultPhoneRegion?: string | null;
+  /** Groups of words and phrases that mean the same to this business (retrieval expands each with the others). */
+  readonly synonyms?: readonly (readonly string[])[];
 }
 
 /** Shown when a business has no greeting of its own (publicBusiness and a new session alike). */

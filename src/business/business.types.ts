@@ -40,6 +40,8 @@ const D = {
   allowedOrigins: 'The sites this business\'s widget runs on, as bare origins (e.g. "https://example.com"). When set, its public chat operations are accepted from these origins only, within seconds of the change (no restart); a site listed here cannot use another business\'s chat. Empty: ALLOWED_ORIGINS decides.',
   requiredContactFields:
     'What the bot asks the visitor for, one question a turn, once they show intent (booking, a price, a call) or offer details; asked in this order. Defaults to [NAME, EMAIL]; null or [] resets to the default.',
+  synonyms:
+    'Words and phrases that mean the same for this business, in groups, e.g. [["coeliac", "gluten-free"], ["tune-up", "service"]]: a question using one term of a group is also matched against the others (weighed below its own words). ≤ 200 groups of 2–20 terms of ≤ 60 characters; null clears.',
   defaultPhoneRegion:
     'ISO 3166-1 alpha-2 region ("GB", "US") national phone numbers are read in; numbers are stored in E.164. Unset: only numbers with a +country code are accepted.',
 } as const;
@@ -184,6 +186,9 @@ export abstract class BusinessFieldsInput {
 
   @Field(() => String, { nullable: true, description: D.defaultPhoneRegion })
   defaultPhoneRegion?: string | null;
+
+  @Field(() => [[String]], { nullable: true, description: D.synonyms })
+  synonyms?: string[][] | null;
 }
 
 @InputType({ description: 'A new business. Absent fields get their defaults.' })
@@ -280,6 +285,9 @@ export class Business {
 
   @Field(() => String, { nullable: true, description: D.defaultPhoneRegion })
   defaultPhoneRegion!: string | null;
+
+  @Field(() => [[String]], { description: D.synonyms })
+  synonyms!: string[][];
 
   @Field({ description: 'When the business was created.' })
   createdAt!: Date;

@@ -96,6 +96,18 @@ function list(field: string, values: string[], maxItems: number, maxLength: numb
   return values.map((v, i) => text(`${field}[${i}]`, v, maxLength, 1));
 }
 
+const MAX_SYNONYM_GROUPS = 200;
+
+/** Groups of 2–20 distinct terms (lower-cased, spaces collapsed) of 1–60 characters. */
+function synonyms(groups: string[][]): string[][] {
+  if (groups.length > MAX_SYNONYM_GROUPS) bad('synonyms', `at most ${MAX_SYNONYM_GROUPS} groups`);
+  return groups.map((group, i) => {
+    const terms = [...new Set((group ?? []).map((t, j) => text(`synonyms[${i}][${j}]`, t ?? '', 60, 1).toLowerCase().replace(/\s+/g, ' ')))];
+    if (terms.length < 2 || terms.length > 20) bad(`synonyms[${i}]`, 'must hold 2 to 20 different terms');
+    return terms;
+  });
+}
+
 function faqs(values: FaqInput[]): FaqRecord[] {
   if (values.length > MAX_FAQS) bad('faqs', `at most ${MAX_FAQS} entries`);
   return values.map((f, i) => ({
@@ -194,6 +206,7 @@ export function businessPatch(input: Input, mode: 'create' | 'update'): Patch {
     });
     patch.requiredContactFields = v.length ? [...v] : [...DEFAULT_REQUIRED_CONTACT_FIELDS];
   }
+  if (input.synonyms !== undefined) patch.synonyms = input.synonyms === null ? [] : synonyms(input.synonyms);
   if (input.defaultPhoneRegion !== undefined) {
     const v = input.defaultPhoneRegion === null ? null : input.defaultPhoneRegion.trim().toUpperCase();
     if (v !== null && v !== '' && !(/^[A-Z]{2}$/.test(v) && isSupportedCountry(v))) {

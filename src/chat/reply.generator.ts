@@ -117,6 +117,7 @@ export class ReplyGenerator {
         query: job.question,
         limit: 5,
         categories: job.business.enabledCategories,
+        synonyms: job.business.synonyms,
       });
     } catch (err) {
       // Answering without the knowledge base beats not answering.

@@ -3,7 +3,7 @@ import { isUuid } from '../common/ids';
 import type { Orm } from '../db/orm';
 import type { Metrics } from '../observability/metrics';
 import type { RetrieveOptions, RetrievedPassage, Retriever } from './retrieval';
-import { NO_EXPANSION, type QueryExpander } from './query-expansion';
+import { NO_EXPANSION, withSynonyms, type QueryExpander } from './query-expansion';
 import { RETRIEVAL_SQL } from './retrieval.sql';
 
 export const MIN_SCORE = 0.3;
@@ -13,6 +13,8 @@ const SNIPPET_CHARS = 240;
 
 /** A result row of {@link RETRIEVAL_SQL} (its columns are aliased to these names). */
 export interface RetrievalRow {
+  /** The chunk's id; null for FAQ and profile passages. */
+  chunkId: string | null;
   documentId: string | null;
   faqIndex: number | null;
   /** A profile passage's field (hours, location, services, contact, description, goal). */
@@ -27,7 +29,7 @@ export interface RetrievalRow {
 /** The bindings of {@link RETRIEVAL_SQL}, in order; shared with the benchmark's raw run. */
 export function retrievalBindings(options: RetrieveOptions, minScore = MIN_SCORE, expander: QueryExpander = NO_EXPANSION): unknown[] {
   const query = options.query.slice(0, MAX_QUERY_CHARS);
-  const groups = JSON.stringify(expander.expand(query).map((g) => ({ w: g.word, x: g.related.join(' '), u: g.unmatchedWeight ?? 1 })));
+  const groups = JSON.stringify(withSynonyms(expander.expand(query), query, options.synonyms).map((g) => ({ w: g.word, x: g.related.join(' '), u: g.unmatchedWeight ?? 1 })));
   const limit = Math.max(1, Math.min(MAX_LIMIT, Math.floor(options.limit ?? 5)));
   const categories = JSON.stringify([...(options.categories ?? [])]);
   return [query, query, categories, groups, options.businessId, options.businessId, options.businessId, minScore, limit];
@@ -89,10 +91,16 @@ export class FullTextRetriever implements Retriever {
     if (!isUuid(options.businessId) || !options.query.trim()) return [];
     const end = this.metrics.retrievalDuration.startTimer();
     try {
-      const { rows } = await this.knex.raw<{ rows: RetrievalRow[] }>(this.sql, retrievalBindings(options, this.minScore, this.expander) as Knex.RawBinding[]);
-      return rows.map((row) => toPassage(row, options.query, options.businessId));
+      return (await this.rows(options)).map((row) => toPassage(row, options.query, options.businessId));
     } finally {
       end();
     }
+  }
+
+  /** The query's rows, best first, those under the minimum score left out. */
+  async rows(options: RetrieveOptions): Promise<RetrievalRow[]> {
+    if (!isUuid(options.businessId) || !options.query.trim()) return [];
+    const { rows } = await this.knex.raw<{ rows: RetrievalRow[] }>(this.sql, retrievalBindings(options, this.minScore, this.expander) as Knex.RawBinding[]);
+    return rows;
   }
 }

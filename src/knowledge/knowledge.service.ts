@@ -191,7 +191,7 @@ export class KnowledgeService {
     if (!query.trim()) throw new BadUserInputError('query must not be empty', { field: 'query' });
     if (query.length > MAX_QUERY_LENGTH) throw new BadUserInputError(`query must be at most ${MAX_QUERY_LENGTH} characters`, { field: 'query' });
     if (!Number.isInteger(limit) || limit < 1 || limit > 20) throw new BadUserInputError('limit must be between 1 and 20', { field: 'limit' });
-    return this.retriever.retrieve({ businessId, query, limit, categories: business.enabledCategories });
+    return this.retriever.retrieve({ businessId, query, limit, categories: business.enabledCategories, synonyms: business.synonyms });
   }
 
   /** One running job of a kind per business: asking again returns the one under way. */

@@ -1,6 +1,8 @@
 import { closeSync, openSync, readFileSync, readSync } from 'node:fs';
 import path from 'node:path';
 import { LRUCache } from 'lru-cache';
+// eslint-disable-next-line @typescript-eslint/no-require-imports -- the package has no types
+const stem = require('wink-porter2-stemmer') as (word: string) => string;
 
 /**
  * Query expansion for paraphrases: each word of the visitor's question gets related words
@@ -56,13 +58,13 @@ export const NO_EXPANSION: QueryExpander = {
 
 const WORD = /[\p{L}\p{N}]+(?:['’-][\p{L}\p{N}]+)*/gu;
 
-type Pos = 'n' | 'v' | 'a' | 'r';
+export type Pos = 'n' | 'v' | 'a' | 'r';
 
 /** Bytes of an index file per entry of its sparse map. */
 const BLOCK = 8192;
 const POS: Record<Pos, string> = { n: 'noun', v: 'verb', a: 'adj', r: 'adv' };
 
-interface Synset {
+export interface Synset {
   words: string[];
   pointers: Array<{ symbol: string; offset: number; pos: Pos }>;
   gloss: string;
@@ -77,7 +79,7 @@ const DETACH: Record<Pos, Array<[string, string]>> = {
 };
 
 /** Words that carry no topic; never expanded (WordNet has senses for "can", "do", "will"…). */
-const STOP = new Set(
+export const STOP = new Set(
   'a an the is are was were be been being do does did done you your yours i me my we our us it its of to in on at for and or with what when where who whom how why which can could would should will shall may might must there this that these those please tell about have has had any some get got just also very so than then if not no yes'.split(
     ' ',
   ),
@@ -165,7 +167,7 @@ export class WordNetExpander implements QueryExpander {
   }
 
   /** The word's entries in the index, its base forms' when it is an inflection. */
-  private lookup(word: string): Array<{ pos: Pos; offsets: number[] }> {
+  lookup(word: string): Array<{ pos: Pos; offsets: number[] }> {
     const key = word.replace(/ /g, '_');
     const found: Array<{ pos: Pos; offsets: number[] }> = [];
     for (const pos of Object.keys(POS) as Pos[]) {
@@ -245,7 +247,7 @@ export class WordNetExpander implements QueryExpander {
     return fd;
   }
 
-  private synset(pos: Pos, offset: number): Synset {
+  synset(pos: Pos, offset: number): Synset {
     const key = `${pos}${offset}`;
     const cached = this.synsets.get(key);
     if (cached) return cached;
@@ -275,4 +277,44 @@ export class WordNetExpander implements QueryExpander {
     this.synsets.set(key, synset);
     return synset;
   }
+}
+
+/**
+ * The business's own synonyms (`Business.synonyms`) added to a question's groups: where a term
+ * of a group occurs in the question (compared by Porter2 stems, so "coeliacs" is "coeliac"),
+ * the other terms become expansions of it, weighed like WordNet's. A term of several words
+ * ("salary sacrifice") replaces the groups of its words with one group, so the phrase counts
+ * as one word of the question, found as written or as any of its synonyms.
+ */
+export function withSynonyms(groups: ExpandedWord[], question: string, synonyms: readonly (readonly string[])[] | undefined): ExpandedWord[] {
+  if (!synonyms?.length) return groups;
+  const stems = (text: string) => (text.toLowerCase().match(WORD) ?? []).map((w) => stem(w.replace(/['’]s$/, '')));
+  const asked = stems(question);
+  let out = groups.map((g) => ({ ...g, related: [...g.related] }));
+  for (const group of synonyms) {
+    for (const term of group) {
+      const words = stems(term);
+      if (!words.length || !containsRun(asked, words)) continue;
+      const others = group.filter((t) => t !== term);
+      if (words.length === 1) {
+        const target = out.find((g) => stem(g.word) === words[0]);
+        if (target) {
+          target.related.push(...others);
+          target.unmatchedWeight = 1;
+          continue;
+        }
+      }
+      const inside = new Set(words);
+      out = [...out.filter((g) => !inside.has(stem(g.word)) || STOP.has(g.word)), { word: term, related: others, unmatchedWeight: 1 }];
+    }
+  }
+  return out;
+}
+
+function containsRun(haystack: readonly string[], needle: readonly string[]): boolean {
+  outer: for (let i = 0; i + needle.length <= haystack.length; i++) {
+    for (let j = 0; j < needle.length; j++) if (haystack[i + j] !== needle[j]) continue outer;
+    return true;
+  }
+  return false;
 }

@@ -40,6 +40,19 @@ export interface RetrievalWeights {
 
 export const DEFAULT_WEIGHTS: RetrievalWeights = { expansion: 0.75, unmatched: 1 };
 
+/**
+ * The profile's passages of business row `b`: one per field (field, title, body), titled so
+ * the field's subject counts. Shared by the full-text query and the passage pool.
+ */
+export const PROFILE_PASSAGES = `(values
+    ('hours', 'Opening hours and times', b.hours),
+    ('location', 'Where to find us: address and location', b.location),
+    ('services', 'Services we offer', (select string_agg(s, ', ') from jsonb_array_elements_text(b.services) s)),
+    ('contact', 'Contact us', concat_ws(' ', 'Email: ' || b.contact_email || '.', 'Phone: ' || b.contact_phone || '.')),
+    ('description', 'About ' || b.name, b.description),
+    ('goal', 'How to get started', b.primary_goal)
+  ) pp(field, title, body)`;
+
 export function retrievalSql(weights: RetrievalWeights = DEFAULT_WEIGHTS): string {
   /** How much of the question a passage covers: 1 per word found as written, `expansion` per word found through an expansion. */
   const MATCHED = (tsv: string) =>
@@ -84,9 +97,9 @@ shortlist as (
   limit ${SHORTLIST_SIZE}
 ),
 candidates as (
-  select s.document_id, s.title, s.text, s.category, s.tsv, s.matched, null::int as faq_index, null::text as profile_field from shortlist s
+  select s.id as chunk_id, s.document_id, s.title, s.text, s.category, s.tsv, s.matched, null::int as faq_index, null::text as profile_field from shortlist s
   union all
-  select null::uuid, f.item->>'question', (f.item->>'question') || chr(10) || (f.item->>'answer'), 'faq',
+  select null::bigint, null::uuid, f.item->>'question', (f.item->>'question') || chr(10) || (f.item->>'answer'), 'faq',
          fv.tsv, ${MATCHED('fv.tsv')}, f.ord::int - 1, null
   from businesses b
   cross join lateral jsonb_array_elements(b.faqs) with ordinality f(item, ord)
@@ -94,17 +107,10 @@ candidates as (
   cross join q
   where b.id = ?::uuid
   union all
-  select null::uuid, pp.title, pp.title || chr(10) || pp.body, 'profile',
+  select null::bigint, null::uuid, pp.title, pp.title || chr(10) || pp.body, 'profile',
          pv.tsv, ${MATCHED('pv.tsv')}, null, pp.field
   from businesses b
-  cross join lateral (values
-    ('hours', 'Opening hours and times', b.hours),
-    ('location', 'Where to find us: address and location', b.location),
-    ('services', 'Services we offer', (select string_agg(s, ', ') from jsonb_array_elements_text(b.services) s)),
-    ('contact', 'Contact us', concat_ws(' ', 'Email: ' || b.contact_email || '.', 'Phone: ' || b.contact_phone || '.')),
-    ('description', 'About ' || b.name, b.description),
-    ('goal', 'How to get started', b.primary_goal)
-  ) pp(field, title, body)
+  cross join lateral ${PROFILE_PASSAGES}
   cross join lateral (select to_tsvector('english', pp.title || ' ' || pp.body) as tsv) pv
   cross join q
   where b.id = ?::uuid and nullif(btrim(pp.body), '') is not null
@@ -125,15 +131,44 @@ scored as materialized (
   from candidates cd cross join q cross join terms cross join answerable
 ),
 top as (
-  select s.document_id, s.faq_index, s.profile_field, s.title, s.text, s.category, s.score
+  select s.chunk_id, s.document_id, s.faq_index, s.profile_field, s.title, s.text, s.category, s.score
   from scored s
   where s.score >= ?
   order by s.score desc, s.document_id, s.faq_index, s.profile_field
   limit ?
 )
-select top.document_id::text as "documentId", top.faq_index as "faqIndex", top.profile_field as "profileField", top.title, top.text, top.category, d.source_url as "sourceUrl", top.score
+select top.chunk_id::text as "chunkId", top.document_id::text as "documentId", top.faq_index as "faqIndex", top.profile_field as "profileField", top.title, top.text, top.category, d.source_url as "sourceUrl", top.score
 from top left join knowledge_documents d on d.id = top.document_id
 order by top.score desc, top.document_id, top.faq_index, top.profile_field`;
 }
 
 export const RETRIEVAL_SQL = retrievalSql();
+
+/** The most chunks of one business the passage pool (`POOL_SQL`) returns. */
+export const POOL_MAX_CHUNKS = 400;
+
+/**
+ * Every passage of a business the meaning-based signals (WordNet concepts, embeddings) rank:
+ * its active generation's chunks in its enabled categories (at most {@link POOL_MAX_CHUNKS},
+ * the first indexed first), its FAQs and its profile, with the same ids and texts as
+ * {@link retrievalSql}'s rows. Bindings: categories (JSON array text) twice, businessId three
+ * times.
+ */
+export const POOL_SQL = `
+(select c.id::text as "chunkId", c.document_id::text as "documentId", null::int as "faqIndex", null::text as "profileField",
+        c.title, c.text, c.category, d.source_url as "sourceUrl", null::real[] as "embedding"
+ from knowledge_chunks c
+ join knowledge_generations g on g.business_id = c.business_id and g.active = c.generation
+ join knowledge_documents d on d.id = c.document_id
+ where (?::jsonb = '[]'::jsonb or c.category in (select jsonb_array_elements_text(?::jsonb)))
+   and c.business_id = ?::uuid
+ order by c.id
+ limit ${POOL_MAX_CHUNKS})
+union all
+select null, null, f.ord::int - 1, null, f.item->>'question', (f.item->>'question') || chr(10) || (f.item->>'answer'), 'faq', null, null
+from businesses b cross join lateral jsonb_array_elements(b.faqs) with ordinality f(item, ord)
+where b.id = ?::uuid
+union all
+select null, null, null, pp.field, pp.title, pp.title || chr(10) || pp.body, 'profile', null, null
+from businesses b cross join lateral ${PROFILE_PASSAGES}
+where b.id = ?::uuid and nullif(btrim(pp.body), '') is not null`;

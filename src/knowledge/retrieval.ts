@@ -21,6 +21,8 @@ export interface RetrieveOptions {
   limit?: number;
   /** Empty or absent: all categories. */
   categories?: readonly string[];
+  /** The business's synonym groups (`Business.synonyms`): a term of the question is also looked for as the others. */
+  synonyms?: readonly (readonly string[])[];
 }
 
 export interface Retriever {

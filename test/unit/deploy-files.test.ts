@@ -116,6 +116,8 @@ describe('Dockerfile', () => {
     expect(build.indexOf('COPY widget ./widget')).toBeGreaterThan(-1);
     expect(build.indexOf('COPY widget ./widget')).toBeLessThan(build.indexOf('RUN npm run build'));
     expect(JSON.parse(read('package.json')).scripts.build).toContain('widget/build.mjs');
+    // build.mjs only warns when esbuild is missing; the image's build fails instead.
+    expect(build).toMatch(/^RUN npm run build && test -s dist\/widget\/widget\.js$/m);
     expect(final).toMatch(/^COPY --from=build \/app\/dist \.\/dist$/m);
   });
 

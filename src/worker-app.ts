@@ -3,7 +3,7 @@ import type { AppConfig } from './config/config';
 import { buildCore, type Core, type CoreOverrides } from './core';
 import { bullConnection, BullMqJobWorker } from './jobs/bullmq.queue';
 import { closeRedis } from './redis/redis';
-import { ConversationWorker } from './analytics/conversation.worker';
+import { conversationTiming, ConversationWorker } from './analytics/conversation.worker';
 
 /** A job worker process: the core plus the BullMQ consumer of its job registry. */
 export interface WorkerApp extends Core {
@@ -34,7 +34,7 @@ export async function buildWorker(config: AppConfig, overrides: CoreOverrides = 
   }
   // Webhook deliveries: the poller over the outbox table (stopped by core.close()).
   core.webhooks.start();
-  const conversationWorker = new ConversationWorker(core.conversations.tasks, core.logger);
+  const conversationWorker = new ConversationWorker(core.conversations.tasks, core.logger, conversationTiming(config.conversations.idleMs));
   conversationWorker.start();
   let closed: Promise<void> | undefined;
   return {

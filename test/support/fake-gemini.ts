@@ -78,6 +78,11 @@ export class FakeGemini {
   textBeforeCalls: (request: RecordedRequest) => string | null = () => null;
   /** Delay between streamed chunks (0: every chunk written at once, in one go). */
   chunkDelayMs = 5;
+  /**
+   * Awaited before text chunk `index` of a stream request is written: a test holds a reply at a
+   * point (e.g. before the first token) until it has seen what the client shows there.
+   */
+  beforeChunk: (index: number, request: RecordedRequest) => Promise<void> | void = () => undefined;
   /** While set, stream requests wait for it before their first piece. */
   gate: Promise<void> | null = null;
   /** Called when a stream request arrives, with the text of its last user turn. */
@@ -187,6 +192,8 @@ export class FakeGemini {
         res.socket?.destroy();
         return;
       }
+      await this.beforeChunk(i, recorded);
+      if (res.destroyed) return;
       res.write(`data: ${JSON.stringify(candidate(words[i], i === words.length - 1))}\r\n\r\n`);
       if (i === words.length - 1) timing.lastPieceAt = performance.now();
       if (this.chunkDelayMs > 0) await new Promise((r) => setTimeout(r, this.chunkDelayMs));

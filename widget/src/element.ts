@@ -1,6 +1,6 @@
 import { ChatApi, ChatApiError } from './api';
 import { followReply } from './reply';
-import { asksForDetails, ContactForm, type ContactDetailsValue } from './contact-form';
+import { ContactForm, type ContactDetailsValue } from './contact-form';
 import { ChatStorage } from './storage';
 import { STYLES } from './styles';
 import { el, link, safeHttpUrl, textWithLinks } from './text';
@@ -52,6 +52,8 @@ export class WarmProspectChat extends HTMLElement {
   private rateLimitedUntil = 0;
   private countdown: ReturnType<typeof setInterval> | undefined;
   private recording: Recording | null = null;
+  /** The visitor closed the contact form with "Not now": the bot asking again does not reopen it (the button still does). */
+  private contactDismissed = false;
 
   // The parts of the shadow tree, built once in connectedCallback.
   private readonly launcher = el('button', { part: 'launcher', class: 'launcher', type: 'button', 'aria-expanded': 'false', 'aria-controls': 'panel', 'aria-haspopup': 'dialog' });
@@ -73,6 +75,7 @@ export class WarmProspectChat extends HTMLElement {
   private readonly contact = new ContactForm({
     submit: (value) => this.submitContact(value),
     dismiss: () => {
+      this.contactDismissed = true;
       this.contact.close();
       this.input.focus();
     },
@@ -416,7 +419,8 @@ export class WarmProspectChat extends HTMLElement {
       this.setText(shown, message.text);
       this.showCtas(message.ctas);
       this.announce(`${this.business?.name ?? 'Assistant'}: ${message.text}`);
-      if (asksForDetails(message.text) && !this.contact.isOpen) this.contact.open();
+      // The server flags a reply that asks for a contact detail: offer the form, focused on that field.
+      if (message.asksForContact && !this.contact.isOpen && !this.contactDismissed) this.contact.open(message.asksForContact);
     } finally {
       this.showTyping(false);
       this.storage.update({ pendingReplyId: undefined });

@@ -11,6 +11,7 @@ import {
 import { seedBusiness } from '../support/chat';
 import { gql } from '../support/client';
 import { rows } from '../support/conversations';
+import { metricValue } from '../support/metrics';
 import { FakeGemini, isStructured, type RecordedRequest } from '../support/fake-gemini';
 import { ADMIN, ADMIN_HASH } from '../support/knowledge';
 import { startTestServer, testConfig, type TestServer } from '../support/server';
@@ -50,6 +51,8 @@ beforeAll(async () => {
     CONVERSATION_IDLE_MINUTES: '0.02',
     OUTBOUND_ALLOW_HOSTS: '127.0.0.1:*',
     WEBHOOK_BACKOFF_MS: '200',
+    // Each worker serves its own /metrics (a free port each).
+    WORKER_METRICS_PORT: '0',
   });
   server = await startTestServer(config);
   workers = [await buildWorker(config, { logger: createSilentLogger() }), await buildWorker(config, { logger: createSilentLogger() })];
@@ -102,6 +105,13 @@ function bodiesFor(id: string): EndedBody[] {
   return receiver.received.map((r) => JSON.parse(r.body) as EndedBody).filter((b) => b.data.conversation.id === id);
 }
 
+/** conversations_ended_total{sentiment} summed over both workers' /metrics. */
+async function ends(sentiment: string): Promise<number> {
+  let n = 0;
+  for (const w of workers) n += await metricValue(`http://127.0.0.1:${w.metricsPort}`, 'conversations_ended_total', { sentiment });
+  return n;
+}
+
 function visitorText(request: RecordedRequest): string {
   return request.body.contents.flatMap((c) => c.parts.map((p) => p.text ?? '')).join('\n');
 }
@@ -141,6 +151,9 @@ describe('an idle conversation', () => {
     expect(await workers[0].conversations.tasks.endIdle(new Date(Date.now() + 3_600_000))).toBe(0);
     expect(bodiesFor(s)).toHaveLength(1);
     expect(receiver.received).toHaveLength(1);
+    // Read from the workers' own /metrics: one POSITIVE ending, one without visitor messages.
+    expect(await ends('POSITIVE')).toBe(1);
+    expect(await ends('none')).toBe(1);
   });
 
   it('several idle conversations at once: each ended and delivered exactly once by the two workers', async () => {
@@ -178,6 +191,7 @@ describe('an idle conversation', () => {
     expect(offline.summary).toContain('The visitor asked: This is terrible, I want to complain about the awful service.');
     expect(offline).toMatchObject({ intent: 'complaint', sentiment: 'NEGATIVE' });
     expect(fake.of('generate').filter((r) => visitorText(r).includes('This is terrible'))).toHaveLength(3);
+    expect(await ends('NEGATIVE')).toBe(2);
     await receiver.waitFor(2);
     expect(bodiesFor(down)).toHaveLength(1);
     erasable = down;

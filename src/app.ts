@@ -1,6 +1,7 @@
 import 'reflect-metadata';
 import type { FastifyInstance } from 'fastify';
 import type { AppConfig } from './config/config';
+import { conversationTiming, ConversationWorker } from './analytics/conversation.worker';
 import { createAuthChecker } from './auth/auth-checker';
 import { buildCore, type Core, type CoreOverrides } from './core';
 import { buildGraphQLSchema, createResolvers } from './schema/schema';
@@ -44,8 +45,14 @@ export async function buildApp(config: AppConfig, overrides: AppOverrides = {}):
       prepareWsOperation: (schema, query, apiKey) => hardening.prepareWsOperation(schema, query, apiKey),
       watchKey: (secret, onRevoked) => core.apiKeys.watch(secret, onRevoked),
     });
-    // With the inline job driver there is no worker process: this one sends the webhooks too.
-    if (config.jobs.driver === 'inline') core.webhooks.start();
+    // With the inline job driver there is no worker process: this one sends the webhooks and
+    // keeps the conversation records (drain, ending idle conversations, retention) too.
+    let conversationWorker: ConversationWorker | undefined;
+    if (config.jobs.driver === 'inline') {
+      core.webhooks.start();
+      conversationWorker = new ConversationWorker(core.conversations.tasks, core.logger, conversationTiming(config.conversations.idleMs));
+      conversationWorker.start();
+    }
     let closed: Promise<void> | undefined;
     return {
       ...core,
@@ -54,6 +61,7 @@ export async function buildApp(config: AppConfig, overrides: AppOverrides = {}):
       close() {
         closed ??= (async () => {
           await http.close();
+          await conversationWorker?.close();
           await core.close();
         })();
         return closed;

@@ -20,6 +20,7 @@ import type { SpeechRecognizer } from './llm/speech-recognizer';
 import { AnalyticsService } from './analytics/analytics.service';
 import { RedisConversationLog } from './analytics/conversation.log';
 import { ConversationRecorder, eraseConversations } from './analytics/conversation.recorder';
+import { ConversationEnder } from './analytics/conversation.ending';
 import { purgeConversations, type ConversationTasks } from './analytics/conversation.worker';
 import { ChatService } from './chat/chat.service';
 import { PendingTurns } from './chat/pending-turns';
@@ -347,9 +348,23 @@ export async function buildCore(config: AppConfig, overrides: CoreOverrides = {}
     const pendingTurns = new PendingTurns({ redis: commands, sessions, businesses, generator, streams, pendingMs, logger, events: chatEvents });
     // ---- conversation records and analytics ----
     const recorder = new ConversationRecorder({ redis: commands, orm, prefix, metrics, logger });
+    // Idle conversations: summarised and classified (Gemini when configured), CONVERSATION_ENDED
+    // queued in the webhooks outbox. The lease outlives the slowest model answer: two calls
+    // (summary + classify), each up to its timeout on every try.
+    const ender = new ConversationEnder({
+      orm,
+      llm,
+      outbox: webhooks,
+      metrics,
+      logger,
+      idleMs: config.conversations.idleMs,
+      leaseMs: 2 * config.llm.geminiTimeoutMs * (config.llm.geminiMaxRetries + 1) + 30_000,
+      // Gemini failed: tried again after a minute (or the idle time, if shorter); offline after three tries.
+      retryMs: Math.min(60_000, config.conversations.idleMs),
+    });
     const conversationTasks: ConversationTasks = {
       drain: () => recorder.drainOnce(),
-      endIdle: async () => 0,
+      endIdle: (now) => ender.endIdle(now),
       purge: (now) => purgeConversations(orm, new Date(now.getTime() - config.conversations.retentionDays * 86_400_000)),
     };
     // endSession/deleteBusiness erase the conversation records: the record in Postgres (with a
@@ -360,6 +375,8 @@ export async function buildCore(config: AppConfig, overrides: CoreOverrides = {}
       eraseSessions: async (sealed) => {
         const ids = sealed.map((s) => s.id);
         await eraseConversations(orm, ids);
+        // CONVERSATION_ENDED payloads carry the transcript: erased (and not sent) too.
+        await webhooks.eraseForSessions(orm.em.fork(), ids);
         await chatEvents.forget(ids);
       },
     });

@@ -39,6 +39,17 @@ export class ConversationEntity {
 
   @Property({ type: 'text', nullable: true })
   sentiment?: string | null;
+
+  /** The worker's claim while it ends the conversation (conversation.ending.ts), and its lease. */
+  @Property({ type: 'uuid', nullable: true })
+  endingClaim?: string | null;
+
+  @Property({ type: 'timestamptz', nullable: true })
+  endingUntil?: Date | null;
+
+  /** Provider failures while ending it (the offline labels stand in after a few). */
+  @Property({ type: 'smallint' })
+  endingAttempts: number = 0;
 }
 
 /** One message of a conversation record, as it was in the session (same id). */

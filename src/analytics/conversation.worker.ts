@@ -56,6 +56,8 @@ export interface ConversationTasks {
 export class ConversationWorker {
   private stopped = false;
   private loop: Promise<void> | null = null;
+  /** The sweep of idle conversations in progress: it waits for the model, so it runs beside the drain, not in its way. */
+  private ending: Promise<unknown> | null = null;
   private wake: (() => void) | null = null;
   private readonly failing = new Set<string>();
 
@@ -73,6 +75,7 @@ export class ConversationWorker {
     this.stopped = true;
     this.wake?.();
     await this.loop;
+    await this.ending;
   }
 
   private async run(): Promise<void> {
@@ -81,9 +84,9 @@ export class ConversationWorker {
     while (!this.stopped) {
       const handled = await this.attempt('drain', () => this.tasks.drain());
       const now = Date.now();
-      if (now >= nextEnd) {
+      if (now >= nextEnd && !this.ending) {
         nextEnd = now + this.timing.endEveryMs;
-        await this.attempt('end idle conversations', () => this.tasks.endIdle(new Date(now)));
+        this.ending = this.attempt('end idle conversations', () => this.tasks.endIdle(new Date(now))).finally(() => (this.ending = null));
       }
       if (now >= nextPurge) {
         nextPurge = now + this.timing.purgeEveryMs;
@@ -115,6 +118,14 @@ export class ConversationWorker {
       this.wake = done;
     });
   }
+}
+
+/**
+ * How often the worker looks for idle conversations: four times per CONVERSATION_IDLE_MINUTES
+ * (at most every 15 s, at least every 100 ms), so one ends at most a quarter of the idle time late.
+ */
+export function conversationTiming(idleMs: number): { idlePollMs: number; endEveryMs: number; purgeEveryMs: number } {
+  return { idlePollMs: 250, endEveryMs: Math.min(15_000, Math.max(100, Math.round(idleMs / 4))), purgeEveryMs: 3_600_000 };
 }
 
 export type { ConversationRecorder };

@@ -36,3 +36,11 @@ export function questionKey(text: string): string {
   const stems = new Set((content.length ? content : words).map((w) => (/^\p{L}+$/u.test(w) ? stem(w) : w)));
   return [...stems].sort().join(' ');
 }
+
+/** The Porter2 stems of every word, in order (stop words kept): what the offline intent classifier matches cues against. */
+export function tokens(text: string): string[] {
+  return normalizeQuestion(text)
+    .split(' ')
+    .filter(Boolean)
+    .map((w) => (/^\p{L}+$/u.test(w) ? stem(w) : w));
+}

@@ -9,6 +9,7 @@ export function toChatMessage(m: MessageRecord): ChatMessage {
     createdAt: new Date(m.createdAt),
     sources: m.sources.map((s) => ({ ...s })),
     ctas: m.ctas.map((c) => ({ ...c })),
+    asksForContact: m.asksForContact ?? null,
   };
 }
 

@@ -2,7 +2,7 @@
  * The storage shapes of a chat (`*Record`: as stored in Redis and passed between the chat
  * services). The GraphQL classes (chat.types.ts) mirror them; chat.mapper.ts joins the two.
  */
-import type { CtaButton } from '../business/business.profile';
+import type { ContactField, CtaButton } from '../business/business.profile';
 
 export type MessageRole = 'USER' | 'ASSISTANT';
 
@@ -22,6 +22,11 @@ export interface MessageRecord {
   ctas: CtaButton[];
   /** Present and false on an assistant reply the provider could not ground in the business's material ("I don't know"). */
   grounded?: boolean;
+  /**
+   * On an assistant reply that asks the visitor for a contact detail: which one (the capture
+   * state decided it, not the wording; see LeadCaptureTurn.asksFor). Absent otherwise.
+   */
+  asksForContact?: ContactField;
 }
 
 /** What the last assistant message was, so a greeting is never repeated in a loop. */

@@ -1,4 +1,5 @@
 import { Field, ID, InputType, Int, ObjectType, registerEnumType } from 'type-graphql';
+import { ContactField } from '../business/business.profile';
 import { Cta } from '../business/cta.types';
 
 export enum Role {
@@ -50,6 +51,15 @@ export class ChatMessage {
 
   @Field(() => [Cta], { description: 'Quick-reply buttons to show under this message.' })
   ctas!: Cta[];
+
+  @Field(() => ContactField, {
+    nullable: true,
+    description:
+      'On an assistant reply that asks the visitor for contact details: the detail it asks for (the first required field still missing ' +
+      "once the visitor showed intent, from the server's capture state, not the wording). The widget opens its contact form on it. " +
+      'Null on other messages and on Conversation.messages.',
+  })
+  asksForContact?: ContactField | null;
 
   @Field(() => Rating, { nullable: true, description: "The visitor's rating of this assistant message (the last one counts). Set on Conversation.messages (admin); null elsewhere." })
   rating?: Rating | null;

@@ -20,6 +20,8 @@ interface Feed {
   subscribers: Set<PushIterator<ReplyChunkRecord>>;
   /** Consecutive checks that found no heartbeat and no final entry. */
   missedHeartbeats: number;
+  /** The first read (XRANGE) is in flight: the blocking loop leaves this feed alone until then. */
+  loading: Promise<void> | null;
 }
 
 const INTERRUPTED: ReplyErrorRecord = {
@@ -36,8 +38,9 @@ function fieldsOf(raw: string[]): Record<string, string> {
 /**
  * Follows reply streams for every subscriber of this process. One blocking connection runs
  * one `XREAD BLOCK` over all replies that have subscribers here, so each reply has one Redis
- * reader per process however many sockets watch it; a new reply wakes the read with
- * `CLIENT UNBLOCK`. Each subscriber gets the chunks read so far from `fromSeq`, then the
+ * reader per process however many sockets watch it. A reply's first subscriber here reads
+ * what the stream holds with one XRANGE (which also tells whether it exists), then the
+ * reply joins the blocking read, woken with `CLIENT UNBLOCK`. Each subscriber gets the chunks read so far from `fromSeq`, then the
  * live ones, then completes after `done`. A reply whose generator stops heartbeating (the
  * process died) ends with `done` and error INTERRUPTED.
  */
@@ -74,11 +77,10 @@ export class ReplyStreamHub {
    */
   async subscribe(replyId: string, fromSeq = 0): Promise<AsyncIterableIterator<ReplyChunkRecord>> {
     if (!isOpaqueId(replyId)) throw new NotFoundError('Reply');
-    const keys = replyKeys(this.prefix, replyId);
-    if ((await this.redis.exists(keys.stream)) === 0) throw new NotFoundError('Reply');
     let feed = this.feeds.get(replyId);
     if (!feed) {
-      feed = {
+      const keys = replyKeys(this.prefix, replyId);
+      const created: Feed = {
         replyId,
         key: keys.stream,
         heartbeat: keys.heartbeat,
@@ -87,24 +89,52 @@ export class ReplyStreamHub {
         done: false,
         subscribers: new Set(),
         missedHeartbeats: 0,
+        loading: null,
       };
-      this.feeds.set(replyId, feed);
+      // One read gives both: whether the reply exists (every stream holds its start entry)
+      // and what it holds so far, so a subscriber to a reply already under way gets its
+      // chunks after one round trip; the blocking loop takes over from the last entry read.
+      created.loading = this.firstRead(created);
+      this.feeds.set(replyId, created);
       this.metrics.replyStreamReaders.set(this.feeds.size);
-      this.interrupt();
+      feed = created;
     }
     const current = feed;
+    if (current.loading) {
+      try {
+        await current.loading;
+      } catch (err) {
+        if (this.feeds.get(replyId) === current) this.dropFeed(current);
+        throw err;
+      }
+    }
     const iterator: PushIterator<ReplyChunkRecord> = new PushIterator(() => {
       current.subscribers.delete(iterator);
-      if (current.subscribers.size === 0 && this.feeds.get(replyId) === current) {
-        this.feeds.delete(replyId);
-        this.metrics.replyStreamReaders.set(this.feeds.size);
-      }
+      if (current.subscribers.size === 0 && this.feeds.get(replyId) === current) this.dropFeed(current);
     });
     for (const chunk of current.chunks) if (chunk.seq >= fromSeq || chunk.done) iterator.push(chunk);
     current.subscribers.add(iterator);
     this.fromSeqs.set(iterator, fromSeq);
     if (current.done) iterator.end();
     return iterator;
+  }
+
+  private dropFeed(feed: Feed): void {
+    this.feeds.delete(feed.replyId);
+    this.metrics.replyStreamReaders.set(this.feeds.size);
+  }
+
+  /**
+   * The reply's entries so far (XRANGE on the command connection); NOT_FOUND when the stream
+   * does not exist (unknown, expired or erased). Then the blocking loop is woken to follow it.
+   * Redis failing here rejects the subscription (the caller sees the error and may retry).
+   */
+  private async firstRead(feed: Feed): Promise<void> {
+    const entries = (await this.redis.xrange(feed.key, '-', '+', 'COUNT', 1000)) as StreamEntry[];
+    if (entries.length === 0) throw new NotFoundError('Reply');
+    this.ingest(feed, entries);
+    feed.loading = null;
+    if (!feed.done) this.interrupt();
   }
 
   /** Stops the reader; open subscribers complete (their clients resubscribe elsewhere). */
@@ -131,7 +161,7 @@ export class ReplyStreamHub {
 
   private async run(): Promise<void> {
     while (!this.closed) {
-      const feeds = [...this.feeds.values()].filter((f) => !f.done);
+      const feeds = [...this.feeds.values()].filter((f) => !f.done && !f.loading);
       if (feeds.length === 0) {
         await new Promise<void>((resolve) => {
           this.wake = resolve;

@@ -1,4 +1,4 @@
-import type { BusinessProfile } from '../business/business.profile';
+import type { BusinessProfile, ContactField } from '../business/business.profile';
 import { buildSystemPrompt, type ContactPromptState } from '../business/system-prompt';
 import type { RetrievedPassage, Retriever } from '../knowledge/retrieval';
 import type { ContactCaptureTurn } from '../llm/contact-capture';
@@ -40,8 +40,11 @@ export interface GenerationJob {
  * reply goes on without it.
  */
 export interface TurnCapture {
-  openTurn(input: { business: BusinessProfile; sessionId: string; text: string; cta: boolean; spoken: boolean }): Promise<(ContactCaptureTurn & { finish(): Promise<void> }) | null>;
+  openTurn(input: { business: BusinessProfile; sessionId: string; text: string; cta: boolean; spoken: boolean }): Promise<CaptureTurn | null>;
 }
+
+/** One turn's capture as the generator uses it: `asksFor` is read once the provider is done, `finish` once the reply is stored. */
+export type CaptureTurn = ContactCaptureTurn & { asksFor(): ContactField | null; finish(): Promise<void> };
 
 /**
  * Runs a reply off the request: retrieval, the provider stream into the reply's Redis
@@ -126,7 +129,7 @@ export class ReplyGenerator {
     }
   }
 
-  private async openCapture(job: GenerationJob): Promise<(ContactCaptureTurn & { finish(): Promise<void> }) | null> {
+  private async openCapture(job: GenerationJob): Promise<CaptureTurn | null> {
     if (!this.deps.capture) return null;
     try {
       return await this.deps.capture.openTurn({
@@ -201,6 +204,9 @@ export class ReplyGenerator {
         outcome = 'erased';
         return;
       }
+      // Which contact detail this reply asks for, from the capture state (the widget opens its
+      // contact form on it). No capture (leads unavailable this turn): no flag.
+      const asksForContact = capture?.asksFor() ?? null;
       const message: MessageRecord = {
         id: randomUUID(),
         role: 'ASSISTANT',
@@ -210,6 +216,7 @@ export class ReplyGenerator {
         sources: grounded ? toSources(passages) : [],
         ctas: [],
         ...(grounded ? {} : { grounded: false }),
+        ...(asksForContact ? { asksForContact } : {}),
       };
       // Sent together on one connection: Redis stores the message before it writes the final
       // entry, so a client that sees `done` finds the message in the session.

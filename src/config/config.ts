@@ -109,6 +109,7 @@ const rawSchema = z.object({
     .optional()
     .refine((v) => !v || v.length >= 16, 'must be at least 16 characters (or empty: /metrics public)'),
   PUBLIC_URL: z.string().optional(),
+  WORKER_METRICS_PORT: intFrom(0, 65535).optional(),
   WEBHOOK_TIMEOUT_MS: intFrom(100, 120_000).default(10_000),
   WEBHOOK_MAX_ATTEMPTS: intFrom(1, 50).default(8),
   WEBHOOK_BACKOFF_MS: intFrom(10, 86_400_000).default(30_000),
@@ -237,6 +238,8 @@ export interface AppConfig {
   };
   /** `METRICS_TOKEN`: when set, /metrics needs `Authorization: Bearer <token>`. A secret. */
   metricsToken?: string;
+  /** `WORKER_METRICS_PORT`: the worker process serves its own /metrics here (on HOST); unset: none. */
+  workerMetricsPort?: number;
   /** Requests to tenant-given URLs (src/outbound/). */
   outbound: {
     /**
@@ -476,6 +479,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     },
     outbound: { allowHosts },
     metricsToken: raw.METRICS_TOKEN || undefined,
+    workerMetricsPort: raw.WORKER_METRICS_PORT,
     webhooks: {
       timeoutMs: raw.WEBHOOK_TIMEOUT_MS,
       maxAttempts: raw.WEBHOOK_MAX_ATTEMPTS,

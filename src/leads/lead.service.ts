@@ -51,6 +51,13 @@ export interface CaptureTurnInput {
 
 /** A capture turn plus the step the reply generator takes once the reply is stored. */
 export interface LeadCaptureTurn extends ContactCaptureTurn {
+  /**
+   * The contact field this turn's reply asks the visitor for: the first required field still
+   * missing once the visitor has shown intent (the system prompt tells the model to ask for
+   * exactly that, one question per reply); null when nothing is asked. Read after the provider
+   * ran (what it recorded counts); the reply's stored message carries it (`asksForContact`).
+   */
+  asksFor(): ContactField | null;
   /** Remembers for the next turn: intent, the field this reply asked for, the privacy statement shown. */
   finish(): Promise<void>;
 }
@@ -184,6 +191,12 @@ export class LeadService {
     };
     let latest: ContactCaptureResult | null = null;
     const source = input.spoken ? LeadSource.VOICE : LeadSource.CHAT;
+    const asksFor = (): ContactField | null => {
+      const result: ContactCaptureResult | null = latest;
+      const intent = state.intent || (result !== null && result.stored.length > 0);
+      const missing = result?.missing ?? state.missing;
+      return intent && missing.length ? missing[0] : null;
+    };
     return {
       state,
       record: async (fields, how) => {
@@ -194,11 +207,11 @@ export class LeadService {
         });
         return latest;
       },
+      asksFor: () => asksFor(),
       finish: async () => {
         const result: ContactCaptureResult | null = latest;
         const intent = state.intent || (result !== null && result.stored.length > 0);
-        const missing = result?.missing ?? state.missing;
-        const askedFor = intent && missing.length ? missing[0] : null;
+        const askedFor = asksFor();
         const next: TurnMemory = { intent, askedFor, privacyShown: memory.privacyShown || (askedFor !== null && state.privacyNotice !== null) };
         await this.writeMemory(sessionId, next).catch((err: unknown) => {
           this.deps.logger.warn('lead capture memory not saved', { sessionId, error: String(err) });

@@ -106,8 +106,9 @@ export class WebhookDispatcher implements WebhookOutbox {
     if (subscribed.length === 0) return;
     const body = JSON.stringify({ type, timestamp: new Date().toISOString(), data });
     const leadId = leadIdOf(data);
+    const sessionId = sessionIdOf(data);
     const now = new Date();
-    const rows = subscribed.map((w) => Object.assign(new WebhookDeliveryEntity(), { webhookId: w.id, businessId, event, leadId, body, createdAt: now, nextAttemptAt: now }));
+    const rows = subscribed.map((w) => Object.assign(new WebhookDeliveryEntity(), { webhookId: w.id, businessId, event, leadId, sessionId, body, createdAt: now, nextAttemptAt: now }));
     await em.insertMany(WebhookDeliveryEntity, rows);
   }
 
@@ -118,6 +119,19 @@ export class WebhookDispatcher implements WebhookOutbox {
   async eraseForLead(em: EntityManager, leadId: string): Promise<number> {
     await em.nativeUpdate(WebhookDeliveryEntity, { leadId, state: DeliveryState.PENDING }, { state: DeliveryState.FAILED, nextAttemptAt: null, lastError: 'payload erased' });
     return em.nativeUpdate(WebhookDeliveryEntity, { leadId }, { body: null });
+  }
+
+  /**
+   * Erases the bodies of every delivery about these chat sessions (the visitor's endSession:
+   * a CONVERSATION_ENDED payload carries the transcript), in the caller's transaction or on its
+   * own; a PENDING one becomes FAILED ("payload erased"), nothing more is sent. Postgres down:
+   * throws, and the erasure (which keeps the session sealed) runs again on the next endSession.
+   */
+  async eraseForSessions(em: EntityManager, sessionIds: readonly string[]): Promise<number> {
+    if (!sessionIds.length) return 0;
+    const ids = [...sessionIds];
+    await em.nativeUpdate(WebhookDeliveryEntity, { sessionId: { $in: ids }, state: DeliveryState.PENDING }, { state: DeliveryState.FAILED, nextAttemptAt: null, lastError: 'payload erased' });
+    return em.nativeUpdate(WebhookDeliveryEntity, { sessionId: { $in: ids }, body: { $ne: null } }, { body: null });
   }
 
   // ---- the sender ----
@@ -300,6 +314,15 @@ function leadIdOf(data: Record<string, unknown>): string | null {
   const conversation = data.conversation;
   const id = pick(data.lead) ?? (conversation && typeof conversation === 'object' ? pick((conversation as { lead?: unknown }).lead) : null) ?? (typeof data.leadId === 'string' ? data.leadId : null);
   return id && UUID.test(id) ? id : null;
+}
+
+/** The chat session an event is about: `data.conversation.id`, or the lead's `sessionId`. */
+function sessionIdOf(data: Record<string, unknown>): string | null {
+  const conversation = data.conversation as { id?: unknown } | undefined;
+  if (conversation && typeof conversation === 'object' && typeof conversation.id === 'string') return conversation.id;
+  const lead = data.lead as { sessionId?: unknown } | undefined;
+  if (lead && typeof lead === 'object' && typeof lead.sessionId === 'string') return lead.sessionId;
+  return null;
 }
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;

@@ -102,6 +102,10 @@ export class WebhookDeliveryEntity {
   @Property({ type: 'uuid', nullable: true, index: true })
   leadId?: string | null;
 
+  /** The chat session the event is about (a conversation's end, a lead from chat): its payload goes with the visitor's erasure. */
+  @Property({ type: 'text', nullable: true })
+  sessionId?: string | null;
+
   /** The exact request body; null once erased. */
   @Property({ type: 'text', nullable: true, lazy: true })
   body?: string | null;

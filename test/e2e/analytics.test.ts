@@ -15,6 +15,7 @@ import {
 } from '../generated/graphql';
 import { seedBusiness } from '../support/chat';
 import { gql } from '../support/client';
+import { metricValue } from '../support/metrics';
 import { ADMIN, ADMIN_HASH } from '../support/knowledge';
 import { startTestServer, testConfig, type TestServer } from '../support/server';
 import { createTestDatabase, REDIS_URL, type TestDatabase } from '../support/stores';
@@ -88,6 +89,7 @@ let answered: string;
 
 describe('a scripted set of sessions', () => {
   it('counts sessions, messages, CTA clicks, similar and unanswered questions exactly', async () => {
+    const unansweredBefore = await metricValue(server.base, 'chat_unanswered_replies_total', { provider: 'offline' });
     s1 = (await gql(server.url, StartSessionDocument, { businessId })).data!.startSession.id;
     await chat(s1, 'Do you repair bicycles?');
     await chat(s1, 'do you REPAIR   bicycles');
@@ -135,6 +137,8 @@ describe('a scripted set of sessions', () => {
     });
     expect(a.medianFirstTokenMs).toBeGreaterThanOrEqual(0);
     expect(a.daily.reduce((n, d) => n + d.sessions, 0)).toBe(3);
+    // /metrics counts the same unanswered replies (s1's two bicycle questions).
+    expect((await metricValue(server.base, 'chat_unanswered_replies_total', { provider: 'offline' })) - unansweredBefore).toBe(2);
     expect(a.daily.every((d) => /^\d{4}-\d\d-\d\d$/.test(d.date))).toBe(true);
   });
 
@@ -173,8 +177,15 @@ describe('feedback', () => {
 
     const rate = (sessionId: string, messageId: string, rating: 'UP' | 'DOWN', comment?: string) =>
       gql(server.url, RateMessageDocument, { input: { sessionId, messageId, rating, comment } });
+    const counted = async () => ({
+      up: await metricValue(server.base, 'chat_feedback_total', { rating: 'UP' }),
+      down: await metricValue(server.base, 'chat_feedback_total', { rating: 'DOWN' }),
+    });
+    const before = await counted();
     expect((await rate(s3, reply, 'UP')).data?.rateMessage).toBe(true);
     expect((await rate(s3, reply, 'DOWN', 'Not what I asked')).data?.rateMessage).toBe(true);
+    // /metrics counts every rating given (analytics counts each message's last one).
+    expect(await counted()).toEqual({ up: before.up + 1, down: before.down + 1 });
     // Someone else's message: s2 does not own it.
     expect((await rate(s2, reply, 'UP')).errors?.[0].extensions?.code).toBe('NOT_FOUND');
     // A visitor message is not rated.

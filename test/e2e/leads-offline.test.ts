@@ -1,6 +1,7 @@
 import type { Client as WsClient } from 'graphql-ws';
 import { Client } from 'pg';
 import {
+  ChatAsksForContactDocument,
   ChatDocument,
   CreateApiKeyDocument,
   CreateLeadBusinessDocument,
@@ -61,6 +62,13 @@ async function say(sessionId: string, text: string): Promise<string> {
   return res.data!.chat.text;
 }
 
+/** A turn's reply text and its contact flag (ChatMessage.asksForContact). */
+async function turn(sessionId: string, text: string): Promise<{ text: string; asksForContact: string | null | undefined }> {
+  const res = await gql(server.url, ChatAsksForContactDocument, { input: { sessionId, text } });
+  expect(res.errors).toBeUndefined();
+  return res.data!.chat;
+}
+
 async function leadsOf(businessId: string, headers: { headers: Record<string, string> } = ADMIN) {
   const res = await gql(server.url, LeadsDocument, { businessId }, headers);
   expect(res.errors).toBeUndefined();
@@ -78,12 +86,20 @@ describe('a visitor becomes a lead (offline provider, real server)', () => {
     const businessId = await createBusiness('Harbor Dental', { privacyStatement: 'We only use your details to get back to you.' });
     const sessionId = await startSession(businessId);
 
-    expect(await say(sessionId, "I'd like to book")).toBe("I'd be glad to help with that. We only use your details to get back to you. May I have your name?");
+    // No intent yet: the reply asks for nothing, and is not flagged.
+    expect(await turn(sessionId, 'Do you do whitening?')).toMatchObject({ asksForContact: null });
+    // Intent: the reply asks for the first required field and is flagged with it.
+    expect(await turn(sessionId, "I'd like to book")).toEqual({
+      text: "I'd be glad to help with that. We only use your details to get back to you. May I have your name?",
+      asksForContact: 'NAME',
+    });
     expect(await leadsOf(businessId)).toEqual([]);
 
-    expect(await say(sessionId, "I'm Ana, ana@example.com")).toBe(
-      "Thanks, Ana! I've noted your email address ana@example.com. What happens next: the Harbor Dental team will be in touch to book a free consultation.",
-    );
+    // Every required field given: nothing is asked any more.
+    expect(await turn(sessionId, "I'm Ana, ana@example.com")).toEqual({
+      text: "Thanks, Ana! I've noted your email address ana@example.com. What happens next: the Harbor Dental team will be in touch to book a free consultation.",
+      asksForContact: null,
+    });
     const [lead] = await leadsOf(businessId);
     expect(lead).toMatchObject({ businessId, sessionId, name: 'Ana', email: 'ana@example.com', phone: null, status: 'NEW', source: 'CHAT' });
     expect(lead.consentAt).not.toBeNull();

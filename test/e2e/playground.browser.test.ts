@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
-import { existsSync } from 'node:fs';
-import { chromium, type Browser, type Page, type WebSocket as PwWebSocket } from 'playwright-core';
+import type { Browser, Page, WebSocket as PwWebSocket } from 'playwright-core';
 import { AddKnowledgeDocumentDocument } from '../generated/graphql';
+import { describeInBrowser, launchChromium } from '../support/browser';
 import { gql } from '../support/client';
 import { seedBusiness } from '../support/knowledge';
 import { startTestServer, testConfig, type TestServer } from '../support/server';
@@ -14,18 +14,6 @@ import { createTestDatabase, type TestDatabase } from '../support/stores';
  * subscription.
  */
 
-const CHROMIUM = '/usr/bin/chromium';
-// Flags from the machine notes: no sandbox as root, and no background networking (the closed
-// network refuses it). Playwright starts each browser with a new, empty profile directory.
-const CHROMIUM_ARGS = [
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
 const API_KEY = 'wpk_playground_test_key_0123456789';
 const SCREENSHOT = '/tmp/concierge-playground.png';
 /** The visible one of the two tool editors (variables is hidden while headers is shown). */
@@ -46,14 +34,6 @@ const SUBSCRIPTION = {
     expect(message).toMatchObject({ type: 'next', payload: { data: { indexJobUpdates: { id: this.jobId, state: expect.stringMatching(/QUEUED|RUNNING|SUCCEEDED/) } } } });
   },
 };
-
-const haveChromium = existsSync(CHROMIUM);
-const describeInBrowser = haveChromium ? describe : describe.skip;
-if (!haveChromium) {
-  describe(`Playground in headless Chromium (skipped: ${CHROMIUM} is absent; apt-get install chromium, as .ci/debian-packages does)`, () => {
-    it.skip('needs Debian chromium', () => undefined);
-  });
-}
 
 /** Replaces the text of one of GraphiQL's CodeMirror editors the way a user would type it. */
 async function typeInto(page: Page, editorSelector: string, text: string): Promise<void> {
@@ -119,7 +99,7 @@ describeInBrowser('Playground in headless Chromium', () => {
     );
     SUBSCRIPTION.jobId = added.data?.addKnowledgeDocument.indexJobId ?? '';
     expect(SUBSCRIPTION.jobId).not.toBe('');
-    browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS });
+    browser = await launchChromium();
     page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
   }, 60_000);
 

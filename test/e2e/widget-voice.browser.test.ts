@@ -1,13 +1,13 @@
-import { existsSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { chromium, type Browser } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import { BusinessEmbedDocument, CreateBusinessDocument } from '../generated/graphql';
 import { bootstrapKey, keyHeader } from '../support/admin';
 import { tone } from '../support/audio';
+import { collectConsoleErrors, describeInBrowser, launchChromium } from '../support/browser';
 import { gql } from '../support/client';
 import { FakeGemini, isTranscription } from '../support/fake-gemini';
 import { startTestServer, testConfig, type TestServer } from '../support/server';
@@ -19,9 +19,6 @@ import { createTestDatabase, type TestDatabase } from '../support/stores';
  * with sendVoiceMessage (multipart), the fake Gemini transcribes it, and the reply streams.
  */
 
-const CHROMIUM = '/usr/bin/chromium';
-const haveChromium = existsSync(CHROMIUM);
-const describeInBrowser = haveChromium ? describe : describe.skip;
 
 describeInBrowser('a voice message from the widget (Chromium fake audio capture)', () => {
   let db: TestDatabase;
@@ -54,22 +51,7 @@ describeInBrowser('a voice message from the widget (Chromium fake audio capture)
       res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' });
       res.end(`<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Voice Dental</title></head><body>${snippet}</body></html>`);
     });
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      headless: true,
-      args: [
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-quic',
-        '--no-first-run',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-        '--use-fake-ui-for-media-stream',
-        '--use-fake-device-for-media-stream',
-        `--use-file-for-fake-audio-capture=${wav}`,
-      ],
-    });
+    browser = await launchChromium(['--use-fake-ui-for-media-stream', '--use-fake-device-for-media-stream', `--use-file-for-fake-audio-capture=${wav}`]);
   }, 90_000);
 
   afterAll(async () => {
@@ -85,6 +67,7 @@ describeInBrowser('a voice message from the widget (Chromium fake audio capture)
   it('records, uploads, shows the transcript as the visitor message and streams the answer', async () => {
     const context = await browser.newContext();
     const page = await context.newPage();
+    const consoleErrors = collectConsoleErrors(page);
     try {
       await page.goto(`http://127.0.0.1:${(host.address() as AddressInfo).port}/`);
       await page.waitForSelector('warmprospect-chat[state="ready"]', { state: 'attached', timeout: 15_000 });
@@ -108,6 +91,7 @@ describeInBrowser('a voice message from the widget (Chromium fake audio capture)
       expect((await chat.locator('[part~="user"]').allTextContents()).at(-1)).toBe('What are your opening hours?');
       const transcription = fake.requests.find(isTranscription);
       expect(transcription).toBeDefined();
+      expect(consoleErrors).toEqual([]);
     } finally {
       await context.close();
     }

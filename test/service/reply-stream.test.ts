@@ -9,7 +9,7 @@ import { createTestDatabase, uniqueName, type TestDatabase } from '../support/st
 
 /**
  * The reply stream's guarantees with the coalescing writer (issue 15): two cores on one Redis
- * prefix stand for two api processes; the real Gemini SDK talks to the fake Gemini.
+ * prefix stand for two api processes; the real Gemini client talks to the fake Gemini.
  */
 
 let db: TestDatabase;

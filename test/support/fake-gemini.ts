@@ -41,6 +41,7 @@ export interface RecordedRequest {
     contents: Array<{ role?: string; parts: FakePart[] }>;
     systemInstruction?: { parts: Array<{ text?: string }> };
     tools?: Array<{ functionDeclarations?: Array<{ name: string; description?: string; parameters?: unknown }> }>;
+    generationConfig?: { responseMimeType?: string; responseSchema?: { properties?: Record<string, { enum?: string[] }> }; maxOutputTokens?: number };
   };
 }
 
@@ -75,8 +76,14 @@ export class FakeGemini {
   reply: (request: RecordedRequest) => string = () => 'Hello from the fake Gemini. How can I help?';
   /** What a transcription request (generateContent with an inline audio part) answers. */
   transcript = 'What are your opening hours?';
-  /** The text for a generateContent request: the transcript for audio, else a summary. */
-  generated: (request: RecordedRequest) => string = (request) => (isTranscription(request) ? this.transcript : 'FAKE SUMMARY of the earlier turns.');
+  /**
+   * What a structured request (generateContent asking for `application/json` with a response
+   * schema: GeminiProvider.classify) answers, as the model would: JSON text of the schema's shape.
+   */
+  classification: (request: RecordedRequest) => Record<string, unknown> = () => ({ intent: 'other', sentiment: 'NEUTRAL' });
+  /** The text for a generateContent request: the transcript for audio, JSON for a structured request, else a summary. */
+  generated: (request: RecordedRequest) => string = (request) =>
+    isTranscription(request) ? this.transcript : isStructured(request) ? JSON.stringify(this.classification(request)) : 'FAKE SUMMARY of the earlier turns.';
   /**
    * Function calls to answer a stream request with instead of text (one chunk of `functionCall`
    * parts, as Gemini sends them); null or [] answers with `reply`. Optional `textFirst`: stream
@@ -86,6 +93,11 @@ export class FakeGemini {
   textBeforeCalls: (request: RecordedRequest) => string | null = () => null;
   /** Delay between streamed chunks (0: every chunk written at once, in one go). */
   chunkDelayMs = 5;
+  /**
+   * Awaited before text chunk `index` of a stream request is written: a test holds a reply at a
+   * point (e.g. before the first token) until it has seen what the client shows there.
+   */
+  beforeChunk: (index: number, request: RecordedRequest) => Promise<void> | void = () => undefined;
   /** While set, stream requests wait for it before their first piece. */
   gate: Promise<void> | null = null;
   /** Called when a stream request arrives, with the text of its last user turn. */
@@ -225,6 +237,8 @@ export class FakeGemini {
         res.socket?.destroy();
         return;
       }
+      await this.beforeChunk(i, recorded);
+      if (res.destroyed) return;
       res.write(`data: ${JSON.stringify(candidate(words[i], i === words.length - 1))}\r\n\r\n`);
       if (i === words.length - 1) timing.lastPieceAt = performance.now();
       if (this.chunkDelayMs > 0) await new Promise((r) => setTimeout(r, this.chunkDelayMs));
@@ -257,6 +271,11 @@ export class FakeGemini {
 /** A generateContent request carrying audio (what GeminiProvider.transcribe sends). */
 export function isTranscription(request: RecordedRequest): boolean {
   return request.body.contents.some((c) => c.parts.some((p) => p.inlineData?.mimeType.startsWith('audio/')));
+}
+
+/** A generateContent request constrained to JSON by a response schema (what GeminiProvider.classify sends). */
+export function isStructured(request: RecordedRequest): boolean {
+  return request.body.generationConfig?.responseMimeType === 'application/json' && !!request.body.generationConfig.responseSchema;
 }
 
 /** The audio of a transcription request, decoded. */

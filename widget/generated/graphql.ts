@@ -16,6 +16,15 @@ export type ContactDetailsInput = {
   phone?: string | null | undefined;
 };
 
+/** A contact detail the concierge can ask a visitor for. */
+export type ContactField =
+  /** An e-mail address (checked for shape, stored lower-case). */
+  | 'EMAIL'
+  /** The visitor's name. */
+  | 'NAME'
+  /** A phone number, valid for its region (read with the business's defaultPhoneRegion), stored in E.164. */
+  | 'PHONE';
+
 /** What a quick-reply button does when clicked. */
 export type CtaAction =
   /** Opens the node's url. */
@@ -24,6 +33,23 @@ export type CtaAction =
   | 'SEND'
   /** Answers with the node's children as new buttons; no model call. */
   | 'SHOW_CHILDREN';
+
+/** The visitor's rating of one assistant message of their own session. */
+export type RateMessageInput = {
+  /** Optional, at most 1,000 characters. */
+  comment?: string | null | undefined;
+  /** An assistant message of that session. */
+  messageId: string | number;
+  /** UP or DOWN; a later rating of the same message replaces it. */
+  rating: Rating;
+  /** The visitor's session. */
+  sessionId: string | number;
+};
+
+/** A visitor's thumbs on an assistant message (rateMessage). */
+export type Rating =
+  | 'DOWN'
+  | 'UP';
 
 /** Who wrote a chat message. */
 export type Role =
@@ -50,7 +76,7 @@ export type WidgetPosition =
 
 export type WidgetCtaFragment = { id: string, label: string, action: CtaAction, url: string | null, message: string | null };
 
-export type WidgetMessageFragment = { id: string, role: Role, text: string, createdAt: string, ctas: Array<{ id: string, label: string, action: CtaAction, url: string | null, message: string | null }> };
+export type WidgetMessageFragment = { id: string, role: Role, text: string, createdAt: string, asksForContact: ContactField | null, ctas: Array<{ id: string, label: string, action: CtaAction, url: string | null, message: string | null }> };
 
 export type WidgetBusinessQueryVariables = Exact<{
   id: string | number;
@@ -64,21 +90,21 @@ export type WidgetStartSessionMutationVariables = Exact<{
 }>;
 
 
-export type WidgetStartSessionMutation = { startSession: { id: string, messages: Array<{ id: string, role: Role, text: string, createdAt: string, ctas: Array<{ id: string, label: string, action: CtaAction, url: string | null, message: string | null }> }> } };
+export type WidgetStartSessionMutation = { startSession: { id: string, messages: Array<{ id: string, role: Role, text: string, createdAt: string, asksForContact: ContactField | null, ctas: Array<{ id: string, label: string, action: CtaAction, url: string | null, message: string | null }> }> } };
 
 export type WidgetSessionQueryVariables = Exact<{
   id: string | number;
 }>;
 
 
-export type WidgetSessionQuery = { session: { id: string, messages: Array<{ id: string, role: Role, text: string, createdAt: string, ctas: Array<{ id: string, label: string, action: CtaAction, url: string | null, message: string | null }> }>, contactDetails: { name: string | null, email: string | null, phone: string | null } | null } | null };
+export type WidgetSessionQuery = { session: { id: string, messages: Array<{ id: string, role: Role, text: string, createdAt: string, asksForContact: ContactField | null, ctas: Array<{ id: string, label: string, action: CtaAction, url: string | null, message: string | null }> }>, contactDetails: { name: string | null, email: string | null, phone: string | null } | null } | null };
 
 export type WidgetSendMessageMutationVariables = Exact<{
   input: SendMessageInput;
 }>;
 
 
-export type WidgetSendMessageMutation = { sendMessage: { replyId: string, userMessage: { id: string, role: Role, text: string, createdAt: string, ctas: Array<{ id: string, label: string, action: CtaAction, url: string | null, message: string | null }> } } };
+export type WidgetSendMessageMutation = { sendMessage: { replyId: string, userMessage: { id: string, role: Role, text: string, createdAt: string, asksForContact: ContactField | null, ctas: Array<{ id: string, label: string, action: CtaAction, url: string | null, message: string | null }> } } };
 
 export type WidgetSendVoiceMutationVariables = Exact<{
   sessionId: string | number;
@@ -86,7 +112,7 @@ export type WidgetSendVoiceMutationVariables = Exact<{
 }>;
 
 
-export type WidgetSendVoiceMutation = { sendVoiceMessage: { replyId: string, transcriptPending: boolean, userMessage: { id: string, role: Role, text: string, createdAt: string, ctas: Array<{ id: string, label: string, action: CtaAction, url: string | null, message: string | null }> } } };
+export type WidgetSendVoiceMutation = { sendVoiceMessage: { replyId: string, transcriptPending: boolean, userMessage: { id: string, role: Role, text: string, createdAt: string, asksForContact: ContactField | null, ctas: Array<{ id: string, label: string, action: CtaAction, url: string | null, message: string | null }> } } };
 
 export type WidgetReplyStreamSubscriptionVariables = Exact<{
   replyId: string | number;
@@ -94,7 +120,7 @@ export type WidgetReplyStreamSubscriptionVariables = Exact<{
 }>;
 
 
-export type WidgetReplyStreamSubscription = { replyStream: { seq: number, delta: string, done: boolean, message: { id: string, role: Role, text: string, createdAt: string, ctas: Array<{ id: string, label: string, action: CtaAction, url: string | null, message: string | null }> } | null, error: { code: string, message: string } | null } };
+export type WidgetReplyStreamSubscription = { replyStream: { seq: number, delta: string, done: boolean, message: { id: string, role: Role, text: string, createdAt: string, asksForContact: ContactField | null, ctas: Array<{ id: string, label: string, action: CtaAction, url: string | null, message: string | null }> } | null, error: { code: string, message: string } | null } };
 
 export type WidgetSubmitContactMutationVariables = Exact<{
   sessionId: string | number;
@@ -103,6 +129,13 @@ export type WidgetSubmitContactMutationVariables = Exact<{
 
 
 export type WidgetSubmitContactMutation = { submitContactDetails: { id: string } };
+
+export type WidgetRateMessageMutationVariables = Exact<{
+  input: RateMessageInput;
+}>;
+
+
+export type WidgetRateMessageMutation = { rateMessage: boolean };
 
 export class TypedDocumentString<TResult, TVariables>
   extends String
@@ -137,6 +170,7 @@ export const WidgetMessageFragmentDoc = new TypedDocumentString(`
   role
   text
   createdAt
+  asksForContact
   ctas {
     ...WidgetCta
   }
@@ -195,6 +229,7 @@ fragment WidgetMessage on ChatMessage {
   role
   text
   createdAt
+  asksForContact
   ctas {
     ...WidgetCta
   }
@@ -225,6 +260,7 @@ fragment WidgetMessage on ChatMessage {
   role
   text
   createdAt
+  asksForContact
   ctas {
     ...WidgetCta
   }
@@ -250,6 +286,7 @@ fragment WidgetMessage on ChatMessage {
   role
   text
   createdAt
+  asksForContact
   ctas {
     ...WidgetCta
   }
@@ -276,6 +313,7 @@ fragment WidgetMessage on ChatMessage {
   role
   text
   createdAt
+  asksForContact
   ctas {
     ...WidgetCta
   }
@@ -307,6 +345,7 @@ fragment WidgetMessage on ChatMessage {
   role
   text
   createdAt
+  asksForContact
   ctas {
     ...WidgetCta
   }
@@ -318,3 +357,8 @@ export const WidgetSubmitContactDocument = new TypedDocumentString(`
   }
 }
     `) as unknown as TypedDocumentString<WidgetSubmitContactMutation, WidgetSubmitContactMutationVariables>;
+export const WidgetRateMessageDocument = new TypedDocumentString(`
+    mutation WidgetRateMessage($input: RateMessageInput!) {
+  rateMessage(input: $input)
+}
+    `) as unknown as TypedDocumentString<WidgetRateMessageMutation, WidgetRateMessageMutationVariables>;

@@ -2,25 +2,18 @@ import { el } from './text';
 
 /**
  * The contact form (submitContactDetails): name, email, phone and the visitor's consent. It
- * opens when the bot asks for contact details (see {@link asksForDetails}) or from the "Leave
- * your details" button. The server validates (and says what is wrong, shown as text); with an
+ * opens when the server flags a reply as asking for a contact detail (`asksForContact` on the
+ * message: the server's capture state, not the wording) or from the "Leave your details" button. The server validates (and says what is wrong, shown as text); with an
  * invalid field nothing of the submission is stored, so the visitor just corrects and resends.
  */
+
+export type ContactFieldName = 'NAME' | 'EMAIL' | 'PHONE';
 
 export interface ContactDetailsValue {
   name: string | null;
   email: string | null;
   phone: string | null;
   consent: boolean;
-}
-
-/**
- * Whether an assistant message asks the visitor for contact details ("What's the best email
- * address to reach you?", "If you leave your name and email…"). The server does not flag such
- * messages, so this reads the wording; a miss only means the visitor uses the button instead.
- */
-export function asksForDetails(text: string): boolean {
-  return /\b(your (full )?name|e-?mail|phone|contact details)\b/i.test(text) && /\?|\bleave your\b/i.test(text);
 }
 
 export class ContactForm {
@@ -70,9 +63,11 @@ export class ContactForm {
     if (details?.phone && !this.phone.value) this.phone.value = details.phone;
   }
 
-  open(): void {
+  /** Shows the form with the focus on `field` (the one the bot asked for), else on the name. */
+  open(field: ContactFieldName | null = null): void {
     this.element.hidden = false;
-    this.name.focus();
+    const input = field === 'EMAIL' ? this.email : field === 'PHONE' ? this.phone : this.name;
+    input.focus();
   }
 
   close(): void {

@@ -33,6 +33,8 @@ import { IndexJobUpdates } from './knowledge/index-job.updates';
 import { KnowledgeIndexer } from './knowledge/knowledge.indexer';
 import { BusinessJobSlots } from './knowledge/business-slot';
 import { createRetriever } from './knowledge/retrieval.setup';
+import { ChunkEmbeddings } from './knowledge/chunk-embeddings';
+import { GeminiEmbedder } from './llm/gemini.embedder';
 import { KnowledgeService } from './knowledge/knowledge.service';
 import type { Retriever } from './knowledge/retrieval';
 import { WebsiteCrawlRunner } from './knowledge/website.crawl-job';
@@ -261,14 +263,29 @@ export async function buildCore(config: AppConfig, overrides: CoreOverrides = {}
     const indexJobUpdates = new IndexJobUpdates(broadcast, indexJobs);
     await indexJobUpdates.start();
     await broadcast.start();
-    const retrieval = createRetriever(orm, metrics, logger);
+    // Semantic retrieval when Gemini answers: the worker embeds chunks, each turn its question.
+    const { llm: llmConfig } = config;
+    const embedder =
+      llmConfig.provider === 'gemini' && llmConfig.geminiApiKey
+        ? new GeminiEmbedder({ apiKey: llmConfig.geminiApiKey, model: llmConfig.geminiEmbeddingModel, baseUrl: llmConfig.geminiBaseUrl, timeoutMs: llmConfig.geminiTimeoutMs })
+        : null;
+    const retrieval = createRetriever(orm, metrics, logger, embedder);
     shutdown.add('wordnet files', async () => retrieval.close());
     const retriever = overrides.retriever ?? retrieval.retriever;
     // Markdown/HTML extraction of large documents on a worker thread, bounded in time.
     const extractor = new TextExtractor();
     shutdown.add('text extraction thread', () => extractor.close());
     const slots = new BusinessJobSlots(commands, prefix);
-    const indexer = new KnowledgeIndexer(orm, indexJobs, metrics, logger, new WebsiteCrawlRunner(orm, config, outbound, extractor, metrics, logger), slots);
+    const indexer = new KnowledgeIndexer(
+      orm,
+      indexJobs,
+      metrics,
+      logger,
+      new WebsiteCrawlRunner(orm, config, outbound, extractor, metrics, logger),
+      slots,
+      undefined,
+      embedder ? new ChunkEmbeddings(orm, embedder, logger) : null,
+    );
     jobRegistry.registerAll(indexer.processors(), 'knowledge');
     const knowledge = new KnowledgeService(orm, config, jobs, indexJobs, indexJobUpdates, retriever, businesses, outbound, extractor, logger);
 

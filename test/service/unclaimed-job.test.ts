@@ -13,6 +13,8 @@ let db: TestDatabase;
 let core: TestCore;
 const logger = createSilentLogger();
 const warn = jest.spyOn(logger, 'warn');
+/** The (message, meta) of each warn call. */
+const warnings = () => warn.mock.calls.map((c) => (c as unknown[]) as [unknown, Record<string, unknown> | undefined]).map(([m, meta]) => ({ message: typeof m === 'string' ? m : '', meta }));
 
 beforeAll(async () => {
   db = await createTestDatabase();
@@ -26,7 +28,9 @@ afterAll(async () => {
 
 /** The warnings about untaken jobs logged so far. */
 function unclaimedWarnings(): string[] {
-  return warn.mock.calls.map((c) => String(c[0])).filter((m) => m.includes('no worker has taken it'));
+  return warnings()
+    .map((w) => w.message)
+    .filter((m) => m.includes('no worker has taken it'));
 }
 
 describe('a job no worker takes', () => {
@@ -46,7 +50,7 @@ describe('a job no worker takes', () => {
     expect(more).toEqual([]);
     expect(unclaimedWarnings()).toHaveLength(1);
     // The warning says which job and lane, for the operator.
-    const meta = warn.mock.calls.find((c) => String(c[0]).includes('no worker has taken it'))?.[1] as unknown as Record<string, unknown>;
+    const meta = warnings().find((w) => w.message.includes('no worker has taken it'))?.meta;
     expect(meta).toMatchObject({ lane: 'knowledge', jobId: expect.any(String), waitedMs: 400 });
   });
 });

@@ -79,6 +79,8 @@ export interface CoreOverrides {
    * Tests map made-up names to addresses with it; the address checks still apply.
    */
   outboundLookup?: LookupFunction;
+  /** BullMQ driver: how long a job may wait for a worker before the api warns (default 30 s; tests shorten it). */
+  unclaimedJobWarnMs?: number;
 }
 
 /**
@@ -211,7 +213,7 @@ export async function buildCore(config: AppConfig, overrides: CoreOverrides = {}
     const jobRegistry = new JobRegistry();
     const retry = { attempts: config.jobs.attempts, backoffMs: config.jobs.backoffMs };
     const jobs: JobQueue =
-      config.jobs.driver === 'inline' ? new InlineJobQueue(jobRegistry, retry, logger) : new BullMqJobQueue(jobsConnection, config, jobRegistry, retry);
+      config.jobs.driver === 'inline' ? new InlineJobQueue(jobRegistry, retry, logger) : new BullMqJobQueue(jobsConnection, config, jobRegistry, retry, undefined, { logger, afterMs: overrides.unclaimedJobWarnMs });
 
     // ---- outbound HTTP (every URL a tenant gives us) ----
     const outbound = new OutboundClient({ allowHosts: config.outbound.allowHosts, lookup: overrides.outboundLookup });

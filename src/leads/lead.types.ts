@@ -109,14 +109,9 @@ export class ContactDetails {
   phone!: string | null;
 }
 
-@InputType({ description: 'An admin\'s edit of a lead. Absent fields are left alone; contact fields are checked like the visitor\'s (null clears one) and kept in the history.' })
-export class UpdateLeadInput {
-  @Field(() => LeadStatus, { nullable: true, description: 'New follow-up status.' })
-  status?: LeadStatus | null;
-
-  @Field(() => String, { nullable: true, description: 'Notes (≤ 4000 characters); null clears them.' })
-  notes?: string | null;
-
+/** The three contact fields both inputs below take, each checked like the visitor's. */
+@InputType()
+abstract class ContactFieldsInput {
   @Field(() => String, { nullable: true, description: 'Name.' })
   name?: string | null;
 
@@ -127,17 +122,17 @@ export class UpdateLeadInput {
   phone?: string | null;
 }
 
+@InputType({ description: 'An admin\'s edit of a lead. Absent fields are left alone; contact fields are checked like the visitor\'s (null clears one) and kept in the history.' })
+export class UpdateLeadInput extends ContactFieldsInput {
+  @Field(() => LeadStatus, { nullable: true, description: 'New follow-up status.' })
+  status?: LeadStatus | null;
+
+  @Field(() => String, { nullable: true, description: 'Notes (≤ 4000 characters); null clears them.' })
+  notes?: string | null;
+}
+
 @InputType({ description: "The widget's contact form. Explicit by nature: given fields replace what the chat captured. One invalid field refuses the whole submission." })
-export class ContactDetailsInput {
-  @Field(() => String, { nullable: true, description: 'Name.' })
-  name?: string | null;
-
-  @Field(() => String, { nullable: true, description: 'E-mail address.' })
-  email?: string | null;
-
-  @Field(() => String, { nullable: true, description: "Phone number; national numbers are read in the business's defaultPhoneRegion." })
-  phone?: string | null;
-
+export class ContactDetailsInput extends ContactFieldsInput {
   @Field({ description: 'The visitor agrees to be contacted; false is refused (BAD_USER_INPUT) and nothing is stored.' })
   consent!: boolean;
 }

@@ -1,7 +1,7 @@
 import { execFile } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
+import { readmeCodeBlock } from '../support/readme';
 import { assertBuilt, ChildServer, freePort, MAIN_JS, spawnServer } from '../support/process';
 import { createTestDatabase, REDIS_URL, uniqueName, type TestDatabase } from '../support/stores';
 
@@ -15,14 +15,6 @@ import { createTestDatabase, REDIS_URL, uniqueName, type TestDatabase } from '..
 const ROOT = path.resolve(__dirname, '../..');
 const WORKER_JS = path.join(path.dirname(MAIN_JS), 'worker.js');
 const run = promisify(execFile);
-
-function walkthrough(): string {
-  const readme = readFileSync(path.join(ROOT, 'README.md'), 'utf8');
-  const section = readme.slice(readme.indexOf('## Five minutes'));
-  const match = /```bash\n([\s\S]*?)```/.exec(section);
-  if (!match) throw new Error('no bash block in the README walkthrough');
-  return match[1];
-}
 
 let db: TestDatabase;
 let port: number;
@@ -55,7 +47,7 @@ afterAll(async () => {
 
 describe('README five-minute walkthrough', () => {
   it('creates a key, a business and a document, and chats with answers from them', async () => {
-    const script = walkthrough().replaceAll('http://localhost:4000', `http://127.0.0.1:${port}`);
+    const script = readmeCodeBlock('## Five minutes', 'bash').replaceAll('http://localhost:4000', `http://127.0.0.1:${port}`);
     expect(script).not.toContain('localhost:4000');
     const { stdout } = await run('bash', ['-c', script], {
       cwd: ROOT,

@@ -2,7 +2,7 @@ import { SendMessageDocument, SendVoiceMessageDocument, SessionDocument } from '
 import type { VoiceJobPayload, VoiceJobQueue } from '../../src/voice/voice.job';
 import { buildWorker } from '../../src/worker-app';
 import { createSilentLogger } from '../../src/observability/logger';
-import { speech } from '../support/audio';
+import { recognised, speech } from '../support/audio';
 import { streamReply, type Chunk } from '../support/chat';
 import { errorCodes, gql } from '../support/client';
 import { FakeGemini, isTranscription, type RecordedRequest } from '../support/fake-gemini';
@@ -47,13 +47,6 @@ function assembled(chunks: Chunk[]): { text: string; final: Chunk | undefined } 
   const deltas = chunks.filter((c) => !c.done);
   expect(deltas.map((c) => c.seq)).toEqual(deltas.map((_, i) => i));
   return { text: deltas.map((c) => c.delta).join(''), final: chunks.at(-1) };
-}
-
-/** Share of the phrase's words found in the transcript (pocketsphinx is not exact). */
-function recognised(phrase: string, transcript: string): number {
-  const heard = new Set(transcript.toLowerCase().split(/\s+/));
-  const words = phrase.toLowerCase().split(/\s+/);
-  return words.filter((w) => heard.has(w)).length / words.length;
 }
 
 beforeAll(async () => {

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { VoiceJobPayload, VoiceJobQueue } from '../../src/voice/voice.job';
 import { SendVoiceMessageDocument } from '../generated/graphql';
-import { speech } from '../support/audio';
+import { recognised, speech } from '../support/audio';
 import { streamReply } from '../support/chat';
 import { errorCodes } from '../support/client';
 import { whenDir } from '../support/files';
@@ -32,13 +32,6 @@ async function voiceServer(env: Record<string, string> = {}, queue?: Pick<VoiceJ
 
 const send = (server: VoiceTestServer, file: Buffer, init: RequestInit = {}) =>
   upload(server.url, SendVoiceMessageDocument, { sessionId: server.sessionId }, file, { headers: init.headers as Record<string, string> });
-
-/** Share of the phrase's words found in the transcript. */
-function recognised(phrase: string, transcript: string): number {
-  const heard = new Set(transcript.toLowerCase().split(/\s+/));
-  const words = phrase.toLowerCase().split(/\s+/);
-  return words.filter((w) => heard.has(w)).length / words.length;
-}
 
 beforeAll(async () => {
   db = await createTestDatabase();

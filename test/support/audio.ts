@@ -67,3 +67,10 @@ export function speechWav16k(text: string): Promise<Buffer> {
     return readFile(out);
   });
 }
+
+/** Share of the phrase's words found in the transcript (pocketsphinx is not exact). */
+export function recognised(phrase: string, transcript: string): number {
+  const heard = new Set(transcript.toLowerCase().split(/\s+/));
+  const words = phrase.toLowerCase().split(/\s+/);
+  return words.filter((w) => heard.has(w)).length / words.length;
+}

@@ -1,22 +1,15 @@
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { newWebhookSecret, signWebhook } from '../../src/webhooks/webhook.secret';
 import { ChildServer, freePort } from '../support/process';
+import { readmeCodeBlock } from '../support/readme';
 
 /**
  * The receiver example in README ("Webhooks: receiving leads in your CRM") runs as written:
  * it accepts a request signed the way the worker signs, and refuses a tampered body, a wrong
  * secret and a stale timestamp.
  */
-
-function readmeReceiver(): string {
-  const readme = readFileSync(path.resolve(__dirname, '../../README.md'), 'utf8');
-  const section = readme.slice(readme.indexOf('### Webhooks: receiving leads in your CRM'));
-  const match = /```js\n([\s\S]*?)```/.exec(section);
-  if (!match) throw new Error('no js block in the README webhooks section');
-  return match[1];
-}
 
 describe('README webhook receiver example', () => {
   const secret = newWebhookSecret();
@@ -26,7 +19,7 @@ describe('README webhook receiver example', () => {
 
   beforeAll(async () => {
     dir = mkdtempSync(path.join(tmpdir(), 'receiver-'));
-    writeFileSync(path.join(dir, 'receiver.js'), readmeReceiver());
+    writeFileSync(path.join(dir, 'receiver.js'), readmeCodeBlock('### Webhooks: receiving leads in your CRM', 'js'));
     port = await freePort();
     child = new ChildServer(path.join(dir, 'receiver.js'), { WEBHOOK_SECRET: secret, PORT: String(port) });
     // Up once it answers (a refused connection means it is still starting).

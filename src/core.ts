@@ -20,6 +20,7 @@ import type { SpeechRecognizer } from './llm/speech-recognizer';
 import { AnalyticsService } from './analytics/analytics.service';
 import { RedisConversationLog } from './analytics/conversation.log';
 import { ConversationRecorder, eraseConversations } from './analytics/conversation.recorder';
+import { rollUpDays } from './analytics/analytics.rollup';
 import { ConversationEnder } from './analytics/conversation.ending';
 import { purgeConversations, type ConversationTasks } from './analytics/conversation.worker';
 import { ChatService } from './chat/chat.service';
@@ -33,6 +34,8 @@ import { IndexJobUpdates } from './knowledge/index-job.updates';
 import { KnowledgeIndexer } from './knowledge/knowledge.indexer';
 import { BusinessJobSlots } from './knowledge/business-slot';
 import { createRetriever } from './knowledge/retrieval.setup';
+import { ChunkEmbeddings } from './knowledge/chunk-embeddings';
+import { GeminiEmbedder } from './llm/gemini.embedder';
 import { KnowledgeService } from './knowledge/knowledge.service';
 import type { Retriever } from './knowledge/retrieval';
 import { WebsiteCrawlRunner } from './knowledge/website.crawl-job';
@@ -77,6 +80,8 @@ export interface CoreOverrides {
    * Tests map made-up names to addresses with it; the address checks still apply.
    */
   outboundLookup?: LookupFunction;
+  /** BullMQ driver: how long a job may wait for a worker before the api warns (default 30 s; tests shorten it). */
+  unclaimedJobWarnMs?: number;
 }
 
 /**
@@ -209,7 +214,7 @@ export async function buildCore(config: AppConfig, overrides: CoreOverrides = {}
     const jobRegistry = new JobRegistry();
     const retry = { attempts: config.jobs.attempts, backoffMs: config.jobs.backoffMs };
     const jobs: JobQueue =
-      config.jobs.driver === 'inline' ? new InlineJobQueue(jobRegistry, retry, logger) : new BullMqJobQueue(jobsConnection, config, jobRegistry, retry);
+      config.jobs.driver === 'inline' ? new InlineJobQueue(jobRegistry, retry, logger) : new BullMqJobQueue(jobsConnection, config, jobRegistry, retry, undefined, { logger, afterMs: overrides.unclaimedJobWarnMs });
 
     // ---- outbound HTTP (every URL a tenant gives us) ----
     const outbound = new OutboundClient({ allowHosts: config.outbound.allowHosts, lookup: overrides.outboundLookup });
@@ -259,14 +264,29 @@ export async function buildCore(config: AppConfig, overrides: CoreOverrides = {}
     const indexJobUpdates = new IndexJobUpdates(broadcast, indexJobs);
     await indexJobUpdates.start();
     await broadcast.start();
-    const retrieval = createRetriever(orm, metrics, logger);
+    // Semantic retrieval when Gemini answers: the worker embeds chunks, each turn its question.
+    const { llm: llmConfig } = config;
+    const embedder =
+      llmConfig.provider === 'gemini' && llmConfig.geminiApiKey
+        ? new GeminiEmbedder({ apiKey: llmConfig.geminiApiKey, model: llmConfig.geminiEmbeddingModel, baseUrl: llmConfig.geminiBaseUrl, timeoutMs: llmConfig.geminiTimeoutMs })
+        : null;
+    const retrieval = createRetriever(orm, metrics, logger, embedder);
     shutdown.add('wordnet files', async () => retrieval.close());
     const retriever = overrides.retriever ?? retrieval.retriever;
     // Markdown/HTML extraction of large documents on a worker thread, bounded in time.
     const extractor = new TextExtractor();
     shutdown.add('text extraction thread', () => extractor.close());
     const slots = new BusinessJobSlots(commands, prefix);
-    const indexer = new KnowledgeIndexer(orm, indexJobs, metrics, logger, new WebsiteCrawlRunner(orm, config, outbound, extractor, metrics, logger), slots);
+    const indexer = new KnowledgeIndexer(
+      orm,
+      indexJobs,
+      metrics,
+      logger,
+      new WebsiteCrawlRunner(orm, config, outbound, extractor, metrics, logger),
+      slots,
+      undefined,
+      embedder ? new ChunkEmbeddings(orm, embedder, logger) : null,
+    );
     jobRegistry.registerAll(indexer.processors(), 'knowledge');
     const knowledge = new KnowledgeService(orm, config, jobs, indexJobs, indexJobUpdates, retriever, businesses, outbound, extractor, logger);
 
@@ -349,6 +369,7 @@ export async function buildCore(config: AppConfig, overrides: CoreOverrides = {}
       drain: () => recorder.drainOnce(),
       endIdle: (now) => ender.endIdle(now),
       purge: (now) => purgeConversations(orm, new Date(now.getTime() - config.conversations.retentionDays * 86_400_000)),
+      rollup: (now) => rollUpDays(orm, now),
     };
     // endSession/deleteBusiness erase the conversation records: the record in Postgres (with a
     // tombstone the worker respects), then the events still queued in Redis. A failure throws,

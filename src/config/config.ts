@@ -37,6 +37,8 @@ const rawSchema = z.object({
   GEMINI_API_KEY: z.string().min(1).optional(),
   GEMINI_MODEL: z.string().min(1).default('gemini-2.5-flash'),
   GEMINI_BASE_URL: z.string().url('must be an http(s) URL').optional(),
+  /** Embedding model for semantic retrieval (used when Gemini is the provider). */
+  GEMINI_EMBEDDING_MODEL: z.string().min(1).default('gemini-embedding-001'),
   GEMINI_TIMEOUT_MS: intFrom(1000, 600_000).default(30_000),
   GEMINI_MAX_RETRIES: intFrom(0, 10).default(2),
   // Tests set a few seconds; production keeps at least a minute (checked below).
@@ -152,6 +154,7 @@ export interface AppConfig {
     geminiApiKey?: string;
     geminiModel: string;
     geminiBaseUrl?: string;
+    geminiEmbeddingModel: string;
     geminiTimeoutMs: number;
     /** Retries on 429/5xx before the first token. */
     geminiMaxRetries: number;
@@ -417,6 +420,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
       geminiApiKey: raw.GEMINI_API_KEY,
       geminiModel: raw.GEMINI_MODEL,
       geminiBaseUrl: raw.GEMINI_BASE_URL,
+      geminiEmbeddingModel: raw.GEMINI_EMBEDDING_MODEL,
       geminiTimeoutMs: raw.GEMINI_TIMEOUT_MS,
       geminiMaxRetries: raw.GEMINI_MAX_RETRIES,
       geminiMaxOutputTokens: raw.GEMINI_MAX_OUTPUT_TOKENS,

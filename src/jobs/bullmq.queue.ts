@@ -37,8 +37,23 @@ export function bullPrefix(config: Pick<AppConfig, 'redisKeyPrefix'>): string {
  * with exponential backoff; finished jobs are trimmed (the index_jobs rows are the record).
  * Each job goes to the queue of its lane ({@link JobRegistry.laneOf}).
  */
+/**
+ * The warning for a job no worker has taken: with the BullMQ driver the api only queues, and a
+ * quick start that forgot `npm run worker` would otherwise leave knowledge QUEUED with no word.
+ */
+export interface UnclaimedJobWatch {
+  logger: Logger;
+  /** How long a job may wait untaken before the warning (default 30 s). */
+  afterMs?: number;
+}
+
+export const UNCLAIMED_JOB_WARN_MS = 30_000;
+
 export class BullMqJobQueue implements JobQueue {
   private readonly queues = new Map<JobLane, Queue>();
+  private readonly watchTimers = new Set<NodeJS.Timeout>();
+  /** Per lane: when the last warning was logged (one per `afterMs` at most, however many jobs wait). */
+  private readonly lastWarned = new Map<JobLane, number>();
 
   constructor(
     connection: Redis,
@@ -46,6 +61,7 @@ export class BullMqJobQueue implements JobQueue {
     private readonly registry: JobRegistry,
     private readonly retry: RetryPolicy,
     private readonly enqueueTimeoutMs = 5_000,
+    private readonly unclaimed: UnclaimedJobWatch | null = null,
   ) {
     for (const lane of JOB_LANES) {
       const queue = new Queue(QUEUE_NAMES[lane], { connection, prefix: bullPrefix(config) });
@@ -68,8 +84,9 @@ export class BullMqJobQueue implements JobQueue {
     const timeout = new Promise<never>((_, reject) => {
       timer = setTimeout(() => reject(new Error(`Redis did not accept the job within ${this.enqueueTimeoutMs} ms`)), this.enqueueTimeoutMs);
     });
+    let added: Job | undefined;
     try {
-      await Promise.race([
+      added = await Promise.race([
         this.queueOf(name).add(name, data, {
           jobId: options.jobId,
           attempts: this.retry.attempts,
@@ -82,6 +99,35 @@ export class BullMqJobQueue implements JobQueue {
     } finally {
       clearTimeout(timer);
     }
+    if (added?.id) this.watchUnclaimed(name, added.id);
+  }
+
+  /**
+   * After `afterMs`, a job still waiting (no worker took it) logs a warning naming
+   * `npm run worker`. Only a hint: the timer lives in this process (a restart forgets it), and
+   * when Redis does not answer the check, nothing is logged (the outage is logged elsewhere).
+   */
+  private watchUnclaimed(name: string, jobId: string): void {
+    if (!this.unclaimed) return;
+    const { logger, afterMs = UNCLAIMED_JOB_WARN_MS } = this.unclaimed;
+    const lane = this.registry.laneOf(name);
+    const timer = setTimeout(() => {
+      this.watchTimers.delete(timer);
+      void (async () => {
+        const state = await (await this.queueOf(name).getJob(jobId))?.getState();
+        if (state !== 'waiting' && state !== 'prioritized') return;
+        const now = Date.now();
+        if (now - (this.lastWarned.get(lane) ?? -Infinity) < afterMs) return;
+        this.lastWarned.set(lane, now);
+        logger.warn(
+          `job "${name}" is still queued after ${Math.round(afterMs / 1000)} s: no worker has taken it. Start one with \`npm run worker\` ` +
+            '(npm run start:all starts the api and a worker), or set JOB_DRIVER=inline to run jobs in the api process.',
+          { job: name, jobId, lane, waitedMs: afterMs },
+        );
+      })().catch(() => undefined);
+    }, afterMs);
+    timer.unref();
+    this.watchTimers.add(timer);
   }
 
   /** See {@link JobQueue.remove}: BullMQ's own removal, or the payload scrubbed when the job is locked (running). */
@@ -98,6 +144,8 @@ export class BullMqJobQueue implements JobQueue {
 
   /** Stops the queues; their connection belongs to the caller. */
   async close(): Promise<void> {
+    for (const timer of this.watchTimers) clearTimeout(timer);
+    this.watchTimers.clear();
     await Promise.all([...this.queues.values()].map((q) => q.close()));
   }
 }

@@ -10,6 +10,7 @@ import { POOL_SQL } from './retrieval.sql';
 /** A passage of the business's pool (`POOL_SQL`): a retrieval row, with its stored embedding if any. */
 export interface PoolPassage extends Omit<RetrievalRow, 'score'> {
   embedding: number[] | null;
+  embeddingModel: string | null;
 }
 
 /**
@@ -54,7 +55,7 @@ export const RRF_K = 60;
 const PER_RANKING = MAX_LIMIT;
 
 interface Logger {
-  warn(obj: object, msg: string): void;
+  warn(message: string, meta?: object): void;
 }
 
 /**
@@ -120,7 +121,7 @@ export class FusedRetriever implements Retriever {
       const { rows } = await this.knex.raw<{ rows: PoolPassage[] }>(POOL_SQL, [categories, categories, options.businessId, options.businessId, options.businessId]);
       pool = rows;
     } catch (err) {
-      this.logger?.warn({ err }, 'passage pool read failed; full-text ranking only');
+      this.logger?.warn('passage pool read failed; full-text ranking only', { error: String(err) });
       return [];
     }
     const out: Array<Array<Omit<RetrievalRow, 'score'>>> = [];
@@ -136,7 +137,7 @@ export class FusedRetriever implements Retriever {
             .map(({ p }) => p),
         );
       } catch (err) {
-        this.logger?.warn({ err, signal: signal.name }, 'ranking signal failed; fused without it');
+        this.logger?.warn('ranking signal failed; fused without it', { signal: signal.name, error: String(err) });
       }
     }
     return out;

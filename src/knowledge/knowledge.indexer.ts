@@ -1,3 +1,4 @@
+import type { ChunkEmbeddings } from './chunk-embeddings';
 import type { Orm } from '../db/orm';
 import { JobDeferredError, type JobContext, type JobProcessors } from '../jobs/job-queue';
 import type { BusinessJobSlots } from './business-slot';
@@ -39,6 +40,8 @@ export class KnowledgeIndexer {
     private readonly slots?: BusinessJobSlots,
     /** How long a crawl or rebuild waits when its business's slot is taken. */
     private readonly deferMs = 2_000,
+    /** Vectors beside the chunks (Gemini configured), written after the chunks commit. */
+    private readonly embeddings: ChunkEmbeddings | null = null,
   ) {}
 
   processors(): JobProcessors {
@@ -134,6 +137,7 @@ export class KnowledgeIndexer {
       const count = await writeDocumentChunks(em, documentId, generations);
       if (count !== null) await markIndexed(em, documentId, count);
     });
+    await this.embeddings?.embedDocument(documentId);
   }
 
   /**
@@ -165,6 +169,7 @@ export class KnowledgeIndexer {
         const count = await writeDocumentChunks(em, documents[i].id, [target]);
         if (count !== null) counts.set(documents[i].id, count);
       });
+      await this.embeddings?.embedDocument(documents[i].id);
       await progress((0.95 * (i + 1)) / Math.max(1, documents.length));
     }
 

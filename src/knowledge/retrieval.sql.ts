@@ -156,7 +156,7 @@ export const POOL_MAX_CHUNKS = 400;
  */
 export const POOL_SQL = `
 (select c.id::text as "chunkId", c.document_id::text as "documentId", null::int as "faqIndex", null::text as "profileField",
-        c.title, c.text, c.category, d.source_url as "sourceUrl", null::real[] as "embedding"
+        c.title, c.text, c.category, d.source_url as "sourceUrl", c.embedding as "embedding", c.embedding_model as "embeddingModel"
  from knowledge_chunks c
  join knowledge_generations g on g.business_id = c.business_id and g.active = c.generation
  join knowledge_documents d on d.id = c.document_id
@@ -165,10 +165,10 @@ export const POOL_SQL = `
  order by c.id
  limit ${POOL_MAX_CHUNKS})
 union all
-select null, null, f.ord::int - 1, null, f.item->>'question', (f.item->>'question') || chr(10) || (f.item->>'answer'), 'faq', null, null
+select null, null, f.ord::int - 1, null, f.item->>'question', (f.item->>'question') || chr(10) || (f.item->>'answer'), 'faq', null, null, null
 from businesses b cross join lateral jsonb_array_elements(b.faqs) with ordinality f(item, ord)
 where b.id = ?::uuid
 union all
-select null, null, null, pp.field, pp.title, pp.title || chr(10) || pp.body, 'profile', null, null
+select null, null, null, pp.field, pp.title, pp.title || chr(10) || pp.body, 'profile', null, null, null
 from businesses b cross join lateral ${PROFILE_PASSAGES}
 where b.id = ?::uuid and nullif(btrim(pp.body), '') is not null`;

@@ -21,6 +21,41 @@ function packageDir(pkg: string): string {
   return path.dirname(require.resolve(`${pkg}/package.json`));
 }
 
+/**
+ * What the query editor shows on a first visit (instead of GraphiQL's welcome comment): one
+ * example of each kind of operation; the run button asks which one to run.
+ */
+export const PLAYGROUND_EXAMPLES = `# WarmProspect Concierge: example operations. Admin ones need your API key in the
+# Headers tab below ({"x-api-key": "wpk_..."}). Press run and pick an operation.
+
+# A query (admin): your businesses and the tag to paste on their sites.
+query Businesses {
+  businesses {
+    id
+    name
+    embedSnippet
+  }
+}
+
+# A mutation (public): a chat session, greeting first. Use an id from Businesses.
+mutation StartSession {
+  startSession(businessId: "BUSINESS_ID") {
+    id
+    messages { role text }
+  }
+}
+
+# A subscription (public, over WebSocket): a reply as it streams.
+# sendMessage(input: {sessionId, text}) gives the replyId.
+subscription ReplyStream {
+  replyStream(replyId: "REPLY_ID") {
+    seq
+    delta
+    done
+  }
+}
+`;
+
 const BOOT_SCRIPT = `
 (function () {
   var url = location.origin + '/graphql';
@@ -47,6 +82,7 @@ const BOOT_SCRIPT = `
     fetcher: fetcher,
     defaultEditorToolsVisibility: 'headers',
     defaultHeaders: '{\\n  "x-api-key": ""\\n}',
+    defaultQuery: ${JSON.stringify(PLAYGROUND_EXAMPLES)},
     shouldPersistHeaders: persist,
     storage: persist ? window.sessionStorage : inMemory,
   };

@@ -1,4 +1,8 @@
 import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { buildSchema, parse, validate } from 'graphql';
+import { PLAYGROUND_EXAMPLES } from '../../src/server/playground';
 import type { Browser, Page, WebSocket as PwWebSocket } from 'playwright-core';
 import { AddKnowledgeDocumentDocument } from '../generated/graphql';
 import { describeInBrowser, launchChromium } from '../support/browser';
@@ -119,6 +123,26 @@ describeInBrowser('Playground in headless Chromium', () => {
     await page.waitForSelector('.graphiql-container .graphiql-query-editor .CodeMirror', { timeout: 20_000 });
     await page.waitForSelector(`${HEADERS_EDITOR} .CodeMirror`);
     expect(foreign).toEqual([]);
+  });
+
+  it("is titled with the product name and opens with example operations (a query, a mutation, a subscription), not GraphiQL's welcome", async () => {
+    // Its own page: a first visit, whatever the other cases typed.
+    const fresh = await browser.newPage();
+    let examples: string;
+    try {
+      await fresh.goto(server.url);
+      await fresh.waitForSelector('.graphiql-container .graphiql-query-editor .CodeMirror', { timeout: 20_000 });
+      expect(await fresh.title()).toBe('WarmProspect Concierge — GraphQL Playground');
+      examples = await editorText(fresh, '.graphiql-query-editor');
+    } finally {
+      await fresh.close();
+    }
+    expect(examples).not.toMatch(/Welcome to GraphiQL/i);
+    expect(examples.match(/^(query|mutation|subscription) \w+/gm)).toEqual(['query Businesses', 'mutation StartSession', 'subscription ReplyStream']);
+    expect(examples).toBe(PLAYGROUND_EXAMPLES);
+    // Valid against the committed schema: each one runs as shown (with real ids filled in).
+    const schema = buildSchema(readFileSync(join(__dirname, '../../schema.graphql'), 'utf8'));
+    expect(validate(schema, parse(PLAYGROUND_EXAMPLES)).map((e) => e.message)).toEqual([]);
   });
 
   it('runs a query with the x-api-key typed into the headers editor', async () => {

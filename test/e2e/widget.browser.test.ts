@@ -1,7 +1,8 @@
 import { createServer, type Server } from 'node:http';
+import { readFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { BusinessEmbedDocument, CreateBusinessDocument, UpdateBusinessDocument, WidgetSessionDocument, type CreateBusinessInput } from '../generated/graphql';
+import { BusinessEmbedDocument, ConversationDocument, CreateBusinessDocument, UpdateBusinessDocument, WidgetSessionDocument, type CreateBusinessInput } from '../generated/graphql';
 import { bootstrapKey, keyHeader } from '../support/admin';
 import { collectConsoleErrors, describeInBrowser, launchChromium } from '../support/browser';
 import { gql } from '../support/client';
@@ -191,6 +192,9 @@ describeInBrowser('the widget in headless Chromium, on a business site of anothe
         GEMINI_BASE_URL: fake.baseUrl,
         GEMINI_MODEL: 'fake-flash',
         RATE_LIMIT_CHAT: 'off',
+        // No worker process: this server keeps the conversation records itself (the admin
+        // `conversation` query shows the thumbs).
+        JOB_DRIVER: 'inline',
       }),
     );
     site = await HostSite.start();
@@ -402,6 +406,78 @@ describeInBrowser('the widget in headless Chromium, on a business site of anothe
     await form.waitFor({ state: 'hidden', timeout: 10_000 });
     await lastAssistantIs(page, 'Thank you! Harbor Dental will be in touch.');
     expect((await session())?.contactDetails).toEqual({ name: 'Ana Lopez', email: 'ana@example.com', phone: null });
+  });
+
+  it('rates an answer with thumbs up, then down: toggle buttons with aria-pressed, the rating reaches the server, the pressed one survives a reload', async () => {
+    script.set('Is parking free?', { reply: 'Yes, parking is free for patients.', delayMs: 5 });
+    await openSite();
+    await openPanel();
+    // Greetings are not answers: no thumbs on them.
+    expect(await chat().locator('[part~="rate"]').count()).toBe(0);
+    await send('Is parking free?');
+    await lastAssistantIs(page, 'Yes, parking is free for patients.');
+    const answer = chat().locator('[part~="assistant"]').last();
+    const messageId = await answer.getAttribute('data-id');
+    expect(messageId).toEqual(expect.any(String));
+    const group = chat().locator(`[part="rating"][data-for="${messageId}"]`);
+    const up = group.getByRole('button', { name: 'Helpful', exact: true });
+    const down = group.getByRole('button', { name: 'Not helpful' });
+    expect([await up.getAttribute('aria-pressed'), await down.getAttribute('aria-pressed')]).toEqual(['false', 'false']);
+    expect(await chat().locator('[part~="rate"]').count()).toBe(2); // only under the answer
+
+    const sessionId = await sessionIdOfPage();
+    const ratingOnServer = async () => (await gql(server.url, ConversationDocument, { id: sessionId }, admin())).data?.conversation?.messages.find((m) => m.id === messageId)?.rating ?? null;
+    const serverSays = async (rating: string) => {
+      for (const until = Date.now() + 10_000; Date.now() < until; await new Promise((r) => setTimeout(r, 100))) if ((await ratingOnServer()) === rating) return;
+      throw new Error(`the server never recorded ${rating}; it has ${String(await ratingOnServer())}`);
+    };
+
+    await up.click();
+    await serverSays('UP');
+    expect([await up.getAttribute('aria-pressed'), await down.getAttribute('aria-pressed')]).toEqual(['true', 'false']);
+    await chat().locator('[aria-live="polite"]', { hasText: 'Thank you for your feedback.' }).waitFor({ state: 'attached' });
+
+    await down.click();
+    await serverSays('DOWN');
+    expect([await up.getAttribute('aria-pressed'), await down.getAttribute('aria-pressed')]).toEqual(['false', 'true']);
+
+    await page.reload();
+    await page.waitForSelector('warmprospect-chat[state="ready"]', { state: 'attached', timeout: 15_000 });
+    await chat().locator('[part="launcher"]').click();
+    await group.waitFor({ timeout: 15_000 });
+    expect([await up.getAttribute('aria-pressed'), await down.getAttribute('aria-pressed')]).toEqual(['false', 'true']);
+  });
+
+  it('has no accessibility violations (axe-core) in the open panel: greeting, CTAs, an answer with thumbs, the contact form', async () => {
+    script.set('Can I book a check-up?', { reply: 'Of course. May I have your name?', delayMs: 5 });
+    await openSite();
+    await openPanel();
+    await chat().locator('[part~="cta"]').first().waitFor();
+    const axe = readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8');
+    await page.addScriptTag({ content: axe });
+    const violations = async () =>
+      page.evaluate(async () => {
+        const result = await (window as unknown as { axe: { run(context: unknown): Promise<{ violations: Array<{ id: string; impact: string; nodes: Array<{ target: unknown }> }> }> } }).axe.run(
+          document.querySelector('warmprospect-chat'),
+        );
+        return result.violations.map((v) => ({ id: v.id, impact: v.impact, targets: v.nodes.map((n) => JSON.stringify(n.target)) }));
+      });
+    expect(await violations()).toEqual([]);
+    // It did look inside the shadow root: the widget's buttons were checked for names.
+    const checkedButtons = await page.evaluate(async () => {
+      const result = await (window as unknown as { axe: { run(context: unknown, options: unknown): Promise<{ passes: Array<{ nodes: unknown[] }> }> } }).axe.run(
+        document.querySelector('warmprospect-chat'),
+        { runOnly: ['button-name'] },
+      );
+      return result.passes[0]?.nodes.length ?? 0;
+    });
+    expect(checkedButtons).toBeGreaterThanOrEqual(4); // launcher, close, CTAs, send
+
+    await send('Can I book a check-up?');
+    await lastAssistantIs(page, 'Of course. May I have your name?');
+    await chat().locator('[part="contact-form"]').waitFor({ state: 'visible', timeout: 5_000 });
+    await chat().locator('[part~="rate"]').first().waitFor();
+    expect(await violations()).toEqual([]);
   });
 
   it('closes with Escape and gives the focus back to the launcher', async () => {

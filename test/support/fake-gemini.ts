@@ -2,9 +2,24 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo, Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
 
+const EMBED_DIMS = 64;
+/** Dimensions 0..MEANING_DIMS-1 belong to `FakeGemini.meanings` groups. */
+const MEANING_DIMS = 16;
+/** A meaning word counts this many plain words (a passage is about its meaning more than its other words). */
+const MEANING_WEIGHT = 4;
+const EMBED_STOP = new Set('a an the is are do does you your i my me we our it of to in on at for and or can what how is there any with'.split(' '));
+
 /** How the fake answers the next request of a kind. */
 export type FakeMode = 'ok' | '429' | '500' | 'hang' | 'drop';
-export type EndpointKind = 'stream' | 'generate';
+export type EndpointKind = 'stream' | 'generate' | 'embed';
+
+/** One embedding request as it arrived (`:embedContent` or `:batchEmbedContents`). */
+export interface EmbedRequest {
+  model: string;
+  path: string;
+  taskType: string | undefined;
+  texts: string[];
+}
 
 /** What the fake measured for one stream request (performance.now() of its process). */
 export interface FakeTiming {
@@ -90,7 +105,15 @@ export class FakeGemini {
   /** False: request bodies are not kept in `requests` (a benchmark sends thousands). */
   recordRequests = true;
   private readonly timings = new Map<string, FakeTiming>();
-  private readonly queues: Record<EndpointKind, FakeMode[]> = { stream: [], generate: [] };
+  private readonly queues: Record<EndpointKind, FakeMode[]> = { stream: [], generate: [], embed: [] };
+  /** Every embedding request, in order. */
+  readonly embedRequests: EmbedRequest[] = [];
+  /**
+   * Groups of words the fake's embeddings treat as one meaning: words of a group share a
+   * dimension, every other word (lower-cased, a plural "s" dropped) gets its own by hash. So
+   * a test can make a question and a passage that share no word close in vector space.
+   */
+  meanings: string[][] = [];
   private readonly sockets = new Set<Socket>();
 
   private constructor(private readonly server: Server) {}
@@ -133,6 +156,27 @@ export class FakeGemini {
     this.requests.length = 0;
     this.queues.stream.length = 0;
     this.queues.generate.length = 0;
+    this.queues.embed.length = 0;
+    this.embedRequests.length = 0;
+  }
+
+  /** The fake's deterministic embedding of a text (unit length, 64 dimensions). */
+  vectorOf(text: string): number[] {
+    const v = new Array<number>(EMBED_DIMS).fill(0);
+    for (const raw of text.toLowerCase().match(/[a-z0-9]+/g) ?? []) {
+      const word = raw.length > 3 ? raw.replace(/s$/, '') : raw;
+      if (EMBED_STOP.has(word)) continue;
+      const group = this.meanings.findIndex((g) => g.some((m) => m === word || m === raw));
+      let dim = group;
+      if (group < 0) {
+        let h = 0;
+        for (const ch of word) h = (h * 31 + ch.charCodeAt(0)) >>> 0;
+        dim = MEANING_DIMS + (h % (EMBED_DIMS - MEANING_DIMS));
+      }
+      v[dim] += group >= 0 ? MEANING_WEIGHT : 1;
+    }
+    const norm = Math.hypot(...v) || 1;
+    return v.map((x) => x / norm);
   }
 
   async close(): Promise<void> {
@@ -142,7 +186,7 @@ export class FakeGemini {
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', 'http://fake');
-    const m = /^\/v1beta\/models\/([^:]+):(streamGenerateContent|generateContent)$/.exec(url.pathname);
+    const m = /^\/v1beta\/models\/([^:]+):(streamGenerateContent|generateContent|embedContent|batchEmbedContents)$/.exec(url.pathname);
     if (req.method !== 'POST' || !m) {
       res.writeHead(404).end();
       return;
@@ -150,6 +194,7 @@ export class FakeGemini {
     const chunks: Buffer[] = [];
     for await (const chunk of req) chunks.push(chunk as Buffer);
     const receivedAt = performance.now();
+    if (m[2] === 'embedContent' || m[2] === 'batchEmbedContents') return this.embed(req, res, m[1], m[2], `${url.pathname}${url.search}`, Buffer.concat(chunks).toString('utf8'));
     const kind: EndpointKind = m[2] === 'streamGenerateContent' ? 'stream' : 'generate';
     const recorded: RecordedRequest = {
       kind,
@@ -199,6 +244,22 @@ export class FakeGemini {
       if (this.chunkDelayMs > 0) await new Promise((r) => setTimeout(r, this.chunkDelayMs));
     }
     res.end();
+  }
+
+  private embed(req: IncomingMessage, res: ServerResponse, model: string, method: string, path: string, raw: string): void {
+    type EmbedBody = { content?: { parts: Array<{ text?: string }> }; taskType?: string };
+    const body = JSON.parse(raw) as EmbedBody & { requests?: EmbedBody[] };
+    const items = method === 'batchEmbedContents' ? (body.requests ?? []) : [body];
+    const texts = items.map((r) => (r.content?.parts ?? []).map((p) => p.text ?? '').join(''));
+    this.embedRequests.push({ model, path, taskType: items[0]?.taskType, texts });
+    if (req.headers['x-goog-api-key'] !== 'test') return this.error(res, 400, 'API key not valid', 'INVALID_ARGUMENT');
+    const mode = this.queues.embed.shift() ?? 'ok';
+    if (mode === 'hang') return;
+    if (mode === '429') return this.error(res, 429, 'Resource has been exhausted', 'RESOURCE_EXHAUSTED');
+    if (mode === '500' || mode === 'drop') return this.error(res, 500, 'Internal error', 'INTERNAL');
+    res.writeHead(200, { 'content-type': 'application/json' });
+    const vectors = texts.map((t) => ({ values: this.vectorOf(t) }));
+    res.end(JSON.stringify(method === 'batchEmbedContents' ? { embeddings: vectors } : { embedding: vectors[0] }));
   }
 
   private error(res: ServerResponse, status: number, message: string, reason: string): void {

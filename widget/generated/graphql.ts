@@ -34,6 +34,23 @@ export type CtaAction =
   /** Answers with the node's children as new buttons; no model call. */
   | 'SHOW_CHILDREN';
 
+/** The visitor's rating of one assistant message of their own session. */
+export type RateMessageInput = {
+  /** Optional, at most 1,000 characters. */
+  comment?: string | null | undefined;
+  /** An assistant message of that session. */
+  messageId: string | number;
+  /** UP or DOWN; a later rating of the same message replaces it. */
+  rating: Rating;
+  /** The visitor's session. */
+  sessionId: string | number;
+};
+
+/** A visitor's thumbs on an assistant message (rateMessage). */
+export type Rating =
+  | 'DOWN'
+  | 'UP';
+
 /** Who wrote a chat message. */
 export type Role =
   /** The business's concierge. */
@@ -112,6 +129,13 @@ export type WidgetSubmitContactMutationVariables = Exact<{
 
 
 export type WidgetSubmitContactMutation = { submitContactDetails: { id: string } };
+
+export type WidgetRateMessageMutationVariables = Exact<{
+  input: RateMessageInput;
+}>;
+
+
+export type WidgetRateMessageMutation = { rateMessage: boolean };
 
 export class TypedDocumentString<TResult, TVariables>
   extends String
@@ -333,3 +357,8 @@ export const WidgetSubmitContactDocument = new TypedDocumentString(`
   }
 }
     `) as unknown as TypedDocumentString<WidgetSubmitContactMutation, WidgetSubmitContactMutationVariables>;
+export const WidgetRateMessageDocument = new TypedDocumentString(`
+    mutation WidgetRateMessage($input: RateMessageInput!) {
+  rateMessage(input: $input)
+}
+    `) as unknown as TypedDocumentString<WidgetRateMessageMutation, WidgetRateMessageMutationVariables>;

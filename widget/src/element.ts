@@ -1,12 +1,13 @@
 import { ChatApi, ChatApiError } from './api';
 import { followReply } from './reply';
 import { ContactForm, type ContactDetailsValue } from './contact-form';
-import { ChatStorage } from './storage';
+import { ChatStorage, MAX_RATINGS } from './storage';
 import { STYLES } from './styles';
 import { el, link, safeHttpUrl, textWithLinks } from './text';
 import { canRecord, startRecording, type Recording } from './voice';
 import {
   WidgetBusinessDocument,
+  WidgetRateMessageDocument,
   WidgetSendMessageDocument,
   WidgetSendVoiceDocument,
   WidgetSessionDocument,
@@ -19,6 +20,7 @@ import {
 
 type Business = NonNullable<WidgetBusinessQuery['publicBusiness']>;
 type Role = WidgetMessageFragment['role'];
+type Rating = 'UP' | 'DOWN';
 
 const HEX_COLOUR = /^#[0-9a-f]{6}$/i;
 
@@ -30,6 +32,11 @@ function onAccent(hex: string): string {
   };
   const luminance = 0.2126 * channel(1) + 0.7152 * channel(3) + 0.0722 * channel(5);
   return luminance > 0.4 ? '#111827' : '#ffffff';
+}
+
+/** An answer to the visitor (not a menu of CTAs, a greeting or a local notice): it can be rated. */
+function isAnswer(m: WidgetMessageFragment): boolean {
+  return m.role === 'ASSISTANT' && m.ctas.length === 0;
 }
 
 /**
@@ -240,7 +247,7 @@ export class WarmProspectChat extends HTMLElement {
   private async startNewSession(): Promise<string> {
     const { startSession } = await this.api.request(WidgetStartSessionDocument, { businessId: this.business?.id ?? this.getAttribute('business-id') ?? '' });
     this.sessionId = startSession.id;
-    this.storage.update({ sessionId: startSession.id, pendingReplyId: undefined });
+    this.storage.update({ sessionId: startSession.id, pendingReplyId: undefined, ratings: undefined });
     this.log.replaceChildren();
     this.renderTranscript(startSession.messages);
     return startSession.id;
@@ -264,7 +271,12 @@ export class WarmProspectChat extends HTMLElement {
   // ---- the transcript ----
 
   private renderTranscript(messages: readonly WidgetMessageFragment[]): void {
-    for (const m of messages) this.appendMessage(m.role, m.text, m.id);
+    let visitorSpoke = false;
+    for (const m of messages) {
+      const bubble = this.appendMessage(m.role, m.text, m.id);
+      if (m.role === 'USER') visitorSpoke = true;
+      else if (visitorSpoke && isAnswer(m)) this.addRating(bubble, m.id);
+    }
     const last = messages[messages.length - 1];
     const visitorWrote = messages.some((m) => m.role === 'USER');
     this.showCtas(last?.role === 'ASSISTANT' ? last.ctas : [], visitorWrote ? [] : (this.business?.suggestedQuestions ?? []));
@@ -417,6 +429,7 @@ export class WarmProspectChat extends HTMLElement {
       const shown: HTMLElement = bubble ?? this.appendMessage('ASSISTANT', '');
       shown.dataset.id = message.id;
       this.setText(shown, message.text);
+      if (isAnswer(message)) this.addRating(shown, message.id);
       this.showCtas(message.ctas);
       this.announce(`${this.business?.name ?? 'Assistant'}: ${message.text}`);
       // The server flags a reply that asks for a contact detail: offer the form, focused on that field.
@@ -424,6 +437,50 @@ export class WarmProspectChat extends HTMLElement {
     } finally {
       this.showTyping(false);
       this.storage.update({ pendingReplyId: undefined });
+    }
+  }
+
+  // ---- thumbs on answers ----
+
+  /**
+   * Thumbs up and down under an answer: two toggle buttons (aria-pressed), the pressed one
+   * restored from storage after a reload. A click sends rateMessage (the last rating counts);
+   * if it fails, the buttons show what was stored before and the notice says why.
+   */
+  private addRating(bubble: HTMLElement, messageId: string): void {
+    const group = el('div', { part: 'rating', class: 'rating', role: 'group', 'aria-label': 'Was this answer helpful?' });
+    group.dataset.for = messageId;
+    const buttons: Record<Rating, HTMLButtonElement> = {
+      UP: el('button', { part: 'rate rate-up', class: 'rate', type: 'button', 'aria-pressed': 'false', 'aria-label': 'Helpful', title: 'Helpful' }, '👍'),
+      DOWN: el('button', { part: 'rate rate-down', class: 'rate', type: 'button', 'aria-pressed': 'false', 'aria-label': 'Not helpful', title: 'Not helpful' }, '👎'),
+    };
+    const show = (rating: Rating | null) => {
+      for (const r of ['UP', 'DOWN'] as const) buttons[r].setAttribute('aria-pressed', String(r === rating));
+    };
+    show(this.storage.read().ratings?.[messageId] ?? null);
+    for (const rating of ['UP', 'DOWN'] as const) {
+      buttons[rating].addEventListener('click', () => void this.rate(messageId, rating, show));
+      group.append(buttons[rating]);
+    }
+    bubble.after(group);
+  }
+
+  private async rate(messageId: string, rating: Rating, show: (rating: Rating | null) => void): Promise<void> {
+    const before = this.storage.read().ratings?.[messageId] ?? null;
+    if (before === rating) return;
+    show(rating);
+    try {
+      // No new session on NOT_FOUND (as inSession would): the message belongs to this one.
+      const sessionId = await this.ensureSession();
+      await this.api.request(WidgetRateMessageDocument, { input: { sessionId, messageId, rating } });
+      const ratings = { ...this.storage.read().ratings, [messageId]: rating };
+      const ids = Object.keys(ratings);
+      for (const old of ids.slice(0, Math.max(0, ids.length - MAX_RATINGS))) delete ratings[old];
+      this.storage.update({ ratings });
+      this.announce('Thank you for your feedback.');
+    } catch (err) {
+      show(before);
+      this.showError(err);
     }
   }
 

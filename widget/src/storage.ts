@@ -9,7 +9,15 @@ export interface StoredChat {
   sessionId?: string;
   /** A reply that had not finished when it was last seen. */
   pendingReplyId?: string;
+  /**
+   * The visitor's thumbs on this session's answers, by message id, so the pressed button is
+   * shown again after a reload (the public session query does not return ratings). The newest
+   * {@link MAX_RATINGS} are kept.
+   */
+  ratings?: Record<string, 'UP' | 'DOWN'>;
 }
+
+export const MAX_RATINGS = 100;
 
 const memory = new Map<string, StoredChat>();
 

@@ -1,7 +1,7 @@
 /**
  * The widget's styles, inside its shadow root (the host page's CSS does not leak in). A host
  * page restyles it through the CSS parts: launcher, panel, message (with user / assistant),
- * input, send, cta, voice — e.g. `warmprospect-chat::part(launcher) { border-radius: 8px }`.
+ * input, send, cta, voice, typing, contact-form, rating (a group) with rate + rate-up / rate-down — e.g. `warmprospect-chat::part(launcher) { border-radius: 8px }`.
  * `--wp-accent` (from the business's themeColor) and `--wp-on-accent` may be overridden too.
  */
 export const STYLES = `
@@ -63,6 +63,15 @@ header h2 { flex: 1; margin: 0; font-size: 16px; font-weight: 600; }
 .message.user a { color: inherit; }
 .message.assistant a { color: #1d4ed8; }
 .message.failed { opacity: .6; }
+
+.rating { align-self: flex-start; display: flex; gap: 4px; margin-top: -4px; }
+.rate {
+  min-width: 32px; min-height: 32px; padding: 2px 6px; border-radius: 8px; cursor: pointer;
+  border: 1px solid #d1d5db; background: #ffffff; color: #1f2937; font-size: 15px; line-height: 1;
+  filter: grayscale(1); opacity: .75;
+}
+.rate[aria-pressed="true"] { filter: none; opacity: 1; border-color: var(--wp-accent); box-shadow: inset 0 0 0 1px var(--wp-accent); }
+.rate:hover { opacity: 1; }
 
 .typing { align-self: flex-start; display: inline-flex; gap: 4px; padding: 12px; background: #fff; border: 1px solid #e5e7eb; border-radius: 12px; }
 .typing span { width: 7px; height: 7px; border-radius: 50%; background: #6b7280; animation: wp-blink 1.2s infinite ease-in-out; }

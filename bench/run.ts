@@ -1,4 +1,6 @@
 import 'reflect-metadata';
+import { runAnalyticsBench } from './analytics.bench';
+import { runConversationLogBench } from './conversation-log.bench';
 import { runExtractBench } from './extract.bench';
 import { runHelloBench } from './hello.bench';
 import { runQualityBench } from './quality.bench';
@@ -12,6 +14,8 @@ import { runWidgetBench } from './widget.bench';
  * print a small report; they are never part of the test suite.
  */
 const BENCHES: Record<string, () => Promise<void>> = {
+  analytics: runAnalyticsBench,
+  'conversation-log': runConversationLogBench,
   extract: runExtractBench,
   hello: () => runHelloBench(),
   retrieval: runRetrievalBench,

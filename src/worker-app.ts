@@ -9,6 +9,9 @@ import type { AddressInfo } from 'node:net';
 import type { Metrics } from './observability/metrics';
 import { conversationTiming, ConversationWorker } from './analytics/conversation.worker';
 
+/** How often the worker looks for due re-crawls. */
+const RECRAWL_ROUND_MS = 5 * 60_000;
+
 /** A job worker process: the core plus the BullMQ consumer of its job registry. */
 export interface WorkerApp extends Core {
   worker: BullMqJobWorker;
@@ -42,6 +45,11 @@ export async function buildWorker(config: AppConfig, overrides: CoreOverrides = 
   core.webhooks.start();
   const conversationWorker = new ConversationWorker(core.conversations.tasks, core.logger, conversationTiming(config.conversations.idleMs));
   conversationWorker.start();
+  // Re-crawls of businesses with recrawlIntervalHours: a round every RECRAWL_ROUND_MS.
+  const recrawls = setInterval(() => {
+    core.knowledge.service.startDueRecrawls().catch((err: unknown) => core.logger.warn('re-crawl round failed', { error: String(err) }));
+  }, RECRAWL_ROUND_MS);
+  recrawls.unref();
   let metricsServer: Server | null = null;
   if (config.workerMetricsPort !== undefined) {
     try {
@@ -63,6 +71,7 @@ export async function buildWorker(config: AppConfig, overrides: CoreOverrides = 
           server.closeAllConnections();
           await new Promise<void>((resolve) => server.close(() => resolve()));
         }
+        clearInterval(recrawls);
         await conversationWorker.close();
         await worker.close();
         await closeRedis(connection);

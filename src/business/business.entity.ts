@@ -91,6 +91,10 @@ export class BusinessEntity implements BusinessProfile {
   @Property({ type: 'json' })
   synonyms: string[][] = [];
 
+  /** Hours between automatic re-crawls of `websiteUrl` by the worker; null: none. */
+  @Property({ type: 'integer', nullable: true })
+  recrawlIntervalHours?: number | null;
+
   @Property({ type: 'timestamptz' })
   createdAt: Date = new Date();
 

@@ -36,6 +36,7 @@ export function toBusiness(e: BusinessRow): Business {
     requiredContactFields: [...e.requiredContactFields],
     defaultPhoneRegion: e.defaultPhoneRegion ?? null,
     synonyms: e.synonyms.map((g) => [...g]),
+    recrawlIntervalHours: e.recrawlIntervalHours ?? null,
     createdAt: e.createdAt,
     updatedAt: e.updatedAt,
   };

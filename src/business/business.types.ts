@@ -1,4 +1,4 @@
-import { Field, ID, InputType, ObjectType, registerEnumType } from 'type-graphql';
+import { Field, ID, InputType, Int, ObjectType, registerEnumType } from 'type-graphql';
 import { ContactField, CtaAction, WidgetPosition } from './business.profile';
 import { Cta } from './cta.types';
 
@@ -42,6 +42,8 @@ const D = {
     'What the bot asks the visitor for, one question a turn, once they show intent (booking, a price, a call) or offer details; asked in this order. Defaults to [NAME, EMAIL]; null or [] resets to the default.',
   synonyms:
     'Words and phrases that mean the same for this business, in groups, e.g. [["coeliac", "gluten-free"], ["tune-up", "service"]]: a question using one term of a group is also matched against the others (weighed below its own words). ≤ 200 groups of 2–20 terms of ≤ 60 characters; null clears.',
+  recrawlIntervalHours:
+    'Hours between automatic re-crawls of websiteUrl by the worker (1–720; null: never). A re-crawl sends If-None-Match / If-Modified-Since and re-indexes only pages whose text changed.',
   defaultPhoneRegion:
     'ISO 3166-1 alpha-2 region ("GB", "US") national phone numbers are read in; numbers are stored in E.164. Unset: only numbers with a +country code are accepted.',
 } as const;
@@ -189,6 +191,9 @@ export abstract class BusinessFieldsInput {
 
   @Field(() => [[String]], { nullable: true, description: D.synonyms })
   synonyms?: string[][] | null;
+
+  @Field(() => Int, { nullable: true, description: D.recrawlIntervalHours })
+  recrawlIntervalHours?: number | null;
 }
 
 @InputType({ description: 'A new business. Absent fields get their defaults.' })
@@ -288,6 +293,9 @@ export class Business {
 
   @Field(() => [[String]], { description: D.synonyms })
   synonyms!: string[][];
+
+  @Field(() => Int, { nullable: true, description: D.recrawlIntervalHours })
+  recrawlIntervalHours!: number | null;
 
   @Field({ description: 'When the business was created.' })
   createdAt!: Date;

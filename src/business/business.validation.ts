@@ -206,6 +206,11 @@ export function businessPatch(input: Input, mode: 'create' | 'update'): Patch {
     });
     patch.requiredContactFields = v.length ? [...v] : [...DEFAULT_REQUIRED_CONTACT_FIELDS];
   }
+  if (input.recrawlIntervalHours !== undefined) {
+    const v = input.recrawlIntervalHours;
+    if (v !== null && (!Number.isInteger(v) || v < 1 || v > 720)) bad('recrawlIntervalHours', 'must be a whole number of hours from 1 to 720, or null');
+    patch.recrawlIntervalHours = v;
+  }
   if (input.synonyms !== undefined) patch.synonyms = input.synonyms === null ? [] : synonyms(input.synonyms);
   if (input.defaultPhoneRegion !== undefined) {
     const v = input.defaultPhoneRegion === null ? null : input.defaultPhoneRegion.trim().toUpperCase();

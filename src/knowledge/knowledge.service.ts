@@ -19,6 +19,9 @@ import { extractText, readUpload, sniffFile } from './file-extract';
 import { ExtractBusyError, ExtractTimeoutError, type TextExtractor } from './text-extractor';
 import { MAX_CRAWL_PAGES, MAX_TITLE_LENGTH } from './website.crawl-job';
 
+/** Pages a re-crawl fetches when the business never had a crawl to copy `maxPages` from. */
+export const DEFAULT_RECRAWL_PAGES = 100;
+
 const MAX_URL_LENGTH = 2048;
 const MAX_CATEGORY_LENGTH = 100;
 const MAX_QUERY_LENGTH = 1000;
@@ -171,6 +174,38 @@ export class KnowledgeService {
       throw new BadUserInputError(`url may not be crawled: ${err.message}`, { field: 'url' });
     }
     return this.startJob(businessId, IndexJobKind.CRAWL, JOB_CRAWL, { url: checked, maxPages });
+  }
+
+  /**
+   * Starts the re-crawls that are due (run by the worker every few minutes): every business
+   * with `recrawlIntervalHours` and a `websiteUrl` whose last crawl started longer ago than
+   * its interval (or that never had one), with the last crawl's `maxPages` (else
+   * {@link DEFAULT_RECRAWL_PAGES}). A business whose crawl is under way gets no second one
+   * (`startJob`); a website the outbound rules refuse is logged and skipped. Returns the jobs
+   * started. Failure: Postgres failing fails the round (logged by the caller; the next round
+   * tries again); a job row once created is run by the queue as any crawl.
+   */
+  async startDueRecrawls(): Promise<IndexJobEntity[]> {
+    const { rows } = await this.orm.em.getKnex().raw<{ rows: Array<{ id: string; url: string; pages: number | null }> }>(
+      `select b.id::text as id, b.website_url as url,
+              (select (j.payload->>'maxPages')::int from index_jobs j where j.business_id = b.id and j.kind = 'CRAWL' order by j.created_at desc limit 1) as pages
+       from businesses b
+       where b.recrawl_interval_hours is not null and nullif(btrim(b.website_url), '') is not null
+         and not exists (select 1 from index_jobs j where j.business_id = b.id and j.kind = 'CRAWL'
+                         and j.created_at > now() - make_interval(hours => b.recrawl_interval_hours))`,
+    );
+    const started: IndexJobEntity[] = [];
+    for (const row of rows) {
+      try {
+        const url = httpUrl(row.url, 'websiteUrl');
+        await this.outbound.checkUrl(url);
+        const pages = row.pages && row.pages >= 1 && row.pages <= MAX_CRAWL_PAGES ? row.pages : DEFAULT_RECRAWL_PAGES;
+        started.push(await this.startJob(row.id, IndexJobKind.CRAWL, JOB_CRAWL, { url, maxPages: pages, recrawl: true }));
+      } catch (err) {
+        this.logger.warn('re-crawl not started', { businessId: row.id, error: err instanceof Error ? err.message : String(err) });
+      }
+    }
+    return started;
   }
 
   async job(principal: Principal | null | undefined, id: string): Promise<IndexJobEntity | null> {

@@ -6,7 +6,8 @@ import type { OutboundClient } from '../outbound/outbound.client';
 import { assertQuota, QuotaExceededError, saveDocument } from './document.store';
 import { DocumentFormat, type IndexJobEntity } from './knowledge.entity';
 import type { TextExtractor } from './text-extractor';
-import { CrawlFailure, WebsiteCrawler } from './website.crawler';
+import { CrawlFailure, WebsiteCrawler, type KnownPage } from './website.crawler';
+import { createHash } from 'node:crypto';
 
 /** The most pages one crawl may fetch (`crawlWebsite(maxPages)`). */
 export const MAX_CRAWL_PAGES = 1000;
@@ -54,16 +55,31 @@ export class WebsiteCrawlRunner implements CrawlRunner {
     const crawler = new WebsiteCrawler({ ...this.config.knowledge.crawl, maxPages }, this.outbound, this.metrics, this.logger);
     // The business's quota: once a page does not fit, later pages are fetched but not stored.
     let full: QuotaExceededError | null = null;
+    const known = await this.knownPages(job.businessId);
+    let unchanged = 0;
     const report = await this.guard(job, () => crawler.crawl(
       url,
       async (page) => {
         if (full) return;
+        const before = known.get(page.url);
+        if (page.notModified && before) {
+          unchanged++;
+          return;
+        }
         // Off the event loop for pages past a few KB; a page that takes too long is skipped (counted failed).
         const { title, text } = await this.extractor.extract({ format: 'html', content: page.html, mainContent: true });
         if (!text.trim()) return;
+        const validators = { etag: page.etag ?? null, lastModified: page.lastModified ?? null, links: page.links ?? [] };
+        const pageTitle = (title || new URL(page.url).pathname).slice(0, MAX_TITLE_LENGTH);
+        if (before && before.hash === createHash('sha256').update(text).digest('hex') && before.title === pageTitle) {
+          // Same text as stored (the server sent no validators, or new ones): not re-indexed.
+          unchanged++;
+          await this.saveValidators(before.id, validators);
+          return;
+        }
         const fields = {
           businessId: job.businessId,
-          title: (title || new URL(page.url).pathname).slice(0, MAX_TITLE_LENGTH),
+          title: pageTitle,
           format: DocumentFormat.HTML,
           category: categoryFromUrl(page.url),
           sourceUrl: page.url,
@@ -80,17 +96,43 @@ export class WebsiteCrawlRunner implements CrawlRunner {
           if (err instanceof QuotaExceededError) full = err;
           throw err;
         }
+        await this.saveValidators(doc.id, validators);
         await indexOne(doc.id);
       },
       (done, planned) => progress(Math.min(0.99, done / Math.max(1, planned))),
+      known,
     ));
-    this.logger.info('crawl finished', { jobId: job.id, businessId: job.businessId, ...report });
+    this.logger.info('crawl finished', { jobId: job.id, businessId: job.businessId, ...report, unchanged });
     if (full) {
       throw new CrawlFailure(`the business's knowledge quota is full (${(full as QuotaExceededError).message}); pages stored before that were kept`, false);
     }
     if (report.fetched === 0) {
       throw new CrawlFailure(`no page could be fetched from the website (${report.failed} failed, ${report.skippedByRobots} disallowed by robots.txt)`, true);
     }
+  }
+
+  /** The business's crawled pages (documents with a source URL): validators, links, title and the sha256 of the stored text. */
+  private async knownPages(businessId: string): Promise<Map<string, KnownPage & { id: string; hash: string; title: string }>> {
+    const { rows } = await this.orm.em.getKnex().raw<{ rows: Array<{ id: string; url: string; etag: string | null; lm: string | null; hash: string; title: string; links: string[] | null }> }>(
+      `select id::text as id, source_url as url, http_etag as etag, http_last_modified as lm, encode(sha256(convert_to(content, 'UTF8')), 'hex') as hash, title, page_links as links
+       from knowledge_documents where business_id = ?::uuid and source_url is not null and indexed_at is not null`,
+      [businessId],
+    );
+    return new Map(rows.map((r) => [r.url, { id: r.id, etag: r.etag, lastModified: r.lm, hash: r.hash, title: r.title, links: r.links ?? [] }]));
+  }
+
+  /**
+   * Stores a page's validators and links after its document is saved (a separate statement:
+   * if Postgres fails here the crawl job fails and retries as for any page; a page stored
+   * without validators is fetched unconditionally next time and compared by its text hash).
+   */
+  private async saveValidators(documentId: string, v: { etag: string | null; lastModified: string | null; links: string[] }): Promise<void> {
+    await this.orm.em.getKnex().raw('update knowledge_documents set http_etag = ?, http_last_modified = ?, page_links = ?::jsonb where id = ?::uuid', [
+      v.etag,
+      v.lastModified,
+      JSON.stringify(v.links.slice(0, 500)),
+      documentId,
+    ]);
   }
 
   /** Any error but a CrawlFailure (a database error while storing a page, a bug) becomes a generic one; the detail is logged. */

@@ -22,7 +22,21 @@ export interface CrawlLimits {
 
 export interface FetchedPage {
   url: string;
+  /** Empty when `notModified`. */
   html: string;
+  /** The server answered 304 to the conditional request: the stored page is current. */
+  notModified?: boolean;
+  etag?: string | null;
+  lastModified?: string | null;
+  /** Same-origin links of the page (the stored ones when `notModified`). */
+  links?: string[];
+}
+
+/** What an earlier crawl stored of a page: its validators and links. */
+export interface KnownPage {
+  etag: string | null;
+  lastModified: string | null;
+  links: string[];
 }
 
 export interface CrawlReport {
@@ -31,6 +45,8 @@ export interface CrawlReport {
   failed: number;
   skippedByRobots: number;
   stoppedBy: 'done' | 'maxPages' | 'time';
+  /** Pages that answered 304 Not Modified to a conditional request (counted in `fetched` too). */
+  notModified: number;
 }
 
 const NOT_PAGES = /\.(png|jpe?g|gif|webp|svg|ico|pdf|zip|gz|mp[34]|mov|avi|woff2?|ttf|css|js|json|xml|txt)$/i;
@@ -114,6 +130,8 @@ export class WebsiteCrawler {
     startUrl: string,
     onPage: (page: FetchedPage) => Promise<void>,
     onProgress: (done: number, planned: number) => Promise<void>,
+    /** Pages of an earlier crawl: fetched with If-None-Match / If-Modified-Since. */
+    known: ReadonlyMap<string, KnownPage> = new Map(),
   ): Promise<CrawlReport> {
     const limits = this.limits;
     const start = normalize(startUrl);
@@ -124,7 +142,7 @@ export class WebsiteCrawler {
     const delayMs = Math.min(10_000, (robots.getCrawlDelay(limits.userAgent) ?? 0) * 1000);
     const allowed = (url: string) => robots.isAllowed(url, limits.userAgent) !== false;
 
-    const report: CrawlReport = { mode: 'links', fetched: 0, failed: 0, skippedByRobots: 0, stoppedBy: 'done' };
+    const report: CrawlReport = { mode: 'links', fetched: 0, failed: 0, skippedByRobots: 0, stoppedBy: 'done', notModified: 0 };
     // Only the site's own sitemaps: a `Sitemap:` line naming another origin is ignored.
     const listed = robots.getSitemaps().filter((u) => sameOrigin(u, origin));
     const sitemapUrls = await this.sitemapUrls(listed.length ? listed : [`${origin}/sitemap.xml`], origin, deadline);
@@ -169,11 +187,12 @@ export class WebsiteCrawler {
         accepted++;
         inFlight++;
         try {
-          const page = await this.fetchText(next.url, ['text/html', 'application/xhtml+xml'], deadline, origin);
-          if (follow && next.depth < limits.maxDepth) {
-            for (const link of this.links(page.text, page.url)) if (new URL(link).origin === origin) push(link, next.depth + 1);
-          }
-          await onPage({ url: next.url, html: page.text });
+          const before = known.get(next.url);
+          const page = await this.fetchText(next.url, ['text/html', 'application/xhtml+xml'], deadline, origin, before);
+          const links = page.notModified ? (before?.links ?? []) : this.links(page.text, page.url).filter((link) => new URL(link).origin === origin);
+          if (follow && next.depth < limits.maxDepth) for (const link of links) push(link, next.depth + 1);
+          if (page.notModified) report.notModified++;
+          await onPage({ url: next.url, html: page.text, notModified: page.notModified, etag: page.etag, lastModified: page.lastModified, links });
           report.fetched++;
           this.metrics.crawlPages.inc({ outcome: 'fetched' });
         } catch (err) {
@@ -260,7 +279,16 @@ export class WebsiteCrawler {
    * `origin` (else {@link OffOriginError}, nothing requested). `types`: accepted content
    * types (null: any). A refused address is never retried.
    */
-  private async fetchText(url: string, types: string[] | null, deadline: number, origin: string): Promise<{ url: string; text: string }> {
+  private async fetchText(
+    url: string,
+    types: string[] | null,
+    deadline: number,
+    origin: string,
+    known?: KnownPage,
+  ): Promise<{ url: string; text: string; notModified?: boolean; etag?: string | null; lastModified?: string | null }> {
+    const conditional: Record<string, string> = {};
+    if (known?.etag) conditional['if-none-match'] = known.etag;
+    if (known?.lastModified) conditional['if-modified-since'] = known.lastModified;
     const { retries, requestTimeoutMs, maxPageBytes, userAgent } = this.limits;
     for (let attempt = 0; ; attempt++) {
       let retryAfterMs = 0;
@@ -270,7 +298,7 @@ export class WebsiteCrawler {
         for (let hop = 0; ; hop++) {
           if (!sameOrigin(current, origin)) throw new OffOriginError();
           res = await this.outbound.fetch(current, {
-            headers: { 'user-agent': userAgent, accept: types ? types.join(', ') : '*/*' },
+            headers: { 'user-agent': userAgent, accept: types ? types.join(', ') : '*/*', ...(hop === 0 ? conditional : {}) },
             maxBytes: maxPageBytes,
             timeoutMs: requestTimeoutMs,
             maxRedirects: 0,
@@ -287,10 +315,12 @@ export class WebsiteCrawler {
           retryAfterMs = Number.isFinite(header) && header > 0 ? Math.min(10_000, header * 1000) : 0;
           throw new HttpStatusError(res.status);
         }
+        const validators = { etag: header(res.headers.etag), lastModified: header(res.headers['last-modified']) };
+        if (res.status === 304 && known) return { url: current, text: '', notModified: true, ...validators };
         if (res.status < 200 || res.status >= 300) throw new HttpStatusError(res.status);
         const type = (res.headers['content-type'] ?? '').split(';')[0].trim().toLowerCase();
         if (types && !types.includes(type)) throw new Error(`not a page (${type || 'no content type'})`);
-        return { url: current, text: res.body.toString('utf8') };
+        return { url: current, text: res.body.toString('utf8'), ...validators };
       } catch (err) {
         const retryable =
           err instanceof HttpStatusError
@@ -302,6 +332,11 @@ export class WebsiteCrawler {
       }
     }
   }
+}
+
+function header(value: string | string[] | undefined): string | null {
+  const v = Array.isArray(value) ? value[0] : value;
+  return v && v.length <= 500 ? v : null;
 }
 
 function sameOrigin(url: string, origin: string): boolean {

@@ -43,7 +43,7 @@ describe('schema.graphql documentation', () => {
           'name', 'description', 'primaryGoal', 'personality', 'instructions', 'greeting', 'secondaryGreeting', 'privacyStatement',
           'services', 'hours', 'location', 'contactEmail', 'contactPhone', 'websiteUrl', 'faqs', 'suggestedQuestions', 'ctaTree',
           'enabledCategories', 'themeColor', 'widgetPosition', 'buttonText', 'logoUrl', 'voiceEnabled', 'allowedOrigins',
-          'requiredContactFields', 'defaultPhoneRegion', 'synonyms',
+          'requiredContactFields', 'defaultPhoneRegion', 'synonyms', 'recrawlIntervalHours',
         ].sort(),
       );
       expect(Object.keys(update.getFields()).sort()).toEqual(fields);

@@ -51,7 +51,16 @@ async function runApiProcess(config: AppConfig): Promise<void> {
     logger.error(`cannot listen on ${config.host}:${config.port}: ${err instanceof Error ? err.message : String(err)}`, {
       code: (err as NodeJS.ErrnoException).code,
     });
-    await app.close().catch(() => undefined);
+    // Closing the stores is bounded: nothing was served, so a store that does not answer its
+    // quit (or a pool still connecting under load) must not keep a failed start alive.
+    let bound: NodeJS.Timeout | undefined;
+    await Promise.race([
+      app.close().catch(() => undefined),
+      new Promise<void>((resolve) => {
+        bound = setTimeout(resolve, Math.min(config.shutdownGraceMs, 5_000));
+      }),
+    ]);
+    clearTimeout(bound);
     process.exit(1);
   }
   logger.info('listening', { address, graphql: `${address}/graphql`, ...(cluster.isWorker ? {} : describeConfig(config)) });

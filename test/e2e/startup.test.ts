@@ -16,7 +16,9 @@ afterEach(async () => {
   await Promise.all(children.splice(0).map((c) => c.stop()));
 });
 
-async function runToExit(env: Record<string, string>, timeoutMs = 15_000) {
+// A failed start exits in a few seconds; the bound is wide because CI runs this file on a loaded
+// two-core machine, where starting Node with the whole server takes several seconds by itself.
+async function runToExit(env: Record<string, string>, timeoutMs = 25_000) {
   const child = spawnServer({ LLM_PROVIDER: 'offline', GEMINI_API_KEY: GEMINI_SECRET, ...env });
   children.push(child);
   const exit = await child.waitForExit(timeoutMs);

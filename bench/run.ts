@@ -7,6 +7,7 @@ import { runQualityBench } from './quality.bench';
 import { runRetrievalBench } from './retrieval.bench';
 import { runStreamBench } from './stream.bench';
 import * as voiceWer from './voice-wer';
+import { runWidgetBench } from './widget.bench';
 
 /**
  * `npm run bench -- NAME`: runs one benchmark. Benchmarks use their own database and
@@ -21,6 +22,7 @@ const BENCHES: Record<string, () => Promise<void>> = {
   quality: runQualityBench,
   stream: runStreamBench,
   'voice-wer': () => voiceWer.run(),
+  widget: runWidgetBench,
 };
 
 const name = process.argv[2];

@@ -20,6 +20,7 @@ import type { SpeechRecognizer } from './llm/speech-recognizer';
 import { AnalyticsService } from './analytics/analytics.service';
 import { RedisConversationLog } from './analytics/conversation.log';
 import { ConversationRecorder, eraseConversations } from './analytics/conversation.recorder';
+import { rollUpDays } from './analytics/analytics.rollup';
 import { ConversationEnder } from './analytics/conversation.ending';
 import { purgeConversations, type ConversationTasks } from './analytics/conversation.worker';
 import { ChatService } from './chat/chat.service';
@@ -368,6 +369,7 @@ export async function buildCore(config: AppConfig, overrides: CoreOverrides = {}
       drain: () => recorder.drainOnce(),
       endIdle: (now) => ender.endIdle(now),
       purge: (now) => purgeConversations(orm, new Date(now.getTime() - config.conversations.retentionDays * 86_400_000)),
+      rollup: (now) => rollUpDays(orm, now),
     };
     // endSession/deleteBusiness erase the conversation records: the record in Postgres (with a
     // tombstone the worker respects), then the events still queued in Redis. A failure throws,

@@ -182,4 +182,52 @@ export class ErasedConversationEntity {
   erasedAt: Date = new Date();
 }
 
-export const ANALYTICS_ENTITIES = [ConversationEntity, ConversationMessageEntity, AnalyticsEventEntity, MessageFeedbackEntity, ErasedConversationEntity];
+/**
+ * Which (business, UTC day) of analytics_events is rolled up: `rolledAt` set = `analytics_rollup`
+ * holds that day's counts; null = to be (re)computed by the worker (analytics.rollup.ts), and
+ * read from the events meanwhile. Written by raw SQL only (the recorder, erasure, retention).
+ */
+@Entity({ tableName: 'analytics_rollup_days' })
+@Index({ name: 'analytics_rollup_days_pending_index', expression: 'create index "analytics_rollup_days_pending_index" on "analytics_rollup_days" ("day") where "rolled_at" is null' })
+export class AnalyticsRollupDayEntity {
+  @ManyToOne(() => BusinessEntity, { fieldName: 'business_id', mapToPk: true, primary: true, deleteRule: 'cascade', updateRule: 'cascade' })
+  businessId!: string;
+
+  @PrimaryKey({ type: 'date' })
+  day!: string;
+
+  @Property({ type: 'timestamptz', nullable: true })
+  rolledAt?: Date | null;
+}
+
+/** One count of a rolled-up day: `metric` (sessions, engaged, cta, q:visitor_message, ftt, …), its dimension and label. */
+@Entity({ tableName: 'analytics_rollup' })
+export class AnalyticsRollupEntity {
+  @ManyToOne(() => BusinessEntity, { fieldName: 'business_id', mapToPk: true, primary: true, deleteRule: 'cascade', updateRule: 'cascade' })
+  businessId!: string;
+
+  @PrimaryKey({ type: 'date' })
+  day!: string;
+
+  @PrimaryKey({ type: 'text' })
+  metric!: string;
+
+  @PrimaryKey({ type: 'text' })
+  dim: string = '';
+
+  @PrimaryKey({ type: 'text' })
+  label: string = '';
+
+  @Property({ type: 'integer' })
+  n!: number;
+}
+
+export const ANALYTICS_ENTITIES = [
+  ConversationEntity,
+  ConversationMessageEntity,
+  AnalyticsEventEntity,
+  MessageFeedbackEntity,
+  ErasedConversationEntity,
+  AnalyticsRollupDayEntity,
+  AnalyticsRollupEntity,
+];

@@ -7,6 +7,8 @@ import type { Orm } from '../db/orm';
 import { LeadEntity } from '../leads/lead.entity';
 import type { Metrics } from '../observability/metrics';
 import { ConversationEntity } from './analytics.entity';
+import { rawCondition, splitRange } from './analytics.rollup';
+import { pgArray } from './conversation.recorder';
 
 /** The longest range `analytics` answers (a bound on the work of one query). */
 const MAX_RANGE_DAYS = 366;
@@ -57,38 +59,63 @@ export interface ConversationRecord {
   lead: LeadEntity | null;
 }
 
-// One pass over the range for the plain counts (the (business_id, kind, at) index, kinds listed).
+// Every statement below reads the rolled-up days from analytics_rollup (day = any(?)) and the
+// rest of the range from the events (RAW: the intervals of analytics.rollup.ts's splitRange,
+// over the (business_id, kind, at) index); same definitions on both sides.
+const RAW = '/*raw*/';
+const ROLLED = "business_id = ? and day = any(?::date[])";
+
 const COUNTS_SQL = `
-select count(*) filter (where kind = 'session_started')::int as sessions,
-       count(*) filter (where kind = 'session_started' and engaged)::int as engaged,
-       count(*) filter (where kind = 'visitor_message')::int as visitor_messages,
-       count(*) filter (where kind = 'visitor_message' and voice)::int as voice_messages,
-       percentile_cont(0.5) within group (order by first_token_ms) filter (where kind = 'reply_sent' and first_token_ms is not null) as median_ftt
-  from analytics_events
- where business_id = ? and kind in ('session_started', 'visitor_message', 'reply_sent') and at >= ? and at < ?`;
+select coalesce(sum(n) filter (where metric = 'sessions'), 0)::int as sessions,
+       coalesce(sum(n) filter (where metric = 'engaged'), 0)::int as engaged,
+       coalesce(sum(n) filter (where metric = 'visitor_messages'), 0)::int as visitor_messages,
+       coalesce(sum(n) filter (where metric = 'voice_messages'), 0)::int as voice_messages
+  from (
+    select metric, n from analytics_rollup where ${ROLLED} and metric in ('sessions', 'engaged', 'visitor_messages', 'voice_messages')
+    union all
+    select m.metric, m.n from (
+      select count(*) filter (where kind = 'session_started') as sessions,
+             count(*) filter (where kind = 'session_started' and engaged) as engaged,
+             count(*) filter (where kind = 'visitor_message') as visitor_messages,
+             count(*) filter (where kind = 'visitor_message' and voice) as voice_messages
+        from analytics_events where business_id = ? and kind in ('session_started', 'visitor_message') and ${RAW}
+    ) c cross join lateral (values ('sessions', c.sessions), ('engaged', c.engaged), ('visitor_messages', c.visitor_messages), ('voice_messages', c.voice_messages)) as m(metric, n)
+  ) u`;
+
+// Time to first token as a histogram (value, count): its median is computed exactly in JS.
+const FIRST_TOKEN_SQL = `
+select v, sum(n)::int as n from (
+  select dim::int as v, n from analytics_rollup where ${ROLLED} and metric = 'ftt'
+  union all
+  select first_token_ms, count(*) from analytics_events where business_id = ? and kind = 'reply_sent' and first_token_ms is not null and ${RAW} group by 1
+) h group by v order by v`;
 
 // Questions with one key are counted together; each group shows its most common wording.
 const QUESTIONS_SQL = `
 with wordings as (
-  select question_key as k, question_norm as w, count(*) as n
-    from analytics_events
-   where business_id = ? and kind = ? and at >= ? and at < ? and question_key is not null and question_key <> ''
-   group by 1, 2
+  select k, w, sum(n) as n from (
+    select dim as k, label as w, n from analytics_rollup where ${ROLLED} and metric = 'q:' || ?
+    union all
+    select question_key, question_norm, count(*) from analytics_events
+     where business_id = ? and kind = ? and ${RAW} and question_key is not null and question_key <> '' group by 1, 2
+  ) u group by 1, 2
 )
 select (array_agg(w order by n desc, w))[1] as question, sum(n)::int as count
   from wordings group by k order by count desc, question limit ?`;
 
 const CTA_SQL = `
-select cta_id, max(cta_label) as label, count(*)::int as clicks
-  from analytics_events
- where business_id = ? and kind = 'cta_click' and at >= ? and at < ?
- group by cta_id order by clicks desc, cta_id limit ?`;
+select cta_id, max(label) as label, sum(n)::int as clicks from (
+  select dim as cta_id, label, n from analytics_rollup where ${ROLLED} and metric = 'cta'
+  union all
+  select coalesce(cta_id, ''), coalesce(max(cta_label), ''), count(*) from analytics_events where business_id = ? and kind = 'cta_click' and ${RAW} group by 1
+) u group by cta_id order by clicks desc, cta_id limit ?`;
 
 const DAILY_SQL = `
-select to_char(at at time zone 'UTC', 'YYYY-MM-DD') as day, count(*)::int as n
-  from analytics_events
- where business_id = ? and kind = 'session_started' and at >= ? and at < ?
- group by 1`;
+select to_char(day, 'YYYY-MM-DD') as day, sum(n)::int as n from (
+  select day, n from analytics_rollup where ${ROLLED} and metric = 'sessions'
+  union all
+  select (at at time zone 'UTC')::date, count(*) from analytics_events where business_id = ? and kind = 'session_started' and ${RAW} group by 1
+) u group by 1`;
 
 const LEADS_DAILY_SQL = `
 select to_char(created_at at time zone 'UTC', 'YYYY-MM-DD') as day, count(*)::int as n
@@ -97,6 +124,21 @@ select to_char(created_at at time zone 'UTC', 'YYYY-MM-DD') as day, count(*)::in
 const FEEDBACK_SQL = `
 select count(*) filter (where rating = 'UP')::int as up, count(*) filter (where rating = 'DOWN')::int as down
   from message_feedback where business_id = ? and updated_at >= ? and updated_at < ?`;
+
+/** The median of a histogram (value, count) sorted by value, as percentile_cont(0.5) computes it; null when empty. */
+function median(histogram: Array<{ v: number; n: number }>): number | null {
+  const total = histogram.reduce((sum, h) => sum + h.n, 0);
+  if (!total) return null;
+  const at = (rank: number): number => {
+    let seen = 0;
+    for (const h of histogram) {
+      seen += h.n;
+      if (rank < seen) return Number(h.v);
+    }
+    return Number(histogram[histogram.length - 1].v);
+  };
+  return total % 2 ? at((total - 1) / 2) : (at(total / 2 - 1) + at(total / 2)) / 2;
+}
 
 const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
@@ -142,14 +184,31 @@ export class AnalyticsService {
     if (!(to > from)) throw new BadUserInputError('to must be after from');
     if (to.getTime() - from.getTime() > MAX_RANGE_DAYS * 86_400_000) throw new BadUserInputError(`the range may span at most ${MAX_RANGE_DAYS} days`);
     const range = [businessId, from, to];
-    const raw = async <T>(sql: string, bindings: unknown[]): Promise<T[]> => (await this.knex.raw<{ rows: T[] }>(sql, bindings as never)).rows;
-    const [[counts], top, unanswered, ctas, [feedback], daily, leadsDaily] = await Promise.all([
-      raw<{ sessions: number; engaged: number; visitor_messages: number; voice_messages: number; median_ftt: number | null }>(COUNTS_SQL, range),
-      raw<QuestionCountRecord>(QUESTIONS_SQL, [businessId, 'visitor_message', from, to, TOP_QUESTIONS]),
-      raw<QuestionCountRecord>(QUESTIONS_SQL, [businessId, 'unanswered', from, to, TOP_QUESTIONS]),
-      raw<{ cta_id: string; label: string; clicks: number }>(CTA_SQL, [...range, TOP_CTAS]),
+    const split = await splitRange(this.knex, businessId, from, to);
+    const cond = rawCondition(split);
+    const rolled = [businessId, pgArray(split.rolledDays)];
+    // Each statement: its rollup part's bindings, then its raw part's (RAW replaced by the intervals).
+    const raw = async <T>(sql: string, bindings: unknown[]): Promise<T[]> => {
+      const parts = sql.split(RAW);
+      const expanded: unknown[] = [];
+      let at = 0;
+      // Bindings before each RAW marker, then the marker's own.
+      parts.forEach((part, i) => {
+        const n = (part.match(/\?/g) ?? []).length;
+        expanded.push(...bindings.slice(at, at + n));
+        at += n;
+        if (i < parts.length - 1) expanded.push(...cond.bindings);
+      });
+      return (await this.knex.raw<{ rows: T[] }>(parts.join(cond.sql), expanded as never)).rows;
+    };
+    const [[counts], firstTokens, top, unanswered, ctas, [feedback], daily, leadsDaily] = await Promise.all([
+      raw<{ sessions: number; engaged: number; visitor_messages: number; voice_messages: number }>(COUNTS_SQL, [...rolled, businessId]),
+      raw<{ v: number; n: number }>(FIRST_TOKEN_SQL, [...rolled, businessId]),
+      raw<QuestionCountRecord>(QUESTIONS_SQL, [...rolled, 'visitor_message', businessId, 'visitor_message', TOP_QUESTIONS]),
+      raw<QuestionCountRecord>(QUESTIONS_SQL, [...rolled, 'unanswered', businessId, 'unanswered', TOP_QUESTIONS]),
+      raw<{ cta_id: string; label: string; clicks: number }>(CTA_SQL, [...rolled, businessId, TOP_CTAS]),
       raw<{ up: number; down: number }>(FEEDBACK_SQL, range),
-      raw<{ day: string; n: number }>(DAILY_SQL, range),
+      raw<{ day: string; n: number }>(DAILY_SQL, [...rolled, businessId]),
       raw<{ day: string; n: number }>(LEADS_DAILY_SQL, range),
     ]);
     const leads = leadsDaily.reduce((sum, d) => sum + d.n, 0);
@@ -171,7 +230,7 @@ export class AnalyticsService {
       topQuestions: top,
       unansweredQuestions: unanswered,
       feedback,
-      medianFirstTokenMs: counts.median_ftt === null ? null : Number(counts.median_ftt),
+      medianFirstTokenMs: median(firstTokens),
       daily: days,
     };
   }

@@ -6,6 +6,7 @@ import type { Logger } from '../observability/logger';
 import type { Metrics } from '../observability/metrics';
 import type { RedisClient } from '../redis/redis';
 import { dirtyKey, pendingKeys } from './conversation.log';
+import { MARK_DAYS_FROM } from './analytics.rollup';
 import { normalizeQuestion, questionKey } from './questions';
 import { randomUUID } from 'node:crypto';
 
@@ -84,8 +85,11 @@ export async function eraseConversations(orm: Orm, sessionIds: string[]): Promis
     await lockSessions(trx, sessionIds);
     await trx.raw('insert into erased_conversations (id, erased_at) select x, now() from unnest(?::text[]) x on conflict (id) do nothing', [ids]);
     await trx.raw('delete from conversations where id = any(?::text[])', [ids]);
+    // The texts go, the counts stay; the days touched are rolled up again (their question groups change).
     await trx.raw(
-      'update analytics_events set text = null, question_norm = null, question_key = null where session_id = any(?::text[]) and (text is not null or question_key is not null)',
+      `with erased as (update analytics_events set text = null, question_norm = null, question_key = null
+                        where session_id = any(?::text[]) and (text is not null or question_key is not null) returning business_id, at)
+       ${MARK_DAYS_FROM('erased')}`,
       [ids],
     );
     await trx.raw('update message_feedback set comment = null, session_id = null where session_id = any(?::text[])', [ids]);
@@ -272,8 +276,10 @@ export class ConversationRecorder {
           provider: r.provider,
           first_token_ms: r.firstTokenMs,
         }));
+        // The days of the rows inserted are no longer rolled up (analytics.rollup.ts).
         await trx.raw(
-          `insert into analytics_events (id, business_id, session_id, kind, at, text, question_norm, question_key, voice, cta_id, cta_label, provider, first_token_ms, engaged)
+          `with inserted as (
+           insert into analytics_events (id, business_id, session_id, kind, at, text, question_norm, question_key, voice, cta_id, cta_label, provider, first_token_ms, engaged)
            select e.id, e.business_id, e.session_id, e.kind, e.at, e.text, e.question_norm, e.question_key, e.voice, e.cta_id, e.cta_label, e.provider, e.first_token_ms,
                   e.kind = 'session_started' and exists (select 1 from analytics_events o where o.session_id = e.session_id and o.kind in ('visitor_message', 'cta_click'))
              from jsonb_to_recordset(?::jsonb)
@@ -281,12 +287,18 @@ export class ConversationRecorder {
                        cta_id text, cta_label text, provider text, first_token_ms int)
             where exists (select 1 from businesses b where b.id = e.business_id)
               and not exists (select 1 from erased_conversations x where x.id = e.session_id)
-           on conflict (id) do nothing`,
+           on conflict (id) do nothing
+           returning business_id, at)
+           ${MARK_DAYS_FROM('inserted')}`,
           [JSON.stringify(json)],
         );
       }
       if (engaged.size) {
-        await trx.raw("update analytics_events set engaged = true where kind = 'session_started' and session_id = any(?::text[]) and not engaged", [pgArray([...engaged])]);
+        await trx.raw(
+          `with flagged as (update analytics_events set engaged = true where kind = 'session_started' and session_id = any(?::text[]) and not engaged returning business_id, at)
+           ${MARK_DAYS_FROM('flagged')}`,
+          [pgArray([...engaged])],
+        );
       }
     });
   }

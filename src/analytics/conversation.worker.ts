@@ -1,6 +1,7 @@
 import type { Knex } from '@mikro-orm/postgresql';
 import type { Orm } from '../db/orm';
 import type { Logger } from '../observability/logger';
+import { MARK_DAYS_FROM } from './analytics.rollup';
 import type { ConversationRecorder } from './conversation.recorder';
 
 /** Rows one retention statement touches: short transactions, no long lock on a busy table. */
@@ -25,12 +26,15 @@ export async function purgeConversations(orm: Orm, cutoff: Date): Promise<number
     if (res.rowCount < RETENTION_BATCH) break;
   }
   for (;;) {
-    const res = await knex.raw<{ rowCount: number }>(
-      `update analytics_events set text = null, question_norm = null, question_key = null
-        where id in (select id from analytics_events where at < ? and question_key is not null limit ?)`,
+    // Texts nulled in one statement with the marking of their days (rolled up again: analytics.rollup.ts).
+    const res = await knex.raw<{ rows: Array<{ n: number }> }>(
+      `with batch as (update analytics_events set text = null, question_norm = null, question_key = null
+                       where id in (select id from analytics_events where at < ? and question_key is not null limit ?) returning business_id, at),
+            marked as (${MARK_DAYS_FROM('batch')})
+       select count(*)::int as n from batch`,
       [cutoff, RETENTION_BATCH],
     );
-    if (res.rowCount < RETENTION_BATCH) break;
+    if ((res.rows[0]?.n ?? 0) < RETENTION_BATCH) break;
   }
   await knex.raw('update message_feedback set comment = null where updated_at < ? and comment is not null', [cutoff]);
   await knex.raw('delete from erased_conversations where erased_at < ?', [cutoff]);
@@ -44,6 +48,8 @@ export interface ConversationTasks {
   endIdle(now: Date): Promise<number>;
   /** Erases conversation records older than CONVERSATION_RETENTION_DAYS before `now`. */
   purge(now: Date): Promise<number>;
+  /** Rolls up closed days of analytics events that are not rolled up (analytics.rollup.ts). */
+  rollup(now: Date): Promise<number>;
 }
 
 /**
@@ -64,7 +70,7 @@ export class ConversationWorker {
   constructor(
     private readonly tasks: ConversationTasks,
     private readonly logger: Logger,
-    private readonly timing: { idlePollMs: number; endEveryMs: number; purgeEveryMs: number } = { idlePollMs: 250, endEveryMs: 15_000, purgeEveryMs: 3_600_000 },
+    private readonly timing: { idlePollMs: number; endEveryMs: number; purgeEveryMs: number; rollupEveryMs: number } = conversationTiming(30 * 60_000),
   ) {}
 
   start(): void {
@@ -81,12 +87,17 @@ export class ConversationWorker {
   private async run(): Promise<void> {
     let nextEnd = 0;
     let nextPurge = 0;
+    let nextRollup = 0;
     while (!this.stopped) {
       const handled = await this.attempt('drain', () => this.tasks.drain());
       const now = Date.now();
       if (now >= nextEnd && !this.ending) {
         nextEnd = now + this.timing.endEveryMs;
         this.ending = this.attempt('end idle conversations', () => this.tasks.endIdle(new Date(now))).finally(() => (this.ending = null));
+      }
+      if (now >= nextRollup) {
+        nextRollup = now + this.timing.rollupEveryMs;
+        await this.attempt('analytics rollup', () => this.tasks.rollup(new Date(now)));
       }
       if (now >= nextPurge) {
         nextPurge = now + this.timing.purgeEveryMs;
@@ -124,8 +135,9 @@ export class ConversationWorker {
  * How often the worker looks for idle conversations: four times per CONVERSATION_IDLE_MINUTES
  * (at most every 15 s, at least every 100 ms), so one ends at most a quarter of the idle time late.
  */
-export function conversationTiming(idleMs: number): { idlePollMs: number; endEveryMs: number; purgeEveryMs: number } {
-  return { idlePollMs: 250, endEveryMs: Math.min(15_000, Math.max(100, Math.round(idleMs / 4))), purgeEveryMs: 3_600_000 };
+export function conversationTiming(idleMs: number): { idlePollMs: number; endEveryMs: number; purgeEveryMs: number; rollupEveryMs: number } {
+  // The rollup runs every minute: a day closes once a day, erasures re-mark a few days.
+  return { idlePollMs: 250, endEveryMs: Math.min(15_000, Math.max(100, Math.round(idleMs / 4))), purgeEveryMs: 3_600_000, rollupEveryMs: 60_000 };
 }
 
 export type { ConversationRecorder };

@@ -165,5 +165,7 @@ describe('cluster (WEB_CONCURRENCY=2)', () => {
     const exit = await primary.waitForExit(20_000);
     expect(exit.code).toBe(0);
     expect(primary.lines.filter((l) => l.trim() !== '' && !l.startsWith('{'))).toEqual([]);
-  });
+    // Its own waits bound each step (two starts of two processes each, on a shared 2-core
+    // machine); Jest's 30 s default for the whole test cut it short in a full run.
+  }, 120_000);
 });

@@ -102,7 +102,7 @@ export class FakeGemini {
   gate: Promise<void> | null = null;
   /** Called when a stream request arrives, with the text of its last user turn. */
   onStream: ((question: string) => void) | null = null;
-  /** False: request bodies are not kept in `requests` (a benchmark sends thousands). */
+  /** False: request bodies are not kept in `requests` nor `embedRequests` (a benchmark sends thousands). */
   recordRequests = true;
   private readonly timings = new Map<string, FakeTiming>();
   private readonly queues: Record<EndpointKind, FakeMode[]> = { stream: [], generate: [], embed: [] };
@@ -251,7 +251,7 @@ export class FakeGemini {
     const body = JSON.parse(raw) as EmbedBody & { requests?: EmbedBody[] };
     const items = method === 'batchEmbedContents' ? (body.requests ?? []) : [body];
     const texts = items.map((r) => (r.content?.parts ?? []).map((p) => p.text ?? '').join(''));
-    this.embedRequests.push({ model, path, taskType: items[0]?.taskType, texts });
+    if (this.recordRequests) this.embedRequests.push({ model, path, taskType: items[0]?.taskType, texts });
     if (req.headers['x-goog-api-key'] !== 'test') return this.error(res, 400, 'API key not valid', 'INVALID_ARGUMENT');
     const mode = this.queues.embed.shift() ?? 'ok';
     if (mode === 'hang') return;

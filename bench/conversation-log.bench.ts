@@ -9,7 +9,7 @@ import { loadConfig } from '../src/config/config';
 import { openOrm, ormOptions } from '../src/db/orm';
 import { createSilentLogger } from '../src/observability/logger';
 import { Metrics } from '../src/observability/metrics';
-import { closeRedis, createRedis } from '../src/redis/redis';
+import { closeRedis, connectRedis, createRedis } from '../src/redis/redis';
 
 /**
  * `npm run bench -- conversation-log`: what recording a chat event costs the api, the two ways
@@ -46,6 +46,7 @@ export async function runConversationLogBench(): Promise<void> {
     const config = loadConfig({ NODE_ENV: 'production', DATABASE_URL: url, REDIS_URL: 'redis://127.0.0.1:6379', ALLOWED_ORIGINS: 'http://localhost' });
     const orm = await openOrm(config);
     const redis = createRedis(config, { name: 'bench' });
+    await connectRedis(redis, 5_000);
     try {
       const businessId = randomUUID();
       await orm.em.getKnex().raw(

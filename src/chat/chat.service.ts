@@ -248,13 +248,16 @@ export class ChatService {
       return this.modelTurn(session, business, text, 'cta', report, context);
     }
     if (node.action === CtaAction.LINK) {
+      // The click first: its createdAt must not be later than the reply's (transcripts are ordered by it).
+      const user = message('USER', node.label);
       const button = toCtaButton(node);
       const reply = message('ASSISTANT', button.url ? `Here you go: ${button.url}` : node.label, [button]);
-      return this.canned(session, message('USER', node.label), reply, 'menu', report);
+      return this.canned(session, user, reply, 'menu', report);
     }
+    const user = message('USER', node.label);
     const children = childCtas(business, node.id);
     const reply = message('ASSISTANT', children.length ? `${node.label}: please choose an option.` : node.label, children);
-    return this.canned(session, message('USER', node.label), reply, 'menu', report);
+    return this.canned(session, user, reply, 'menu', report);
   }
 
   /** "hi", "menu", "start over": the greeting again, but never twice in a row. */

@@ -1,10 +1,8 @@
-import { existsSync } from 'node:fs';
-import path from 'node:path';
 import type { Readable } from 'node:stream';
-import { Worker } from 'node:worker_threads';
 import { fromBuffer } from 'file-type';
 import { BadUserInputError, PayloadTooLargeError } from '../common/errors';
 import { DocumentFormat } from './knowledge.entity';
+import { ExtractBusyError, ExtractTimeoutError, type TextExtractor } from './text-extractor';
 
 /** What `uploadKnowledgeFile` accepts, decided from the file's bytes (the name only tells Markdown from plain text). */
 export interface SniffedFile {
@@ -61,42 +59,21 @@ export async function sniffFile(bytes: Buffer, filename: string): Promise<Sniffe
 }
 
 /**
- * The worker thread's script: compiled next to this file; under ts-jest (which runs the .ts
- * sources) the build's copy in dist/ (`npm test` builds first).
- */
-function workerScript(): string {
-  const here = path.join(__dirname, 'file-extract.worker.js');
-  if (existsSync(here)) return here;
-  return path.resolve(__dirname, '../../dist/src/knowledge/file-extract.worker.js');
-}
-
-/**
- * The text of a PDF or DOCX, extracted in a worker thread bounded in time
- * (`extractTimeoutMs`, then terminated) and memory (256 MB of heap), so the api's event loop
+ * The text of a PDF or DOCX, read on the process's one extraction thread (`TextExtractor`, the
+ * thread that also extracts large Markdown and HTML), bounded in time (`extractTimeoutMs`, then
+ * the thread is terminated and replaced) and memory (256 MB of heap), so the api's event loop
  * never runs the parser. A PDF over `maxPdfPages`, an unreadable file, and a PDF with no text
- * (a scan) are `BAD_USER_INPUT` with a `reason`.
+ * (a scan) are `BAD_USER_INPUT` with a `reason`; too many files waiting is `ExtractBusyError`.
  */
-export async function extractText(bytes: Buffer, format: DocumentFormat.PDF | DocumentFormat.DOCX, limits: FileLimits): Promise<string> {
-  const worker = new Worker(workerScript(), {
-    workerData: { bytes: new Uint8Array(bytes), kind: format === DocumentFormat.PDF ? 'pdf' : 'docx', maxPages: limits.maxPdfPages },
-    resourceLimits: { maxOldGenerationSizeMb: 256 },
-  });
-  const result = await new Promise<{ text?: string; error?: string; pages?: number }>((resolve) => {
-    const timer = setTimeout(() => resolve({ error: 'timeout' }), limits.extractTimeoutMs);
-    worker.once('message', (m: { text?: string; error?: string; pages?: number }) => {
-      clearTimeout(timer);
-      resolve(m);
-    });
-    worker.once('error', () => {
-      clearTimeout(timer);
-      resolve({ error: 'unreadable' });
-    });
-    worker.once('exit', () => {
-      clearTimeout(timer);
-      resolve({ error: 'unreadable' });
-    });
-  });
-  await worker.terminate();
+export async function extractText(extractor: TextExtractor, bytes: Buffer, format: DocumentFormat.PDF | DocumentFormat.DOCX, limits: FileLimits): Promise<string> {
+  const job = { bytes: new Uint8Array(bytes), kind: format === DocumentFormat.PDF ? ('pdf' as const) : ('docx' as const), maxPages: limits.maxPdfPages };
+  let result: { text?: string; error?: string; pages?: number };
+  try {
+    result = await extractor.extractFile(job, limits.extractTimeoutMs);
+  } catch (err) {
+    if (err instanceof ExtractBusyError) throw err;
+    result = { error: err instanceof ExtractTimeoutError ? 'timeout' : 'unreadable' };
+  }
   const kind = format === DocumentFormat.PDF ? 'PDF' : 'DOCX';
   if (result.error === 'too_many_pages') {
     throw new BadUserInputError(`The PDF has ${result.pages} pages; the limit is ${limits.maxPdfPages}.`, { reason: 'too_many_pages', field: 'file' });

@@ -91,7 +91,15 @@ export class KnowledgeService {
     const bytes = await readUpload(await input.open(), limits.maxBytes);
     // The name is known once the upload is open.
     const sniffed = await sniffFile(bytes, input.filename);
-    const content = sniffed.text ?? (await extractText(bytes, sniffed.format as DocumentFormat.PDF | DocumentFormat.DOCX, limits));
+    let content = sniffed.text;
+    if (content === null) {
+      try {
+        content = await extractText(this.extractor, bytes, sniffed.format as DocumentFormat.PDF | DocumentFormat.DOCX, limits);
+      } catch (err) {
+        if (err instanceof ExtractBusyError) throw new ServiceUnavailableError('Document processing', err);
+        throw err;
+      }
+    }
     const title = input.title?.trim() || input.filename.replace(/\.[a-z0-9]{1,5}$/i, '').trim() || 'Untitled document';
     return this.addDocument(principal, { businessId: input.businessId, title: title.slice(0, MAX_TITLE_LENGTH), content, format: sniffed.format, category: input.category });
   }

@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { Worker } from 'node:worker_threads';
+import type { FileJob, FileText } from './file-readers';
 import { extractText, type ExtractedPage, type ExtractRequest } from './text-extract';
 
 /** The extraction of a document did not finish in time (its worker thread was stopped). */
@@ -47,16 +48,23 @@ require.extensions['.ts'] = (module, filename) => {
 require(require('node:worker_threads').workerData.file);
 `;
 
+/** The thread's heap bound: a hostile file fails the job (the thread is replaced), never the process. */
+const THREAD_HEAP_MB = 256;
+
 function spawn(): Worker {
   const js = path.join(__dirname, 'text-extract.worker.js');
-  if (existsSync(js)) return new Worker(js);
-  return new Worker(TS_BOOTSTRAP, { eval: true, workerData: { file: path.join(__dirname, 'text-extract.worker.ts') } });
+  const resourceLimits = { maxOldGenerationSizeMb: THREAD_HEAP_MB };
+  if (existsSync(js)) return new Worker(js, { resourceLimits });
+  return new Worker(TS_BOOTSTRAP, { eval: true, workerData: { file: path.join(__dirname, 'text-extract.worker.ts') }, resourceLimits });
 }
+
+type Job = { req: ExtractRequest; file?: undefined } | { file: FileJob; req?: undefined };
 
 interface Pending {
   id: number;
-  req: ExtractRequest;
-  resolve: (page: ExtractedPage) => void;
+  job: Job;
+  timeoutMs: number;
+  resolve: (result: never) => void;
   reject: (err: Error) => void;
 }
 
@@ -79,10 +87,23 @@ export class TextExtractor {
 
   extract(req: ExtractRequest): Promise<ExtractedPage> {
     if (req.content.length <= this.options.inlineMaxChars) return Promise.resolve(extractText(req));
+    return this.enqueue<ExtractedPage>({ req }, this.options.timeoutMs);
+  }
+
+  /**
+   * The text of a PDF or DOCX (`uploadKnowledgeFile`), always on the thread, bounded by
+   * `timeoutMs` (then {@link ExtractTimeoutError}, the thread replaced). Parser failures come
+   * back as `{ error }` reason codes (`too_many_pages`, `unreadable`).
+   */
+  extractFile(file: FileJob, timeoutMs: number): Promise<FileText> {
+    return this.enqueue<FileText>({ file }, timeoutMs);
+  }
+
+  private enqueue<T>(job: Job, timeoutMs: number): Promise<T> {
     if (this.closed) return Promise.reject(new Error('the text extractor is closed'));
     if (this.queue.length >= this.options.maxQueued) return Promise.reject(new ExtractBusyError());
-    return new Promise((resolve, reject) => {
-      this.queue.push({ id: this.nextId++, req, resolve, reject });
+    return new Promise<T>((resolve, reject) => {
+      this.queue.push({ id: this.nextId++, job, timeoutMs, resolve: resolve, reject });
       this.pump();
     });
   }
@@ -106,18 +127,18 @@ export class TextExtractor {
     const worker = this.ensureWorker();
     const timer = setTimeout(() => {
       // A runaway extraction: stop the thread; the next document gets a new one.
-      this.fail(new ExtractTimeoutError(this.options.timeoutMs), true);
-    }, this.options.timeoutMs);
+      this.fail(new ExtractTimeoutError(job.timeoutMs), true);
+    }, job.timeoutMs);
     this.current = { ...job, timer };
     worker.ref(); // busy: keeps the process alive until the document is done
-    worker.postMessage({ id: job.id, req: job.req });
+    worker.postMessage({ id: job.id, ...job.job });
   }
 
   private ensureWorker(): Worker {
     if (this.worker) return this.worker;
     const worker = spawn();
     worker.unref(); // an idle extraction thread never keeps the process alive
-    worker.on('message', (message: { id: number; result?: ExtractedPage; error?: string }) => {
+    worker.on('message', (message: { id: number; result?: never; error?: string }) => {
       const job = this.current;
       if (!job || job.id !== message.id) return;
       clearTimeout(job.timer);

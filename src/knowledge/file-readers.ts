@@ -1,19 +1,17 @@
-import { parentPort, workerData } from 'node:worker_threads';
 import mammoth from 'mammoth';
 import { PDFParse } from 'pdf-parse';
 
-/**
- * Runs in a worker thread (`file-extract.ts`): the text of one PDF or DOCX, so that parsing a
- * hostile or huge file never blocks the api's event loop and can be stopped (terminate) at
- * its time bound or memory limit. Posts `{ text, pages }` or `{ error }` (a reason code).
- */
-interface Job {
+/** One PDF or DOCX to read, in the extraction thread (`text-extract.worker.ts`). */
+export interface FileJob {
   bytes: Uint8Array;
   kind: 'pdf' | 'docx';
   maxPages: number;
 }
 
-async function extract(job: Job): Promise<{ text: string; pages?: number } | { error: string }> {
+export type FileText = { text: string; pages?: number } | { error: string; pages?: number };
+
+/** The text of a PDF (pdf-parse, pdf.js inside) or DOCX (mammoth); `too_many_pages` past `maxPages`. */
+export async function readFile(job: FileJob): Promise<FileText> {
   if (job.kind === 'docx') {
     const { value } = await mammoth.extractRawText({ buffer: Buffer.from(job.bytes) });
     return { text: value };
@@ -28,8 +26,3 @@ async function extract(job: Job): Promise<{ text: string; pages?: number } | { e
     await parser.destroy();
   }
 }
-
-extract(workerData as Job).then(
-  (result) => parentPort?.postMessage(result),
-  () => parentPort?.postMessage({ error: 'unreadable' }),
-);

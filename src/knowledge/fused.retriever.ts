@@ -16,11 +16,13 @@ export interface PoolPassage extends Omit<RetrievalRow, 'score'> {
 /**
  * One ranking of the pool besides full text. `rank` gives each passage a score (higher is
  * better) or null when the passage does not pass the signal's own bar; a signal that cannot
- * run (its service down) throws and the turn is ranked without it.
+ * run (its service down) throws and the turn is ranked without it. The pool comes as a promise
+ * (its read is in flight) so a signal starts what needs only the question — the question's
+ * embedding — beside the read instead of after it.
  */
 export interface RankingSignal {
   readonly name: string;
-  rank(question: string, pool: readonly PoolPassage[]): Promise<Array<number | null>>;
+  rank(question: string, pool: Promise<readonly PoolPassage[]>): Promise<Array<number | null>>;
 }
 
 /**
@@ -38,14 +40,14 @@ export class ConceptSignal implements RankingSignal {
     private readonly relative = 0.5,
   ) {}
 
-  rank(question: string, pool: readonly PoolPassage[]): Promise<Array<number | null>> {
+  async rank(question: string, pool: Promise<readonly PoolPassage[]>): Promise<Array<number | null>> {
     const scores = this.concepts.score(
       question,
-      pool.map((p) => ({ key: p.chunkId ?? `${p.faqIndex ?? p.profileField}\u0000${p.text}`, text: p.text })),
+      (await pool).map((p) => ({ key: p.chunkId ?? `${p.faqIndex ?? p.profileField}\u0000${p.text}`, text: p.text })),
     );
     const best = Math.max(0, ...scores);
-    if (best < this.min) return Promise.resolve(scores.map(() => null));
-    return Promise.resolve(scores.map((s) => (s > 0 && s >= best * this.relative ? s : null)));
+    if (best < this.min) return scores.map(() => null);
+    return scores.map((s) => (s > 0 && s >= best * this.relative ? s : null));
   }
 }
 
@@ -113,33 +115,36 @@ export class FusedRetriever implements Retriever {
     }
   }
 
-  /** Each signal's hits over the business's pool, best first. */
+  /** Each signal's hits over the business's pool, best first; the signals run side by side. */
   private async rankPool(options: RetrieveOptions): Promise<Array<Array<Omit<RetrievalRow, 'score'>>>> {
+    const categories = JSON.stringify([...(options.categories ?? [])]);
+    const read = this.knex
+      .raw<{ rows: PoolPassage[] }>(POOL_SQL, [categories, categories, options.businessId, options.businessId, options.businessId])
+      .then(({ rows }) => rows);
+    const ranked = await Promise.allSettled(this.signals.map((signal) => signal.rank(options.query, read)));
     let pool: PoolPassage[];
     try {
-      const categories = JSON.stringify([...(options.categories ?? [])]);
-      const { rows } = await this.knex.raw<{ rows: PoolPassage[] }>(POOL_SQL, [categories, categories, options.businessId, options.businessId, options.businessId]);
-      pool = rows;
+      pool = await read;
     } catch (err) {
       this.logger?.warn('passage pool read failed; full-text ranking only', { error: String(err) });
       return [];
     }
     const out: Array<Array<Omit<RetrievalRow, 'score'>>> = [];
-    for (const signal of this.signals) {
-      try {
-        const scores = await signal.rank(options.query, pool);
-        out.push(
-          pool
-            .map((p, i) => ({ p, s: scores[i] }))
-            .filter((x): x is { p: PoolPassage; s: number } => x.s !== null && x.s !== undefined)
-            .sort((a, b) => b.s - a.s)
-            .slice(0, PER_RANKING)
-            .map(({ p }) => p),
-        );
-      } catch (err) {
-        this.logger?.warn('ranking signal failed; fused without it', { signal: signal.name, error: String(err) });
+    ranked.forEach((result, k) => {
+      if (result.status === 'rejected') {
+        this.logger?.warn('ranking signal failed; fused without it', { signal: this.signals[k].name, error: String(result.reason) });
+        return;
       }
-    }
+      const scores = result.value;
+      out.push(
+        pool
+          .map((p, i) => ({ p, s: scores[i] }))
+          .filter((x): x is { p: PoolPassage; s: number } => x.s !== null && x.s !== undefined)
+          .sort((a, b) => b.s - a.s)
+          .slice(0, PER_RANKING)
+          .map(({ p }) => p),
+      );
+    });
     return out;
   }
 }

@@ -37,10 +37,14 @@ export class VectorSignal implements RankingSignal {
     private readonly min = VECTOR_MIN_SCORE,
   ) {}
 
-  async rank(question: string, pool: readonly PoolPassage[]): Promise<Array<number | null>> {
+  async rank(question: string, passages: Promise<readonly PoolPassage[]>): Promise<Array<number | null>> {
     const key = (text: string) => `${this.embedder.model}\u0000${createHash('sha1').update(text).digest('base64url')}`;
+    // The question's embedding needs no pool: it starts now, beside the pool read (a Gemini
+    // round trip that would otherwise follow the Postgres one on every turn).
+    const asked = this.embedder.embed([question], 'query');
+    const [pool] = await Promise.all([passages, asked.catch(() => undefined)]);
     const missing = [...new Set(pool.filter((p) => !this.stored(p) && !this.cache.has(key(p.text))).map((p) => p.text))].slice(0, MAX_EMBED_PER_TURN);
-    const [[q], vectors] = await Promise.all([this.embedder.embed([question], 'query'), missing.length ? this.embedder.embed(missing, 'document') : Promise.resolve([])]);
+    const [[q], vectors] = await Promise.all([asked, missing.length ? this.embedder.embed(missing, 'document') : Promise.resolve([])]);
     missing.forEach((text, i) => this.cache.set(key(text), vectors[i]));
     return pool.map((p) => {
       const v = this.stored(p) ? p.embedding : this.cache.get(key(p.text));

@@ -1,12 +1,10 @@
-import { MikroORM } from '@mikro-orm/core';
-import { randomBytes, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
+import { withBenchDatabase } from './bench-database';
 import { performance } from 'node:perf_hooks';
 import { Client } from 'pg';
 import { rollUpDays } from '../src/analytics/analytics.rollup';
 import { AnalyticsService } from '../src/analytics/analytics.service';
 import { normalizeQuestion, questionKey } from '../src/analytics/questions';
-import { loadConfig } from '../src/config/config';
-import { openOrm, ormOptions } from '../src/db/orm';
 import { Metrics } from '../src/observability/metrics';
 
 /**
@@ -20,7 +18,6 @@ import { Metrics } from '../src/observability/metrics';
  * questions drawn from 600 wordings of 200 questions. A second business with 100k events
  * shares the table (its rows must not cost the first).
  */
-const PG_BASE = process.env.BENCH_PG_URL ?? 'postgres://postgres@127.0.0.1:5432';
 const EVENTS = Number(process.env.BENCH_EVENTS ?? 1_000_000);
 const DAYS = 90;
 const RANGE_DAYS = 30;
@@ -106,20 +103,9 @@ const percentile = (sorted: number[], p: number) => sorted[Math.min(sorted.lengt
 const fmt = (ms: number) => `${ms.toFixed(1)} ms`;
 
 export async function runAnalyticsBench(): Promise<void> {
-  const name = `concierge_bench_${randomBytes(4).toString('hex')}`;
-  const admin = new Client({ connectionString: `${PG_BASE}/postgres` });
-  await admin.connect();
-  await admin.query(`create database "${name}"`);
-  const url = `${PG_BASE}/${name}`;
   const started = performance.now();
   const out = (line: string) => process.stdout.write(`${line}\n`);
-  try {
-    const migrator = await MikroORM.init(ormOptions({ databaseUrl: url, dbPool: { min: 0, max: 1, idleTimeoutMillis: 1000, acquireTimeoutMillis: 5000 } }));
-    await migrator.getMigrator().up();
-    await migrator.close(true);
-
-    const config = loadConfig({ NODE_ENV: 'production', DATABASE_URL: url, REDIS_URL: 'redis://127.0.0.1:6379', ALLOWED_ORIGINS: 'http://localhost' });
-    const orm = await openOrm(config);
+  await withBenchDatabase(async ({ url, orm }) => {
     const raw = new Client({ connectionString: url });
     await raw.connect();
     try {
@@ -194,15 +180,7 @@ export async function runAnalyticsBench(): Promise<void> {
       out('check: the rolled-up answer equals the answer from the events');
     } finally {
       await raw.end();
-      await orm.close(true);
     }
-  } finally {
-    if (process.env.BENCH_KEEP_DB) out(`kept database ${name}`);
-    else {
-      await admin.query(`drop database if exists "${name}" with (force)`);
-      out(`dropped database ${name}`);
-    }
-    await admin.end();
-    out(`total ${((performance.now() - started) / 1000).toFixed(1)} s`);
-  }
+  }, out);
+  out(`total ${((performance.now() - started) / 1000).toFixed(1)} s`);
 }

@@ -1,12 +1,9 @@
-import { MikroORM } from '@mikro-orm/core';
 import { randomBytes, randomUUID } from 'node:crypto';
+import { withBenchDatabase } from './bench-database';
 import { performance } from 'node:perf_hooks';
-import { Client } from 'pg';
 import { RedisConversationLog } from '../src/analytics/conversation.log';
 import type { ChatEvent } from '../src/chat/chat.events';
 import { sessionKeys } from '../src/chat/session.store';
-import { loadConfig } from '../src/config/config';
-import { openOrm, ormOptions } from '../src/db/orm';
 import { createSilentLogger } from '../src/observability/logger';
 import { Metrics } from '../src/observability/metrics';
 import { closeRedis, connectRedis, createRedis } from '../src/redis/redis';
@@ -20,7 +17,6 @@ import { closeRedis, connectRedis, createRedis } from '../src/redis/redis';
  * does not await either). Events come in bursts of BURST concurrent turns, as a busy api sees
  * them; p50/p95 per event, the total time, and the ratio insert/queue from the same run.
  */
-const PG_BASE = process.env.BENCH_PG_URL ?? 'postgres://postgres@127.0.0.1:5432';
 const EVENTS = Number(process.env.BENCH_EVENTS ?? 4_000);
 const BURST = Number(process.env.BENCH_BURST ?? 50);
 
@@ -32,19 +28,9 @@ interface RecordCommand {
 }
 
 export async function runConversationLogBench(): Promise<void> {
-  const name = `concierge_bench_${randomBytes(4).toString('hex')}`;
-  const admin = new Client({ connectionString: `${PG_BASE}/postgres` });
-  await admin.connect();
-  await admin.query(`create database "${name}"`);
-  const url = `${PG_BASE}/${name}`;
   const out = (line: string) => process.stdout.write(`${line}\n`);
   const prefix = `bench-${randomBytes(3).toString('hex')}:`;
-  try {
-    const migrator = await MikroORM.init(ormOptions({ databaseUrl: url, dbPool: { min: 0, max: 1, idleTimeoutMillis: 1000, acquireTimeoutMillis: 5000 } }));
-    await migrator.getMigrator().up();
-    await migrator.close(true);
-    const config = loadConfig({ NODE_ENV: 'production', DATABASE_URL: url, REDIS_URL: 'redis://127.0.0.1:6379', ALLOWED_ORIGINS: 'http://localhost' });
-    const orm = await openOrm(config);
+  await withBenchDatabase(async ({ config, orm }) => {
     const redis = createRedis(config, { name: 'bench' });
     await connectRedis(redis, 5_000);
     try {
@@ -118,10 +104,6 @@ export async function runConversationLogBench(): Promise<void> {
       const keys = await redis.keys(`${prefix}*`);
       if (keys.length) await redis.del(...keys);
       await closeRedis(redis);
-      await orm.close(true);
     }
-  } finally {
-    await admin.query(`drop database if exists "${name}" with (force)`);
-    await admin.end();
-  }
+  }, out);
 }

@@ -1,9 +1,7 @@
-import { MikroORM } from '@mikro-orm/core';
-import { randomBytes, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
+import { withBenchDatabase } from './bench-database';
 import { Client } from 'pg';
 import { WidgetPosition, type BusinessProfile } from '../src/business/business.profile';
-import { loadConfig } from '../src/config/config';
-import { openOrm, ormOptions } from '../src/db/orm';
 import { chunkText } from '../src/knowledge/chunker';
 import { FullTextRetriever, MIN_SCORE } from '../src/knowledge/fulltext.retriever';
 import { DEFAULT_EXPANSION, NO_EXPANSION, WordNetExpander, type ExpansionOptions, type QueryExpander } from '../src/knowledge/query-expansion';
@@ -23,7 +21,6 @@ import { QUALITY_SET, type QualityBusiness, type QualityQuestion } from './quali
  * paraphrase questions; how often the offline provider's answer holds the expected fact; and
  * how often an unanswerable question gets an honest "don't know" with no sources.
  */
-const PG_BASE = process.env.BENCH_PG_URL ?? 'postgres://postgres@127.0.0.1:5432';
 
 interface Loaded {
   business: QualityBusiness;
@@ -126,17 +123,7 @@ function expectedText(loaded: Loaded, expect: string): string {
 
 export async function runQualityBench(): Promise<void> {
   const out = (line: string) => process.stdout.write(`${line}\n`);
-  const name = `concierge_quality_${randomBytes(4).toString('hex')}`;
-  const admin = new Client({ connectionString: `${PG_BASE}/postgres` });
-  await admin.connect();
-  await admin.query(`create database "${name}"`);
-  const url = `${PG_BASE}/${name}`;
-  try {
-    const migrator = await MikroORM.init(ormOptions({ databaseUrl: url, dbPool: { min: 0, max: 1, idleTimeoutMillis: 1000, acquireTimeoutMillis: 5000 } }));
-    await migrator.getMigrator().up();
-    await migrator.close(true);
-    const config = loadConfig({ NODE_ENV: 'production', DATABASE_URL: url, REDIS_URL: 'redis://127.0.0.1:6379', ALLOWED_ORIGINS: 'http://localhost' });
-    const orm = await openOrm(config);
+  await withBenchDatabase(async ({ url, orm }) => {
     const client = new Client({ connectionString: url });
     await client.connect();
     try {
@@ -174,12 +161,8 @@ export async function runQualityBench(): Promise<void> {
       if (leaks.length) out(`paraphrase questions that share a lexeme with their passage (not paraphrases):\n${leaks.join('\n')}`);
     } finally {
       await client.end();
-      await orm.close(true);
     }
-  } finally {
-    await admin.query(`drop database if exists "${name}" with (force)`);
-    await admin.end();
-  }
+  }, out);
 }
 
 /** The expansions compared, each adding one thing to the one before (the last is the server's default). */

@@ -1,9 +1,7 @@
-import { MikroORM } from '@mikro-orm/core';
-import { randomBytes, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
+import { withBenchDatabase } from './bench-database';
 import { performance } from 'node:perf_hooks';
 import { Client } from 'pg';
-import { loadConfig } from '../src/config/config';
-import { openOrm, ormOptions } from '../src/db/orm';
 import { FullTextRetriever, retrievalBindings } from '../src/knowledge/fulltext.retriever';
 import { RETRIEVAL_SQL } from '../src/knowledge/retrieval.sql';
 import { Metrics } from '../src/observability/metrics';
@@ -15,7 +13,6 @@ import { Metrics } from '../src/observability/metrics';
  * ~200 pages), so 10k = 10 businesses and 100k = 100; each query targets one random
  * business, as a chat turn does. Queries run one at a time, retriever and raw interleaved.
  */
-const PG_BASE = process.env.BENCH_PG_URL ?? 'postgres://postgres@127.0.0.1:5432';
 const CHUNKS_PER_BUSINESS = 1_000;
 const QUERIES_PER_SIZE = 400;
 const WARMUP = 60;
@@ -125,20 +122,9 @@ async function measure(retriever: FullTextRetriever, raw: Client, businesses: st
 const fmt = (ms: number) => `${ms.toFixed(2)} ms`;
 
 export async function runRetrievalBench(): Promise<void> {
-  const name = `concierge_bench_${randomBytes(4).toString('hex')}`;
-  const admin = new Client({ connectionString: `${PG_BASE}/postgres` });
-  await admin.connect();
-  await admin.query(`create database "${name}"`);
-  const url = `${PG_BASE}/${name}`;
   const started = performance.now();
   const out = (line: string) => process.stdout.write(`${line}\n`);
-  try {
-    const migrator = await MikroORM.init(ormOptions({ databaseUrl: url, dbPool: { min: 0, max: 1, idleTimeoutMillis: 1000, acquireTimeoutMillis: 5000 } }));
-    await migrator.getMigrator().up();
-    await migrator.close(true);
-
-    const config = loadConfig({ NODE_ENV: 'production', DATABASE_URL: url, REDIS_URL: 'redis://127.0.0.1:6379', ALLOWED_ORIGINS: 'http://localhost' });
-    const orm = await openOrm(config);
+  await withBenchDatabase(async ({ url, orm }) => {
     const retriever = new FullTextRetriever(orm, new Metrics());
     const loader = new Client({ connectionString: url });
     const raw = new Client({ connectionString: url });
@@ -168,15 +154,7 @@ export async function runRetrievalBench(): Promise<void> {
     } finally {
       await loader.end();
       await raw.end();
-      await orm.close(true);
     }
-  } finally {
-    if (process.env.BENCH_KEEP_DB) out(`kept database ${name}`);
-    else {
-      await admin.query(`drop database if exists "${name}" with (force)`);
-      out(`dropped database ${name}`);
-    }
-    await admin.end();
-    out(`total ${((performance.now() - started) / 1000).toFixed(1)} s`);
-  }
+  }, out);
+  out(`total ${((performance.now() - started) / 1000).toFixed(1)} s`);
 }
